@@ -1,0 +1,38 @@
+# The two commands of the README: `make demo` and `make test`. Each creates .venv from the pins when it is missing.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export PYTHONPATH := lambdas:glue_jobs
+
+.PHONY: demo test lint validate bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/autopersonalize demo
+
+test: $(STAMP)
+	$(VENV)/bin/lint-imports
+	$(PY) -m pytest -q -n 2 --dist loadfile
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy lambdas/workflow lambdas/serving glue_jobs autopersonalize
+	$(VENV)/bin/cfn-lint template.yaml
+
+validate: lint
+	@if command -v sam >/dev/null 2>&1; then sam validate --lint; else echo "sam not installed: skipped 'sam validate --lint' (cfn-lint ran above)"; fi
+
+bench: $(STAMP)
+	$(PY) bench/engine.py
+	$(PY) bench/etl.py
+	$(PY) bench/serving.py
+	$(PY) bench/e2e.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,87 @@
+"""Deterministic Personalize resource names: one pure function per resource kind, from a prefix and the dataset group.
+
+Personalize names are unique per account and region (not per dataset group), so every name carries the stack prefix
+and the dataset group. Names longer than Personalize's 63 characters are shortened deterministically: cut, then a
+short hash of the full name, so two long names never collide.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+MAX_NAME = 63
+NAME_PATTERN = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9\-_]*")
+
+
+def _fit(name: str) -> str:
+    """Return `name` when it fits 63 characters, else a cut of it plus 8 hex digits of its hash."""
+    if len(name) <= MAX_NAME:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{name[: MAX_NAME - 9].rstrip('-_')}-{digest}"
+
+
+def _join(*parts: str) -> str:
+    return _fit("-".join(p for p in parts if p))
+
+
+def dataset_group(prefix: str, group: str) -> str:
+    return _join(prefix, group)
+
+
+def schema(prefix: str, group: str, dataset_type: str) -> str:
+    return _join(prefix, group, dataset_type.lower())
+
+
+def dataset(prefix: str, group: str, dataset_type: str) -> str:
+    return _join(prefix, group, dataset_type.lower())
+
+
+def import_job(prefix: str, group: str, dataset_type: str, run_id: str) -> str:
+    return _join(prefix, group, dataset_type.lower(), run_id)
+
+
+def solution(prefix: str, group: str, solution_name: str) -> str:
+    return _join(prefix, group, solution_name)
+
+
+def solution_version(prefix: str, group: str, solution_name: str, run_id: str) -> str:
+    return _join(prefix, group, solution_name, run_id)
+
+
+def campaign(prefix: str, group: str, campaign_name: str) -> str:
+    return _join(prefix, group, campaign_name)
+
+
+def filter_(prefix: str, group: str, filter_name: str) -> str:
+    return _join(prefix, group, filter_name)
+
+
+def event_tracker(prefix: str, group: str) -> str:
+    return _join(prefix, group, "events")
+
+
+def batch_inference_job(prefix: str, group: str, job_name: str, run_id: str) -> str:
+    return _join(prefix, group, job_name, run_id)
+
+
+def run_id(execution_name: str) -> str:
+    """The run id carried by import jobs and solution versions: the execution name, made name-safe and short."""
+    safe = re.sub(r"[^a-zA-Z0-9\-_]", "-", execution_name).strip("-_") or "run"
+    return safe[-24:].lstrip("-_") or "run"
+
+
+def campaign_parameter(prefix: str, group: str, campaign_name: str) -> str:
+    """SSM parameter holding the ARN of a deployed campaign (read by get_recommendations)."""
+    return f"/{prefix}/{group}/campaigns/{campaign_name}"
+
+
+def filter_parameter(prefix: str, group: str, filter_name: str) -> str:
+    """SSM parameter holding the ARN of a filter (get_recommendations resolves filters by name)."""
+    return f"/{prefix}/{group}/filters/{filter_name}"
+
+
+def event_tracker_parameter(prefix: str, group: str) -> str:
+    """SSM parameter holding the event tracker's trackingId (for personalize-events PutEvents)."""
+    return f"/{prefix}/{group}/event-tracker"
