@@ -1,0 +1,190 @@
+"""Fixes that make moto 5.2.5 run this project offline: in-process Lambdas, Glue scripts and workflows, SFN quirks.
+
+Each patch touches a moto internal (hence the exact pin); `tests/functional/test_local_patches.py` covers each one so a
+moto upgrade fails loudly. See `../shared/notes/local-aws.md` (Appendices A-D) for why each is needed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import runpy
+import sys
+import threading
+import traceback
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+from moto.awslambda.models import LambdaFunction
+from moto.events import models as events_models
+from moto.glue import models as glue_models
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+# Where Glue job scripts live offline: ScriptLocation's basename under this folder (set by the offline stack).
+GLUE_SCRIPTS_DIR: list[Path] = [Path.cwd() / "glue_jobs"]
+# Called with (kind, name, phase, detail) as Lambdas and Glue jobs start and end: the CLI's live view listens here.
+LISTENERS: list[Callable[[str, str, str, dict[str, Any]], None]] = []
+_ENV_LOCK = threading.RLock()  # os.environ is process-global: handler calls are serialised
+_installed = False
+
+
+def _emit(kind: str, name: str, phase: str, detail: dict[str, Any] | None = None) -> None:
+    for listener in LISTENERS:
+        listener(kind, name, phase, detail or {})
+
+
+class FakeLambdaContext:
+    """Enough of the Lambda context object for powertools' `inject_lambda_context`."""
+
+    def __init__(self, fn: LambdaFunction) -> None:
+        self.function_name = fn.function_name
+        self.function_version = fn.version
+        self.invoked_function_arn = fn.function_arn
+        self.memory_limit_in_mb = int(fn.memory_size)
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{fn.function_name}"
+        self.log_stream_name = "offline"
+        self._timeout_ms = int(fn.timeout) * 1000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self._timeout_ms
+
+
+def _resolve_handler(fn: LambdaFunction) -> Callable[[Any, Any], Any]:
+    module_name, _, func_name = fn.handler.rpartition(".")
+    return getattr(importlib.import_module(module_name), func_name)  # type: ignore[no-any-return]
+
+
+def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
+    """Run the function's real handler in this process, with its Environment, and answer as the Lambda runtime does."""
+    from moto import settings
+    from moto.core.models import botocore_stubber
+
+    env = {
+        "AWS_LAMBDA_FUNCTION_NAME": self.function_name,
+        "AWS_REGION": self.region,
+        "AWS_DEFAULT_REGION": self.region,
+        "_HANDLER": self.handler,
+        "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "testing"),
+        "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "testing"),
+        **{k: str(v) for k, v in (self.environment_vars or {}).items()},
+    }
+    if not botocore_stubber.enabled:  # server mode: the handler's own AWS calls go back to the moto server
+        env["AWS_ENDPOINT_URL"] = os.environ.get("AWS_ENDPOINT_URL", f"http://127.0.0.1:{settings.moto_server_port()}")
+    payload = json.loads(event) if isinstance(event, str) else (event or {})
+    _emit("lambda", self.function_name, "start", {"event": payload})
+    with _ENV_LOCK, mock.patch.dict(os.environ, env):
+        try:
+            result = _resolve_handler(self)(payload, FakeLambdaContext(self))
+        except Exception as exc:  # the Lambda runtime's error payload: errorType becomes the ASL error name
+            _emit("lambda", self.function_name, "fail", {"errorType": type(exc).__name__, "errorMessage": str(exc)})
+            error = {
+                "errorMessage": str(exc),
+                "errorType": type(exc).__name__,
+                "stackTrace": traceback.format_tb(exc.__traceback__),
+            }
+            return json.dumps(error), True, ""
+    _emit("lambda", self.function_name, "end", {"result": result})
+    return json.dumps(result), False, ""
+
+
+_original_start_job_run = glue_models.FakeJob.start_job_run
+_original_job_run_as_dict = glue_models.FakeJobRun.as_dict
+
+
+def _script_path(script_location: str) -> Path:
+    """The local file behind a ScriptLocation (a repo path or an s3:// URI): its basename under GLUE_SCRIPTS_DIR."""
+    name = Path(script_location).name
+    return next((d / name for d in GLUE_SCRIPTS_DIR if (d / name).exists()), GLUE_SCRIPTS_DIR[0] / name)
+
+
+def _start_and_run_script(self: Any, *args: Any, **kwargs: Any) -> str:
+    """Start the job run, then run the job's script in-process with Glue's `--key value` argv."""
+    run_id: str = _original_start_job_run(self, *args, **kwargs)
+    run = self.get_job_run(run_id)
+    script = _script_path(self.command["ScriptLocation"])
+    argv = [str(script), "--JOB_NAME", self.name, "--JOB_RUN_ID", run_id]
+    for key, value in (run.arguments or {}).items():
+        argv += [key, str(value)]
+    _emit("glue", self.name, "start", {"arguments": run.arguments or {}})
+    try:
+        with mock.patch.object(sys, "argv", argv):
+            runpy.run_path(str(script), run_name="__main__")
+        run.status = "SUCCEEDED"
+        _emit("glue", self.name, "end", {})
+    except BaseException as exc:  # SystemExit too: a Glue job that exits non-zero has FAILED
+        if isinstance(exc, SystemExit) and not exc.code:
+            run.status = "SUCCEEDED"
+            _emit("glue", self.name, "end", {})
+        else:
+            run.status, run.error_message = "FAILED", f"{type(exc).__name__}: {exc}"
+            _emit("glue", self.name, "fail", {"errorMessage": run.error_message})
+    return run_id
+
+
+def _job_run_as_dict(self: Any) -> dict[str, Any]:
+    data: dict[str, Any] = _original_job_run_as_dict(self)
+    if getattr(self, "error_message", None):
+        data["ErrorMessage"] = self.error_message
+    return data
+
+
+_original_start_execution = StepFunctionsParserBackend.start_execution
+
+
+def _start_execution_with_name(
+    self: Any, state_machine_arn: str, name: str | None = None, execution_input: str | None = None, trace_header: str | None = None
+) -> Any:
+    """moto 5.2.5 gives executions without a name the ARN suffix `None`; AWS gives a UUID."""
+    return _original_start_execution(self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header)
+
+
+_original_send_to_targets = events_models.Rule.send_to_targets
+
+
+def _send_to_targets(self: Any, original_event: dict[str, Any], transform_input: bool = True) -> None:
+    """moto's rules cannot target Step Functions; AWS starts an execution with the event as input. So do we."""
+    machine_targets = [t for t in self.targets if ":states:" in t["Arn"]]
+    if machine_targets and self.event_pattern.matches_event(original_event):
+        from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+        for target in machine_targets:
+            _, _, _, region, account, _ = target["Arn"].split(":", 5)
+            backend = stepfunctions_parser_backends[account][region]
+            backend.start_execution(target["Arn"], str(uuid.uuid4()), json.dumps(original_event, default=str))
+    others = [t for t in self.targets if t not in machine_targets]
+    if others:
+        saved, self.targets = self.targets, others
+        try:
+            _original_send_to_targets(self, original_event, transform_input)
+        finally:
+            self.targets = saved
+
+
+def _fix_glue_sync() -> None:
+    """moto 5.2.5: `glue:startJobRun.sync` calls an unset callback endpoint; declaring token support allocates it."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_glue as g
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import ResourceCondition
+
+    g._SUPPORTED_INTEGRATION_PATTERNS.add(ResourceCondition.WaitForTaskToken)
+
+
+def install() -> None:
+    """Install every patch once per process (idempotent)."""
+    global _installed
+    if _installed:
+        return
+    LambdaFunction._invoke_lambda = _invoke_in_process  # type: ignore[method-assign]
+    glue_models.FakeJob.start_job_run = _start_and_run_script  # type: ignore[method-assign]
+    glue_models.FakeJobRun.as_dict = _job_run_as_dict  # type: ignore[method-assign]
+    StepFunctionsParserBackend.start_execution = _start_execution_with_name  # type: ignore[method-assign]
+    events_models.Rule.send_to_targets = _send_to_targets  # type: ignore[method-assign]
+    _fix_glue_sync()
+    from autopersonalize.local import glue_workflow
+
+    glue_workflow.install()
+    _installed = True

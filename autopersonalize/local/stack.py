@@ -1,0 +1,242 @@
+"""template.yaml deployed into offline AWS: every resource type the template uses is created with plain boto3 calls.
+
+A resource type without a deployer here fails `deploy_stack` with a message naming it, so the offline stack can never
+silently drift from the template. Lambdas run in-process from their CodeUri + Handler; state machines get their ASL
+file with the DefinitionSubstitutions applied; EventBridge rules targeting a state machine start it on S3 uploads.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from autopersonalize.local import patches
+from autopersonalize.local.template import Template, TemplateError
+
+REPO = Path(__file__).resolve().parents[2]
+EMPTY_ZIP = b"PK\x05\x06" + b"\x00" * 18
+OFFLINE_PARAMETERS = {"WaitScale": "0"}
+
+
+@dataclass
+class OfflineStack:
+    """The deployed stack: physical names by logical ID, and the operations a user runs against it."""
+
+    template: Template
+    root: Path
+    resources: dict[str, str] = field(default_factory=dict)
+
+    def name(self, logical_id: str) -> str:
+        return self.template.names[logical_id]
+
+    def ref(self, logical_id: str) -> str:
+        return str(self.template.ref(logical_id))
+
+    @property
+    def bucket(self) -> str:
+        return self.name("DataBucket")
+
+    def put_params(self, dataset_group: str, params: dict[str, Any] | str) -> str:
+        """Upload params/<dataset_group>.json; returns the execution ARN the EventBridge rule started."""
+        body = params if isinstance(params, str) else json.dumps(params, indent=2)
+        before = set(self.executions("TrainingStateMachine"))
+        boto3.client("s3").put_object(Bucket=self.bucket, Key=f"params/{dataset_group}.json", Body=body.encode())
+        started = [arn for arn in self.executions("TrainingStateMachine") if arn not in before]
+        if not started:
+            raise RuntimeError(f"uploading params/{dataset_group}.json started no execution: check the EventBridge rule")
+        return started[0]
+
+    def executions(self, machine_logical_id: str) -> list[str]:
+        sfn = boto3.client("stepfunctions")
+        arn = self.ref(machine_logical_id)
+        return [e["executionArn"] for e in sfn.list_executions(stateMachineArn=arn)["executions"]]
+
+    def start(self, machine_logical_id: str, payload: dict[str, Any], name: str | None = None) -> str:
+        kwargs = {"name": name} if name else {}
+        return str(boto3.client("stepfunctions").start_execution(
+            stateMachineArn=self.ref(machine_logical_id), input=json.dumps(payload), **kwargs
+        )["executionArn"])
+
+    def wait(self, execution_arn: str, timeout: float = 600.0) -> dict[str, Any]:
+        """Block until the execution ends; returns describe_execution with `output` parsed."""
+        sfn = boto3.client("stepfunctions")
+        deadline = time.monotonic() + timeout
+        while (described := sfn.describe_execution(executionArn=execution_arn))["status"] == "RUNNING":
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{execution_arn} still RUNNING after {timeout:.0f} s")
+            time.sleep(0.05)
+        result = dict(described)
+        result["output"] = json.loads(described["output"]) if described.get("output") else None
+        return result
+
+    def run_glue_workflow(self, logical_id: str = "ExportWorkflow", properties: dict[str, str] | None = None) -> dict[str, Any]:
+        """Run the Glue workflow (its jobs execute in-process) and return the run as Glue describes it."""
+        glue = boto3.client("glue")
+        name = self.name(logical_id)
+        run_id = glue.start_workflow_run(Name=name, **({"RunProperties": properties} if properties else {}))["RunId"]
+        return dict(glue.get_workflow_run(Name=name, RunId=run_id)["Run"])
+
+    def notifications(self) -> list[dict[str, Any]]:
+        """Messages published to the stack's SNS topic (subject and message), oldest first."""
+        from moto.sns.models import sns_backends
+
+        from autopersonalize.local.template import ACCOUNT, REGION
+
+        topic = sns_backends[ACCOUNT][REGION].topics[self.ref("NotificationTopic")]
+        return [{"subject": n[3] if len(n) > 3 else None, "message": n[1]} for n in topic.sent_notifications]
+
+
+# ---------- deployers: one per resource type, each (stack, logical_id, properties) -> None ----------
+
+def _bucket(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
+    s3 = boto3.client("s3")
+    name = stack.name(logical_id)
+    s3.create_bucket(Bucket=name)
+    if props.get("VersioningConfiguration"):
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": props["VersioningConfiguration"]["Status"]})
+    if "EventBridgeConfiguration" in props.get("NotificationConfiguration", {}):
+        s3.put_bucket_notification_configuration(Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}})
+
+
+def _bucket_policy(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
+    boto3.client("s3").put_bucket_policy(Bucket=props["Bucket"], Policy=json.dumps(props["PolicyDocument"]))
+
+
+def _role(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
+    boto3.client("iam").create_role(
+        RoleName=stack.name(logical_id), AssumeRolePolicyDocument=json.dumps(props["AssumeRolePolicyDocument"])
+    )
+
+
+def _table(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
+    boto3.client("dynamodb").create_table(
+        TableName=stack.name(logical_id), AttributeDefinitions=props["AttributeDefinitions"],
+        KeySchema=props["KeySchema"], BillingMode=props.get("BillingMode", "PAY_PER_REQUEST"),
+    )
+
+
+def _topic(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
+    boto3.client("sns").create_topic(Name=stack.name(logical_id))
+
+
+def _log_group(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
+    boto3.client("logs").create_log_group(logGroupName=stack.name(logical_id))
+
+
+def _nothing(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
+    """Types with no offline effect (an e-mail subscription, IAM-only HTTP API auth): accepted knowingly."""
+
+
+def _execution_role() -> str:
+    iam = boto3.client("iam")
+    try:
+        return str(iam.get_role(RoleName="offline-execution")["Role"]["Arn"])
+    except iam.exceptions.NoSuchEntityException:
+        return str(iam.create_role(RoleName="offline-execution", AssumeRolePolicyDocument="{}")["Role"]["Arn"])
+
+
+def _function(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
+    merged = {**stack.template.resolve(stack.template.globals_for("Function")), **props}
+    variables = {
+        **merged.get("Environment", {}).get("Variables", {}),
+        **props.get("Environment", {}).get("Variables", {}),
+    }
+    code_dir = str(stack.root / merged.get("CodeUri", "."))
+    if code_dir not in sys.path:
+        sys.path.insert(0, code_dir)  # the handler module imports from its CodeUri, as in the Lambda package
+    boto3.client("lambda").create_function(
+        FunctionName=stack.name(logical_id), Runtime=merged.get("Runtime", "python3.12"), Role=_execution_role(),
+        Handler=merged["Handler"], Code={"ZipFile": EMPTY_ZIP}, Timeout=int(merged.get("Timeout", 3)),
+        MemorySize=int(merged.get("MemorySize", 128)), Environment={"Variables": {k: str(v) for k, v in variables.items()}},
+    )
+
+
+def _state_machine(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
+    text = (stack.root / props["DefinitionUri"]).read_text()
+    for key, value in props.get("DefinitionSubstitutions", {}).items():
+        text = text.replace("${" + key + "}", str(value))
+    name = stack.name(logical_id)
+    arn = boto3.client("stepfunctions").create_state_machine(name=name, definition=text, roleArn=_execution_role())[
+        "stateMachineArn"
+    ]
+    events = boto3.client("events")
+    for event_id, event in props.get("Events", {}).items():
+        if event["Type"] != "EventBridgeRule":
+            raise TemplateError(f"template.yaml: {logical_id}.Events.{event_id}: type {event['Type']} not supported offline")
+        rule = f"{name}-{event_id}"
+        events.put_rule(Name=rule, EventPattern=json.dumps(event["Properties"]["Pattern"]))
+        events.put_targets(Rule=rule, Targets=[{"Id": "machine", "Arn": arn}])
+
+
+def _glue_job(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
+    patches.GLUE_SCRIPTS_DIR[:] = [stack.root / "glue_jobs"]
+    boto3.client("glue").create_job(
+        Name=stack.name(logical_id), Role=str(props["Role"]), Command=props["Command"],
+        DefaultArguments={k: str(v) for k, v in props.get("DefaultArguments", {}).items()},
+        ExecutionProperty=props.get("ExecutionProperty", {"MaxConcurrentRuns": 1}),
+    )
+
+
+def _glue_workflow(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
+    boto3.client("glue").create_workflow(Name=stack.name(logical_id), Description=props.get("Description", ""))
+
+
+def _glue_trigger(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
+    kwargs: dict[str, Any] = {
+        "Name": stack.name(logical_id), "Type": props["Type"], "Actions": props["Actions"],
+        "WorkflowName": props.get("WorkflowName", ""),
+    }
+    if "Predicate" in props:
+        kwargs["Predicate"] = props["Predicate"]
+    if "Schedule" in props:
+        kwargs["Schedule"] = props["Schedule"]
+    boto3.client("glue").create_trigger(**kwargs)
+
+
+def _glue_security_configuration(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
+    boto3.client("glue").create_security_configuration(
+        Name=stack.name(logical_id), EncryptionConfiguration=props["EncryptionConfiguration"]
+    )
+
+
+# Creation order: what others depend on first.
+DEPLOYERS: dict[str, Callable[[OfflineStack, str, dict[str, Any]], None]] = {
+    "AWS::IAM::Role": _role,
+    "AWS::S3::Bucket": _bucket,
+    "AWS::S3::BucketPolicy": _bucket_policy,
+    "AWS::DynamoDB::Table": _table,
+    "AWS::SNS::Topic": _topic,
+    "AWS::SNS::Subscription": _nothing,
+    "AWS::Logs::LogGroup": _log_group,
+    "AWS::Glue::SecurityConfiguration": _glue_security_configuration,
+    "AWS::Glue::Job": _glue_job,
+    "AWS::Glue::Workflow": _glue_workflow,
+    "AWS::Glue::Trigger": _glue_trigger,
+    "AWS::Serverless::Function": _function,
+    "AWS::Serverless::StateMachine": _state_machine,
+    "AWS::Serverless::HttpApi": _nothing,
+}
+
+
+def deploy_stack(template_path: Path | None = None, parameters: dict[str, str] | None = None) -> OfflineStack:
+    """Create every resource of template.yaml in the current offline_aws(); WaitScale is 0 unless overridden."""
+    path = template_path or REPO / "template.yaml"
+    template = Template.read(path, {**OFFLINE_PARAMETERS, **(parameters or {})})
+    stack = OfflineStack(template=template, root=path.parent)
+    resources = {k: v for k, v in template.resources.items() if template.included(v)}
+    unsupported = sorted({f"{k} ({v['Type']})" for k, v in resources.items() if v["Type"] not in DEPLOYERS})
+    if unsupported:
+        raise TemplateError(f"{path}: resource types not supported by the offline stack: {', '.join(unsupported)}")
+    for resource_type, deployer in DEPLOYERS.items():
+        for logical_id, resource in resources.items():
+            if resource["Type"] == resource_type:
+                deployer(stack, logical_id, template.resolve(resource.get("Properties", {})))
+                stack.resources[logical_id] = template.names[logical_id]
+    return stack
