@@ -1,4 +1,4 @@
-"""`offline_aws()`: moto with Step Functions execution, in-process Lambdas, Glue scripts and the Personalize emulator."""
+"""`offline_aws()`: moto with Step Functions execution, in-process Lambdas, Glue scripts, the Personalize emulator."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def _offline_environment() -> dict[str, str]:
 def offline_aws(progression: Progression = "immediate") -> Iterator[None]:
     """Run the body against emulated AWS: plain boto3 clients work unchanged inside, and state is fresh each time.
 
-    progression: "immediate" makes every Personalize resource ACTIVE (or CREATE FAILED) at its first describe, for tests;
+    progression: "immediate" makes each Personalize resource ACTIVE (or CREATE FAILED) at its first describe (tests);
     "paced" walks CREATE PENDING -> CREATE IN_PROGRESS -> ACTIVE over a few describes, as AWS does.
     """
     patches.install()

@@ -1,6 +1,6 @@
 """Glue workflows offline: moto stores workflows and triggers but runs nothing; this walks the trigger graph.
 
-`StartWorkflowRun` runs the workflow's ON_DEMAND/SCHEDULED trigger's jobs, then every CONDITIONAL trigger whose predicate
+`StartWorkflowRun` runs the jobs of the ON_DEMAND/SCHEDULED trigger, then every CONDITIONAL trigger whose predicate
 holds (all or any of its watched jobs in the wanted state), until nothing more fires. Jobs get `--WORKFLOW_NAME` and
 `--WORKFLOW_RUN_ID` as on AWS. The run ends COMPLETED (Glue's word even when a job failed) with per-job statistics.
 """
@@ -16,7 +16,7 @@ _original_start_workflow_run = glue_models.GlueBackend.start_workflow_run
 
 
 def _predicate_holds(trigger: Any, states: dict[str, str]) -> bool:
-    predicate = trigger.predicate or {}
+    predicate = trigger.predicate.as_dict() if trigger.predicate else {}
     conditions = predicate.get("Conditions", [])
     results = [states.get(c.get("JobName", "")) == c.get("State", "SUCCEEDED") for c in conditions]
     return bool(results) and (any(results) if predicate.get("Logical") == "ANY" else all(results))
@@ -30,13 +30,21 @@ def _run_graph(backend: Any, workflow_name: str, run_id: str) -> None:
     while pending:
         trigger = pending.pop(0)
         fired.add(trigger.name)
-        for action in trigger.actions:
+        for action in (a.as_dict() for a in trigger.actions):
             job = backend.jobs[action["JobName"]]
-            arguments = {**(action.get("Arguments") or {}), "--WORKFLOW_NAME": workflow_name, "--WORKFLOW_RUN_ID": run_id}
+            arguments = {
+                **(action.get("Arguments") or {}),
+                "--WORKFLOW_NAME": workflow_name,
+                "--WORKFLOW_RUN_ID": run_id,
+            }
             job_run_id = job.start_job_run(None, None, None, None, None, None, None, None, arguments)
             states[job.name] = job.get_job_run(job_run_id).status
         pending += [
-            t for t in triggers if t.trigger_type == "CONDITIONAL" and t.name not in fired and t not in pending
+            t
+            for t in triggers
+            if t.trigger_type == "CONDITIONAL"
+            and t.name not in fired
+            and t not in pending
             and _predicate_holds(t, states)
         ]
     run = backend.workflows[workflow_name].get_run(run_id)

@@ -137,7 +137,11 @@ _original_start_execution = StepFunctionsParserBackend.start_execution
 
 
 def _start_execution_with_name(
-    self: Any, state_machine_arn: str, name: str | None = None, execution_input: str | None = None, trace_header: str | None = None
+    self: Any,
+    state_machine_arn: str,
+    name: str | None = None,
+    execution_input: str | None = None,
+    trace_header: str | None = None,
 ) -> Any:
     """moto 5.2.5 gives executions without a name the ARN suffix `None`; AWS gives a UUID."""
     return _original_start_execution(self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header)

@@ -50,7 +50,9 @@ class OfflineStack:
         boto3.client("s3").put_object(Bucket=self.bucket, Key=f"params/{dataset_group}.json", Body=body.encode())
         started = [arn for arn in self.executions("TrainingStateMachine") if arn not in before]
         if not started:
-            raise RuntimeError(f"uploading params/{dataset_group}.json started no execution: check the EventBridge rule")
+            raise RuntimeError(
+                f"uploading params/{dataset_group}.json started no execution: check the EventBridge rule"
+            )
         return started[0]
 
     def executions(self, machine_logical_id: str) -> list[str]:
@@ -60,9 +62,11 @@ class OfflineStack:
 
     def start(self, machine_logical_id: str, payload: dict[str, Any], name: str | None = None) -> str:
         kwargs = {"name": name} if name else {}
-        return str(boto3.client("stepfunctions").start_execution(
-            stateMachineArn=self.ref(machine_logical_id), input=json.dumps(payload), **kwargs
-        )["executionArn"])
+        return str(
+            boto3.client("stepfunctions").start_execution(
+                stateMachineArn=self.ref(machine_logical_id), input=json.dumps(payload), **kwargs
+            )["executionArn"]
+        )
 
     def wait(self, execution_arn: str, timeout: float = 600.0) -> dict[str, Any]:
         """Block until the execution ends; returns describe_execution with `output` parsed."""
@@ -76,7 +80,9 @@ class OfflineStack:
         result["output"] = json.loads(described["output"]) if described.get("output") else None
         return result
 
-    def run_glue_workflow(self, logical_id: str = "ExportWorkflow", properties: dict[str, str] | None = None) -> dict[str, Any]:
+    def run_glue_workflow(
+        self, logical_id: str = "ExportWorkflow", properties: dict[str, str] | None = None
+    ) -> dict[str, Any]:
         """Run the Glue workflow (its jobs execute in-process) and return the run as Glue describes it."""
         glue = boto3.client("glue")
         name = self.name(logical_id)
@@ -95,14 +101,19 @@ class OfflineStack:
 
 # ---------- deployers: one per resource type, each (stack, logical_id, properties) -> None ----------
 
+
 def _bucket(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
     s3 = boto3.client("s3")
     name = stack.name(logical_id)
     s3.create_bucket(Bucket=name)
     if props.get("VersioningConfiguration"):
-        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": props["VersioningConfiguration"]["Status"]})
+        s3.put_bucket_versioning(
+            Bucket=name, VersioningConfiguration={"Status": props["VersioningConfiguration"]["Status"]}
+        )
     if "EventBridgeConfiguration" in props.get("NotificationConfiguration", {}):
-        s3.put_bucket_notification_configuration(Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}})
+        s3.put_bucket_notification_configuration(
+            Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}}
+        )
 
 
 def _bucket_policy(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
@@ -117,8 +128,10 @@ def _role(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
 
 def _table(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
     boto3.client("dynamodb").create_table(
-        TableName=stack.name(logical_id), AttributeDefinitions=props["AttributeDefinitions"],
-        KeySchema=props["KeySchema"], BillingMode=props.get("BillingMode", "PAY_PER_REQUEST"),
+        TableName=stack.name(logical_id),
+        AttributeDefinitions=props["AttributeDefinitions"],
+        KeySchema=props["KeySchema"],
+        BillingMode=props.get("BillingMode", "PAY_PER_REQUEST"),
     )
 
 
@@ -152,9 +165,14 @@ def _function(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> No
     if code_dir not in sys.path:
         sys.path.insert(0, code_dir)  # the handler module imports from its CodeUri, as in the Lambda package
     boto3.client("lambda").create_function(
-        FunctionName=stack.name(logical_id), Runtime=merged.get("Runtime", "python3.12"), Role=_execution_role(),
-        Handler=merged["Handler"], Code={"ZipFile": EMPTY_ZIP}, Timeout=int(merged.get("Timeout", 3)),
-        MemorySize=int(merged.get("MemorySize", 128)), Environment={"Variables": {k: str(v) for k, v in variables.items()}},
+        FunctionName=stack.name(logical_id),
+        Runtime=merged.get("Runtime", "python3.12"),
+        Role=_execution_role(),
+        Handler=merged["Handler"],
+        Code={"ZipFile": EMPTY_ZIP},
+        Timeout=int(merged.get("Timeout", 3)),
+        MemorySize=int(merged.get("MemorySize", 128)),
+        Environment={"Variables": {k: str(v) for k, v in variables.items()}},
     )
 
 
@@ -169,7 +187,9 @@ def _state_machine(stack: OfflineStack, logical_id: str, props: dict[str, Any]) 
     events = boto3.client("events")
     for event_id, event in props.get("Events", {}).items():
         if event["Type"] != "EventBridgeRule":
-            raise TemplateError(f"template.yaml: {logical_id}.Events.{event_id}: type {event['Type']} not supported offline")
+            raise TemplateError(
+                f"template.yaml: {logical_id}.Events.{event_id}: type {event['Type']} not supported offline"
+            )
         rule = f"{name}-{event_id}"
         events.put_rule(Name=rule, EventPattern=json.dumps(event["Properties"]["Pattern"]))
         events.put_targets(Rule=rule, Targets=[{"Id": "machine", "Arn": arn}])
@@ -178,7 +198,9 @@ def _state_machine(stack: OfflineStack, logical_id: str, props: dict[str, Any]) 
 def _glue_job(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
     patches.GLUE_SCRIPTS_DIR[:] = [stack.root / "glue_jobs"]
     boto3.client("glue").create_job(
-        Name=stack.name(logical_id), Role=str(props["Role"]), Command=props["Command"],
+        Name=stack.name(logical_id),
+        Role=str(props["Role"]),
+        Command=props["Command"],
         DefaultArguments={k: str(v) for k, v in props.get("DefaultArguments", {}).items()},
         ExecutionProperty=props.get("ExecutionProperty", {"MaxConcurrentRuns": 1}),
     )
@@ -190,7 +212,9 @@ def _glue_workflow(stack: OfflineStack, logical_id: str, props: dict[str, Any]) 
 
 def _glue_trigger(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
     kwargs: dict[str, Any] = {
-        "Name": stack.name(logical_id), "Type": props["Type"], "Actions": props["Actions"],
+        "Name": stack.name(logical_id),
+        "Type": props["Type"],
+        "Actions": props["Actions"],
         "WorkflowName": props.get("WorkflowName", ""),
     }
     if "Predicate" in props:

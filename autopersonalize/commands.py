@@ -1,0 +1,138 @@
+"""The pipeline commands of the CLI: `demo` and `run` (offline, end to end), with a live view or one JSON document."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from autopersonalize import console as view
+from autopersonalize import pipeline, report, sample_data
+from autopersonalize.local import offline_aws
+from autopersonalize.local.stack import REPO
+from autopersonalize.pipeline import PipelineError, Source
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def demo_sources(seed: int) -> dict[str, Source]:
+    lake = sample_data.generate(seed=seed)
+    return {
+        "interactions": Source(lake.interactions, sample_data.INTERACTIONS_MAPPING),
+        "items": Source(lake.items, sample_data.ITEMS_MAPPING),
+        "users": Source(lake.users, sample_data.USERS_MAPPING),
+    }
+
+
+def run_sources(interactions: Path, items: Path | None, users: Path | None, mapping: str) -> dict[str, Source]:
+    """The user's files as lake tables; one --map applies to every file (columns not in a file are ignored)."""
+    sources = {"interactions": pipeline.read_table(interactions, mapping)}
+    for dataset, path in (("items", items), ("users", users)):
+        if path is not None:
+            sources[dataset] = pipeline.read_table(path, mapping)
+    for dataset, source in sources.items():
+        check_mapping(dataset, source)
+    return {d: Source(s.frame, _mapping_for(s)) for d, s in sources.items()}
+
+
+def _pairs(mapping: str) -> list[tuple[str, str]]:
+    pairs = []
+    for part in filter(None, (p.strip() for p in mapping.split(","))):
+        field, sep, column = part.partition("=")
+        if not sep or not field or not column:
+            raise PipelineError(f"--map: {part!r} is not FIELD=column (e.g. USER_ID=userId,ITEM_ID=movieId)")
+        pairs.append((field.strip(), column.strip()))
+    return pairs
+
+
+def _mapping_for(source: Source) -> str:
+    return ",".join(f"{f}={c}" for f, c in _pairs(source.mapping) if c in source.frame.columns)
+
+
+def check_mapping(dataset: str, source: Source) -> None:
+    """Every required Personalize field of the dataset must be mapped to a column of the file (or already named so)."""
+    required = {"interactions": ("USER_ID", "ITEM_ID", "TIMESTAMP"), "items": ("ITEM_ID",), "users": ("USER_ID",)}[
+        dataset
+    ]
+    mapped = dict(_pairs(source.mapping))
+    columns = set(source.frame.columns)
+    for field in required:
+        column = mapped.get(field, field)
+        if column not in columns:
+            raise PipelineError(
+                f"{dataset}: the file has no column {column!r} for {field}; columns are {sorted(columns)}. "
+                f"Map it with --map {field}=<column>"
+            )
+
+
+def run_params_template(sources: dict[str, Source], params_file: Path | None) -> dict[str, Any]:
+    """The params the pipeline publishes: the user's file, or demo.json trimmed to the datasets given."""
+    if params_file is not None:
+        if not params_file.exists():
+            raise PipelineError(f"{params_file}: params file not found")
+        return dict(json.loads(params_file.read_text()))
+    params = json.loads((REPO / "params" / "demo.json").read_text())
+    present = {d.capitalize() for d in sources}
+    params["datasets"] = [d for d in params["datasets"] if d["datasetType"] in present]
+    params["filters"] = [
+        f
+        for f in params.get("filters", [])
+        if all(f"{t}." not in f["filterExpression"] for t in ("Items", "Users") if t not in present)
+    ]
+    if "Items" not in present:
+        params["solutions"] = [s for s in params["solutions"] if s["recipe"] != "aws-similar-items"]
+        params["campaigns"] = [c for c in params["campaigns"] if c["solution"] != "similar-items"]
+    return dict(params)
+
+
+@contextlib.contextmanager
+def _quiet_stdout(enabled: bool) -> Iterator[None]:
+    """With --json, stdout carries the document only: everything else the run prints goes to stderr."""
+    if not enabled:
+        yield
+        return
+    with contextlib.redirect_stdout(sys.stderr):
+        yield
+
+
+def execute(
+    sources: dict[str, Source], params_template: dict[str, Any], *, as_json: bool, verbose: bool, dataset_group: str
+) -> int:
+    """Run the pipeline offline and show it; exit 0 on DEPLOYED or REJECTED, 1 otherwise."""
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "INFO" if verbose else "WARNING")
+    out = Console(stderr=as_json)
+    with _quiet_stdout(as_json), offline_aws(progression="paced"):
+        with view.live_view(out):
+            result = pipeline.run(sources, params_template, dataset_group=dataset_group)
+        document = report.collect(result)
+        if not as_json:
+            view.render_report(out, document)
+    if as_json:
+        print(json.dumps(document, indent=2, default=str))
+    return EXIT_OK if document["outcome"] in ("DEPLOYED", "REJECTED") else EXIT_FAILED
+
+
+def demo(as_json: bool = False, verbose: bool = False, seed: int = 7) -> int:
+    params = json.loads((REPO / "params" / "demo.json").read_text())
+    return execute(demo_sources(seed), params, as_json=as_json, verbose=verbose, dataset_group="demo")
+
+
+def run(
+    interactions: Path,
+    items: Path | None,
+    users: Path | None,
+    mapping: str,
+    params_file: Path | None,
+    as_json: bool = False,
+    verbose: bool = False,
+) -> int:
+    sources = run_sources(interactions, items, users, mapping)
+    params = run_params_template(sources, params_file)
+    group = str(params.get("datasetGroup", {}).get("name", "run"))
+    return execute(sources, params, as_json=as_json, verbose=verbose, dataset_group=group)

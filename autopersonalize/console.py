@@ -1,0 +1,139 @@
+"""What `demo` and `run` show: a live view of each Glue job and state as it runs, then the run's report as tables."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from autopersonalize.local import patches
+
+STYLE = {"running": "yellow", "done": "green", "failed": "bold red"}
+
+
+def state_name(function_name: str) -> str:
+    """`ap-CreateSolutionVersion` -> `Create Solution Version` (the naming chain of STYLE.md, read backwards)."""
+    logical = function_name.split("-", 1)[-1]
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", logical)
+
+
+class LiveSteps:
+    """Rows of (step, status, calls, seconds), updated from the offline stack's Lambda and Glue events."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, dict[str, Any]] = {}
+        self.started = time.monotonic()
+
+    def on_event(self, kind: str, name: str, phase: str, detail: dict[str, Any]) -> None:
+        label = f"Glue job {name}" if kind == "glue" else state_name(name)
+        row = self.rows.setdefault(label, {"status": "running", "calls": 0, "seconds": 0.0, "since": 0.0})
+        if phase == "start":
+            row.update(status="running", since=time.monotonic())
+            row["calls"] += 1
+        else:
+            row["seconds"] += time.monotonic() - row["since"]
+            row["status"] = "failed" if phase == "fail" else "done"
+            if phase == "fail":
+                row["error"] = detail.get("errorType") or detail.get("errorMessage", "")
+
+    def render(self) -> Table:
+        table = Table(title=f"Pipeline ({time.monotonic() - self.started:5.1f} s)", title_justify="left")
+        for column in ("step", "status", "calls", "seconds"):
+            table.add_column(column, justify="right" if column in ("calls", "seconds") else "left")
+        for label, row in self.rows.items():
+            status = Text(
+                row["status"] + (f" ({row['error']})" if row.get("error") else ""), style=STYLE[row["status"]]
+            )
+            table.add_row(label, status, str(row["calls"]), f"{row['seconds']:.2f}")
+        return table
+
+
+@contextmanager
+def live_view(console: Console) -> Iterator[LiveSteps]:
+    """Show each step as it starts and ends while the body runs (quiet when the console is not a terminal)."""
+    steps = LiveSteps()
+    patches.LISTENERS.append(steps.on_event)
+    try:
+        with Live(steps.render(), console=console, refresh_per_second=8, transient=False) as live:
+            patches.LISTENERS.append(lambda *_: live.update(steps.render()))
+            yield steps
+            live.update(steps.render())
+    finally:
+        patches.LISTENERS.clear()
+
+
+def _metrics_table(document: dict[str, Any]) -> Table:
+    gate = {g.get("solution"): g for g in (document.get("gate") or []) if isinstance(g, dict)}
+    table = Table(title="Offline metrics (Personalize's split) against the gate", title_justify="left")
+    table.add_column("solution")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    table.add_column("gate")
+    for solution, values in (document.get("metrics") or {}).items():
+        rule = next((g for name, g in gate.items() if name and solution.endswith(name)), {})
+        minimums = rule.get("minimums", {}) if isinstance(rule, dict) else {}
+        for metric, value in values.items():
+            floor = minimums.get(metric)
+            verdict = (
+                "" if floor is None else (f"[green]>= {floor:.3f}[/]" if value >= floor else f"[red]< {floor:.3f}[/]")
+            )
+            table.add_row(solution, metric, f"{value:.4f}", verdict)
+    return table
+
+
+def _recommendations_table(document: dict[str, Any]) -> Table:
+    table = Table(title="Recommendations (top 10) next to recent interactions", title_justify="left")
+    for column in ("campaign", "for", "recent interactions", "recommended"):
+        table.add_column(column, overflow="fold")
+    for sample in document.get("recommendations") or []:
+        who = sample.get("userId") or f"item {sample.get('itemId')}"
+        table.add_row(
+            sample["campaign"], who, " ".join(sample["recentInteractions"]), " ".join(sample["recommendations"])
+        )
+    return table
+
+
+def _export_table(document: dict[str, Any]) -> Table:
+    table = Table(title="Export (Glue) and import", title_justify="left")
+    for column in ("dataset", "rows read", "written", "rejected", "duplicates"):
+        table.add_column(column, justify="left" if column == "dataset" else "right")
+    for dataset, numbers in (document.get("export", {}).get("datasets") or {}).items():
+        rejected = numbers.get("rows_rejected", numbers.get("rejected", 0))
+        rejected_total = sum(rejected.values()) if isinstance(rejected, dict) else rejected
+        table.add_row(
+            dataset,
+            str(numbers.get("rows_read", "")),
+            str(numbers.get("rows_written", "")),
+            str(rejected_total),
+            str(numbers.get("duplicates", "")),
+        )
+    return table
+
+
+def render_report(console: Console, document: dict[str, Any]) -> None:
+    """The end-of-run summary: resources, rows, metrics vs gate, decision, campaign, recommendations."""
+    resources = document.get("resources", {})
+    counts = Table(title="Personalize resources", title_justify="left")
+    counts.add_column("kind")
+    counts.add_column("count", justify="right")
+    counts.add_column("example ARN", overflow="fold")
+    for kind, arns in resources.items():
+        counts.add_row(kind, str(len(arns)), arns[0] if arns else "")
+    outcome = document.get("outcome", "UNKNOWN")
+    colour = {"DEPLOYED": "bold green", "REJECTED": "bold yellow"}.get(outcome, "bold red")
+    decision = Text.assemble(("Outcome: ", "bold"), (outcome, colour), f"   ({document.get('wallSeconds', 0):.1f} s)")
+    parts: list[Any] = [counts, _export_table(document), _metrics_table(document), decision]
+    for gate in document.get("gate") or []:
+        if isinstance(gate, dict) and gate.get("reasons"):
+            parts.append(Text(f"  gate {gate.get('solution')}: " + "; ".join(gate["reasons"]), style="yellow"))
+    if document.get("error"):
+        parts.append(Text(f"Failed: {document['error']}: {document.get('cause')}", style="bold red"))
+    parts.append(_recommendations_table(document))
+    console.print(Group(*parts))

@@ -1,0 +1,158 @@
+"""The whole pipeline offline: data lake -> Glue workflow -> params -> training state machine -> campaign -> answers.
+
+Used by `autopersonalize demo` and `autopersonalize run`. It deploys template.yaml into offline AWS, writes the source
+tables to the emulated data lake, runs the Glue workflow (whose publish_params upload starts the state machine through
+the EventBridge rule, as on AWS), waits for the execution and collects what a user wants to see.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import awswrangler as wr
+import boto3
+import pandas as pd
+
+from autopersonalize.local.stack import REPO, OfflineStack, deploy_stack
+from autopersonalize.local.template import Template
+
+LAKE = "lake"
+DATASETS = ("interactions", "items", "users")
+
+
+@dataclass(frozen=True)
+class Source:
+    """One source table for the export jobs: a DataFrame to put in the lake, or a file the user gave."""
+
+    frame: pd.DataFrame
+    mapping: str = ""
+
+
+@dataclass
+class RunResult:
+    """What one pipeline run produced: the stack, the export, the execution and its timings."""
+
+    stack: OfflineStack
+    dataset_group: str
+    workflow_run: dict[str, Any]
+    execution: dict[str, Any]
+    timings: list[dict[str, Any]] = field(default_factory=list)
+    wall_seconds: float = 0.0
+
+
+def stack_parameters(bucket: str, sources: dict[str, Source], dataset_group: str) -> dict[str, str]:
+    """Template parameters that point the Glue exports at the lake tables written by `write_lake`."""
+    parameters = {"DatasetGroupName": dataset_group, "ParamsTemplateKey": "templates/params.json"}
+    for dataset in DATASETS:
+        key = dataset.capitalize()
+        if dataset in sources:
+            parameters[f"{key}Source"] = f"s3://{bucket}/{LAKE}/{dataset}/"
+            parameters[f"{key}SourceType"] = "s3_parquet"
+            parameters[f"{key}Mapping"] = sources[dataset].mapping
+        else:
+            parameters[f"{key}Source"] = ""
+    return parameters
+
+
+def write_lake(bucket: str, sources: dict[str, Source], params_template: dict[str, Any]) -> None:
+    """The source tables as parquet under lake/, the Avro schemas under schemas/, the params template."""
+    for dataset, source in sources.items():
+        wr.s3.to_parquet(source.frame, f"s3://{bucket}/{LAKE}/{dataset}/", dataset=True, mode="overwrite")
+    s3 = boto3.client("s3")
+    for schema in (REPO / "schemas").glob("*.avsc"):
+        s3.put_object(Bucket=bucket, Key=f"schemas/{schema.name}", Body=schema.read_bytes())
+    s3.put_object(Bucket=bucket, Key="templates/params.json", Body=json.dumps(params_template, indent=2).encode())
+
+
+def state_timings(execution_arn: str) -> list[dict[str, Any]]:
+    """Seconds spent in each state (summed over Map iterations and polling loops), in first-entered order."""
+    sfn = boto3.client("stepfunctions")
+    events: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
+    while True:
+        page = sfn.get_execution_history(**kwargs)
+        events += page["events"]
+        if not page.get("nextToken"):
+            break
+        kwargs["nextToken"] = page["nextToken"]
+    entered: dict[str, list[Any]] = {}
+    totals: dict[str, dict[str, Any]] = {}
+    for event in events:
+        if details := event.get("stateEnteredEventDetails"):
+            entered.setdefault(details["name"], []).append(event["timestamp"])
+            totals.setdefault(details["name"], {"state": details["name"], "seconds": 0.0, "count": 0})
+        elif (details := event.get("stateExitedEventDetails")) and entered.get(details["name"]):
+            start = entered[details["name"]].pop()
+            totals[details["name"]]["seconds"] += (event["timestamp"] - start).total_seconds()
+            totals[details["name"]]["count"] += 1
+    return list(totals.values())
+
+
+def run(
+    sources: dict[str, Source],
+    params_template: dict[str, Any],
+    *,
+    dataset_group: str = "demo",
+    on_stack: Callable[[OfflineStack], None] | None = None,
+    timeout: float = 900.0,
+) -> RunResult:
+    """Run the pipeline inside the caller's offline_aws(); returns when the training execution has ended."""
+    started = time.monotonic()
+    bucket = Template.read(REPO / "template.yaml").names["DataBucket"]  # the sources' S3 paths are stack parameters
+    stack = deploy_stack(parameters=stack_parameters(bucket, sources, dataset_group))
+    if on_stack:
+        on_stack(stack)
+    write_lake(stack.bucket, sources, params_template)
+    workflow_run = stack.run_glue_workflow()
+    executions = stack.executions("TrainingStateMachine")
+    if not executions:
+        raise PipelineError(f"The Glue workflow published no params file: {glue_failure(stack)}")
+    execution = stack.wait(executions[0], timeout=timeout)
+    return RunResult(
+        stack=stack,
+        dataset_group=dataset_group,
+        workflow_run=workflow_run,
+        execution=execution,
+        timings=state_timings(executions[0]),
+        wall_seconds=time.monotonic() - started,
+    )
+
+
+def glue_failure(stack: OfflineStack) -> str:
+    """The first failed Glue job of the export and its message, or why nothing was published."""
+    glue = boto3.client("glue")
+    for logical_id, resource in stack.template.resources.items():
+        if resource["Type"] != "AWS::Glue::Job":
+            continue
+        for job_run in glue.get_job_runs(JobName=stack.name(logical_id))["JobRuns"]:
+            if job_run["JobRunState"] == "FAILED":
+                return f"Glue job {stack.name(logical_id)} failed: {job_run.get('ErrorMessage', '(no message)')}"
+    return "every Glue job succeeded but publish_params skipped (see its output above)"
+
+
+class PipelineError(RuntimeError):
+    """The pipeline could not run: the message says which step and why."""
+
+
+def read_table(path: Path, mapping: str = "") -> Source:
+    """A user's CSV, parquet or JSON-lines file as a lake table; errors name the file."""
+    if not path.exists():
+        raise PipelineError(f"{path}: file not found")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            frame = pd.read_parquet(path)
+        elif suffix in (".jsonl", ".json"):
+            frame = pd.read_json(path, lines=True)
+        else:
+            frame = pd.read_csv(path)
+    except (ValueError, OSError) as exc:
+        raise PipelineError(f"{path}: cannot read as {suffix or 'CSV'}: {exc}") from exc
+    if frame.empty:
+        raise PipelineError(f"{path}: the file has no rows")
+    return Source(frame=frame, mapping=mapping)
