@@ -1,0 +1,61 @@
+"""Shared pieces of the params models: the base model, name and S3 patterns, metric names, API string values."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic.alias_generators import to_camel
+
+NAME_PATTERN = r"^[a-zA-Z0-9][a-zA-Z0-9\-_]*$"
+S3_FILE_PATTERN = r"^s3://[^/\s]+/\S*[^/\s]$"
+S3_PREFIX_PATTERN = r"^s3://[^/\s]+/(\S*/)?$"
+S3_ANY_PATTERN = r"^s3://[^/\s]+/\S*$"
+TAG_PUNCTUATION = "_.:/=+-@ "
+ROLE_ARN_PATTERN = r"^arn:([a-z\d-]+):iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$"
+KMS_ARN_PATTERN = r"^arn:aws.*:kms:.*:[0-9]{12}:key/.*$"
+
+METRICS = (
+    "coverage",
+    "mean_reciprocal_rank_at_25",
+    "normalized_discounted_cumulative_gain_at_5",
+    "normalized_discounted_cumulative_gain_at_10",
+    "normalized_discounted_cumulative_gain_at_25",
+    "precision_at_5",
+    "precision_at_10",
+    "precision_at_25",
+)
+Metric = Literal[
+    "coverage",
+    "mean_reciprocal_rank_at_25",
+    "normalized_discounted_cumulative_gain_at_5",
+    "normalized_discounted_cumulative_gain_at_10",
+    "normalized_discounted_cumulative_gain_at_25",
+    "precision_at_5",
+    "precision_at_10",
+    "precision_at_25",
+]
+DatasetType = Literal["Interactions", "Items", "Users"]
+
+
+def _number_to_str(value: object) -> object:
+    """The API types these values as strings; accept JSON numbers too and keep the API's string form."""
+    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+
+Name = Annotated[
+    str,
+    Field(min_length=1, max_length=63, pattern=NAME_PATTERN, description="Letters, digits, - and _ (1 to 63)."),
+]
+ApiString = Annotated[
+    str, BeforeValidator(_number_to_str), WithJsonSchema({"type": ["string", "number"], "maxLength": 1000})
+]
+Fraction = Annotated[float, Field(ge=0, le=1)]
+S3File = Annotated[str, Field(max_length=256, pattern=S3_FILE_PATTERN, description="s3://bucket/key of one file.")]
+S3Prefix = Annotated[str, Field(max_length=256, pattern=S3_PREFIX_PATTERN, description="s3://bucket/prefix/ (ends /).")]
+
+
+class ApiModel(BaseModel):
+    """Base of every params block: unknown keys are errors, keys are camelCase, no type coercion."""
+
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True, strict=True)

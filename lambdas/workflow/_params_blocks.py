@@ -1,0 +1,181 @@
+"""The blocks of the params contract (pydantic v2, camelCase as in the Personalize API); `params.Params` joins them."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from workflow._params_base import (
+    KMS_ARN_PATTERN,
+    ROLE_ARN_PATTERN,
+    S3_ANY_PATTERN,
+    TAG_PUNCTUATION,
+    ApiModel,
+    ApiString,
+    DatasetType,
+    Fraction,
+    Metric,
+    Name,
+    S3File,
+    S3Prefix,
+)
+from workflow._recipes import recipe_problem
+from workflow._solution_config import SolutionConfig
+
+
+class Tag(ApiModel):
+    """A tag put on every Personalize resource the workflow creates."""
+
+    tag_key: str = Field(min_length=1, max_length=128, description="Tag key (not aws:...).")
+    tag_value: str = Field(max_length=256, description="Tag value.")
+
+    @field_validator("tag_key", "tag_value")
+    @classmethod
+    def _tag_text(cls, value: str) -> str:
+        bad = sorted({c for c in value if not (c.isalnum() or c.isspace() or c in TAG_PUNCTUATION)})
+        if bad:
+            shown = " ".join(f'"{c}"' for c in bad)
+            raise ValueError(f'"{value}" contains {shown}; allowed: letters, digits, spaces and _ . : / = + - @')
+        return value
+
+    @field_validator("tag_key")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        if value.lower().startswith("aws:"):
+            raise ValueError(f'"{value}" starts with "aws:", which AWS reserves; choose another key')
+        return value
+
+
+class DatasetGroup(ApiModel):
+    """The dataset group (CreateDatasetGroup). Its name, with the stack prefix, names every resource."""
+
+    name: Name = Field(description="Dataset group name; the stack prefix is added (see workflow.naming).")
+    domain: Literal["ECOMMERCE", "VIDEO_ON_DEMAND"] | None = Field(None, description="Domain dataset group, if any.")
+    kms_key_arn: str | None = Field(None, max_length=2048, pattern=KMS_ARN_PATTERN, description="KMS key ARN.")
+    role_arn: str | None = Field(None, max_length=256, pattern=ROLE_ARN_PATTERN, description="Role for the KMS key.")
+    tags: list[Tag] = Field([], max_length=200, description="Tags for the dataset group only.")
+
+
+class Dataset(ApiModel):
+    """One dataset: its type, its Avro schema (inline or a file) and where its CSV data is."""
+
+    dataset_type: DatasetType = Field(description="Interactions (exactly one), Items or Users.")
+    avro_schema: dict[str, Any] | None = Field(None, alias="schema", description="Inline Avro schema (or schemaFile).")
+    schema_file: str | None = Field(
+        None, min_length=1, description="Avro schema file: path relative to this params file, or s3:// URI."
+    )
+    data_location: str = Field(
+        max_length=256, pattern=S3_ANY_PATTERN, description="s3:// CSV file, or prefix ending in / (every file in it)."
+    )
+    import_mode: Literal["FULL", "INCREMENTAL"] = Field(
+        "FULL", description="FULL replaces bulk-imported data; INCREMENTAL adds to it (only after a FULL import)."
+    )
+
+    @model_validator(mode="after")
+    def _one_schema(self) -> Dataset:
+        if (self.avro_schema is None) == (self.schema_file is None):
+            found = "both" if self.avro_schema is not None else "neither"
+            raise ValueError(f'found {found} of "schema" and "schemaFile"; give exactly one')
+        return self
+
+
+class Solution(ApiModel):
+    """A solution (CreateSolution) and how each run trains a new version of it (CreateSolutionVersion)."""
+
+    name: Name = Field(description="Solution name, unique in this file.")
+    recipe: str = Field(
+        description='Recipe name ("aws-user-personalization-v2") or ARN (arn:aws:personalize:::recipe/...).'
+    )
+    training_mode: Literal["FULL", "UPDATE"] = Field(
+        "FULL", description="FULL retrains; UPDATE (User-Personalization only) refreshes the last FULL version."
+    )
+    perform_hpo: bool = Field(False, alias="performHPO", description="Hyperparameter optimization (costs more).")
+    perform_auto_training: bool = Field(
+        False,
+        description="Personalize's own scheduled retraining. Always sent explicitly; false keeps runs pipeline-driven.",
+    )
+    solution_config: SolutionConfig | None = Field(None, description="CreateSolution's solutionConfig.")
+    event_type: str | None = Field(None, max_length=256, description="Train only on interactions of this EVENT_TYPE.")
+
+    @field_validator("recipe")
+    @classmethod
+    def _known_recipe(cls, value: str) -> str:
+        problem = recipe_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+
+class MetricsGate(ApiModel):
+    """Conditions a new solution version must meet before any campaign deploys it (GetSolutionMetrics names)."""
+
+    solution: str = Field(description="Name of the gated solution (one gate per solution).")
+    minimums: dict[Metric, Fraction] = Field({}, description="Metric -> lowest accepted value.")
+    max_drop_vs_deployed: dict[Metric, Fraction] = Field(
+        {}, description="Metric -> largest accepted drop below the version the campaign serves now."
+    )
+
+
+class CampaignConfig(ApiModel):
+    """CreateCampaign's campaignConfig."""
+
+    item_exploration_config: dict[Literal["explorationWeight", "explorationItemAgeCutOff"], ApiString] | None = Field(
+        None, description="User-Personalization only: exploration of new items."
+    )
+    enable_metadata_with_recommendations: bool | None = Field(None, description="Return item metadata (extra cost).")
+    sync_with_latest_solution_version: bool | None = Field(
+        None, description="Deploy every new version automatically (bypasses the metrics gate)."
+    )
+    ranking_influence: dict[Literal["POPULARITY", "FRESHNESS"], Fraction] | None = Field(
+        None, description="Boost popular or fresh items (weights 0 to 1)."
+    )
+
+
+class Campaign(ApiModel):
+    """A campaign serving the latest version of a solution that passed its gate."""
+
+    name: Name = Field(description="Campaign name, unique in this file.")
+    solution: str = Field(description="Name of the solution it deploys.")
+    min_provisioned_tps: int = Field(1, ge=1, alias="minProvisionedTPS", description="Billed minimum throughput.")
+    campaign_config: CampaignConfig | None = Field(None, description="CreateCampaign's campaignConfig.")
+
+
+class Filter(ApiModel):
+    """A recommendation filter (CreateFilter)."""
+
+    name: Name = Field(description="Filter name, unique in this file; get_recommendations uses it.")
+    filter_expression: str = Field(min_length=1, max_length=2500, description="Personalize filter expression.")
+
+
+class EventTracker(ApiModel):
+    """The dataset group's event tracker (one per dataset group) for PutEvents."""
+
+    name: Name = Field(description="Event tracker name (the Personalize name comes from workflow.naming).")
+
+
+class BatchInferenceJob(ApiModel):
+    """A batch inference job run after training, with the solution's newest version that passed the gate."""
+
+    name: Name = Field(description="Job name, unique in this file; the run id is appended.")
+    solution: str = Field(description="Name of the solution.")
+    job_input: S3File = Field(description="s3:// JSON Lines input file.")
+    job_output: S3Prefix = Field(description="s3:// output prefix ending in /.")
+    num_results: int | None = Field(None, ge=1, le=500, description="Recommendations per line (Personalize: 25).")
+    filter: str | None = Field(None, description="Name of a filter of this file.")
+
+
+class Notifications(ApiModel):
+    """Which outcomes publish to the stack's SNS topic."""
+
+    on_success: bool = Field(True, description="Notify when a run deploys.")
+    on_failure: bool = Field(True, description="Notify when a run fails (with Personalize's failureReason).")
+    on_rejected: bool = Field(True, description="Notify when the metrics gate rejects a version.")
+
+
+class Polling(ApiModel):
+    """How the state machine waits for long Personalize steps."""
+
+    initial_interval_seconds: int = Field(60, ge=1, description="First wait between status checks.")
+    max_interval_seconds: int = Field(600, ge=1, description="Longest wait between checks (the wait doubles).")
+    max_wait_seconds: int = Field(86400, ge=1, le=31536000, description="Per step; then WaitTimeoutError.")

@@ -1,0 +1,269 @@
+"""Cross-field checks of a params document, on the raw JSON so they run even where parts fail the model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from workflow import _recipes as recipes
+from workflow import avro
+from workflow._params_access import DATASET_TYPES, Doc, as_object, suggest
+from workflow._params_errors import show
+from workflow._params_filters import filter_problems
+
+NAMED_LISTS = ("solutions", "campaigns", "filters", "batchInferenceJobs")
+
+
+def cross_field_problems(raw: dict[str, Any], loaded: dict[int, dict[str, Any]]) -> list[str]:
+    """Every cross-field problem; `loaded` maps a dataset's index to the schema read from its schemaFile."""
+    doc = Doc(raw, loaded)
+    checks: list[Callable[[Doc], list[str]]] = [
+        _datasets,
+        _schemas,
+        _unique_names,
+        _references,
+        _solutions,
+        _gates,
+        _campaigns,
+        _batch_jobs,
+        filter_problems,
+        _polling,
+    ]
+    return [problem for check in checks for problem in check(doc)]
+
+
+def _datasets(doc: Doc) -> list[str]:
+    if not isinstance(doc.raw.get("datasets"), list):
+        return []
+    problems: list[str] = []
+    first: dict[Any, str] = {}
+    for _, path, dataset in doc.entries("datasets"):
+        kind = dataset.get("datasetType")
+        if not isinstance(kind, str):
+            continue
+        if kind in first:
+            problems.append(f'{path}.datasetType: "{kind}" again (first at {first[kind]}); each type may appear once')
+        first.setdefault(kind, path)
+    if "Interactions" not in first:
+        problems.append('datasets: no dataset has datasetType "Interactions"; add one (Personalize trains on it)')
+    return problems
+
+
+def _schemas(doc: Doc) -> list[str]:
+    problems = []
+    for index, path, dataset in doc.entries("datasets"):
+        kind = dataset.get("datasetType")
+        if kind not in DATASET_TYPES:
+            continue
+        if "schema" in dataset and isinstance(dataset["schema"], dict):
+            problems += avro.check_schema(dataset["schema"], kind, f"{path}.schema")
+        elif index in doc.loaded:
+            problems += avro.check_schema(doc.loaded[index], kind, f'{path}.schemaFile("{dataset.get("schemaFile")}")')
+    return problems
+
+
+def _unique_names(doc: Doc) -> list[str]:
+    problems = []
+    for key in NAMED_LISTS:
+        first: dict[str, str] = {}
+        for _, path, entry in doc.entries(key):
+            name = entry.get("name")
+            if isinstance(name, str) and name in first:
+                problems.append(f'{path}.name: "{name}" is also the name of {first[name]}; names are unique in {key}')
+            elif isinstance(name, str):
+                first[name] = path
+    gated: dict[str, str] = {}
+    for _, path, gate in doc.entries("metricsGate"):
+        solution = gate.get("solution")
+        if isinstance(solution, str) and solution in gated:
+            problems.append(f'{path}.solution: "{solution}" already has a gate at {gated[solution]}; merge the two')
+        elif isinstance(solution, str):
+            gated[solution] = path
+    return problems
+
+
+def _references(doc: Doc) -> list[str]:
+    problems, solutions, filters = [], doc.names("solutions"), doc.names("filters")
+    for key in ("campaigns", "metricsGate", "batchInferenceJobs"):
+        for _, path, entry in doc.entries(key):
+            name = entry.get("solution")
+            if isinstance(name, str) and name not in solutions:
+                problems.append(
+                    f'{path}.solution: "{name}" is not a solution name{suggest(name, solutions, "solutions")}'
+                )
+    for _, path, job in doc.entries("batchInferenceJobs"):
+        name = job.get("filter")
+        if isinstance(name, str) and name not in filters:
+            problems.append(f'{path}.filter: "{name}" is not a filter name{suggest(name, filters, "filters")}')
+    return problems
+
+
+def _solutions(doc: Doc) -> list[str]:
+    problems = []
+    for _, path, solution in doc.entries("solutions"):
+        recipe = recipes.recipe_name(solution["recipe"]) if isinstance(solution.get("recipe"), str) else None
+        if recipe in recipes.UNSUPPORTED:
+            problems.append(f'{path}.recipe: "{recipe}" is not supported: {recipes.UNSUPPORTED[recipe]}')
+        if (
+            solution.get("trainingMode") == "UPDATE"
+            and recipe in recipes.RECIPES
+            and recipe not in recipes.UPDATE_RECIPES
+        ):
+            allowed = ", ".join(sorted(recipes.UPDATE_RECIPES))
+            problems.append(
+                f'{path}.trainingMode: "UPDATE" works only with {allowed}; recipe is "{recipe}"; use "FULL"'
+            )
+        problems += _solution_config(doc, path, solution)
+        problems += _training_columns(doc, f"{path}.solutionConfig.trainingDataConfig", solution)
+    return problems
+
+
+def _training_columns(doc: Doc, path: str, solution: dict[str, Any]) -> list[str]:
+    """trainingDataConfig's excluded/included columns must name datasets and fields the file has."""
+    config = as_object(as_object(solution.get("solutionConfig")).get("trainingDataConfig"))
+    problems = []
+    for key in ("excludedDatasetColumns", "includedDatasetColumns"):
+        for dataset, columns in as_object(config.get(key)).items():
+            if dataset not in doc.dataset_types():
+                problems.append(f"{path}.{key}.{dataset}: this file has no {dataset} dataset; remove the entry")
+                continue
+            names = avro.field_names(doc.schema(dataset) or {})
+            for column in columns if isinstance(columns, list) else []:
+                if isinstance(column, str) and doc.field_type(dataset, column) is None:
+                    problems.append(
+                        f'{path}.{key}.{dataset}: "{column}" is not a field of the {dataset} schema'
+                        f"{suggest(column, names, 'fields')}"
+                    )
+    return problems
+
+
+def _solution_config(doc: Doc, path: str, solution: dict[str, Any]) -> list[str]:
+    config = as_object(solution.get("solutionConfig"))
+    problems = []
+    for key, flag in (("hpoConfig", "performHPO"), ("autoTrainingConfig", "performAutoTraining")):
+        if key in config and solution.get(flag) is not True:
+            problems.append(
+                f'{path}.solutionConfig.{key}: ignored unless {flag} is true; set "{flag}": true or remove it'
+            )
+    uses = [
+        ("eventType", "EVENT_TYPE", solution.get("eventType")),
+        ("solutionConfig.eventValueThreshold", "EVENT_VALUE", config.get("eventValueThreshold")),
+        ("solutionConfig.eventsConfig", "EVENT_TYPE", config.get("eventsConfig")),
+    ]
+    for key, field, value in uses:
+        if value is not None and doc.field_type("Interactions", field) is None:
+            problems.append(f"{path}.{key}: needs an {field} field in the Interactions schema, which has none; add it")
+    objective = config.get("optimizationObjective")
+    attribute = objective.get("itemAttribute") if isinstance(objective, dict) else None
+    if isinstance(attribute, str):
+        if "Items" not in doc.dataset_types():
+            problems.append(
+                f'{path}.solutionConfig.optimizationObjective.itemAttribute: "{attribute}" needs an Items dataset'
+            )
+        elif (found := doc.field_type("Items", attribute)) is None or found[0] not in (
+            None,
+            "int",
+            "long",
+            "float",
+            "double",
+        ):
+            problems.append(
+                f'{path}.solutionConfig.optimizationObjective.itemAttribute: "{attribute}" is not a numeric'
+                " field of the Items schema"
+            )
+    return problems
+
+
+def _gates(doc: Doc) -> list[str]:
+    problems = []
+    for _, path, gate in doc.entries("metricsGate"):
+        solution = doc.solution(gate.get("solution"))
+        if solution is not None and solution.get("trainingMode") == "UPDATE":
+            problems.append(
+                f'{path}.solution: "{gate["solution"]}" trains in UPDATE mode, which produces no metrics to'
+                " gate on; gate a FULL solution or remove this gate"
+            )
+        if not gate.get("minimums") and not gate.get("maxDropVsDeployed"):
+            problems.append(
+                f"{path}: no minimums and no maxDropVsDeployed, so it accepts everything; add one or remove it"
+            )
+    return problems
+
+
+def _campaigns(doc: Doc) -> list[str]:
+    problems = []
+    gated = {g["solution"]: p for _, p, g in doc.entries("metricsGate") if isinstance(g.get("solution"), str)}
+    for _, path, campaign in doc.entries("campaigns"):
+        name, recipe = campaign.get("solution"), doc.recipe(campaign.get("solution"))
+        if recipe in recipes.NO_CAMPAIGN:
+            problems.append(
+                f'{path}.solution: "{name}" uses {recipe} (user segmentation), which cannot back a campaign'
+            )
+        config = as_object(campaign.get("campaignConfig"))
+        if "itemExplorationConfig" in config and recipe is not None and recipe not in recipes.EXPLORATION_RECIPES:
+            problems.append(
+                f'{path}.campaignConfig.itemExplorationConfig: only for User-Personalization recipes; "{name}"'
+                f" uses {recipe}; remove it"
+            )
+        problems += _exploration_values(
+            f"{path}.campaignConfig.itemExplorationConfig", config.get("itemExplorationConfig")
+        )
+        if config.get("enableMetadataWithRecommendations") is True and "Items" not in doc.dataset_types():
+            problems.append(f"{path}.campaignConfig.enableMetadataWithRecommendations: needs an Items dataset; add one")
+        if config.get("syncWithLatestSolutionVersion") is True and name in gated:
+            problems.append(
+                f'{path}.campaignConfig.syncWithLatestSolutionVersion: true deploys every new version of "{name}"'
+                f" without the metrics gate at {gated[name]}; remove one of the two"
+            )
+    return problems
+
+
+def _exploration_values(path: str, config: object) -> list[str]:
+    if not isinstance(config, dict):
+        return []
+    problems, limits = [], {"explorationWeight": (0.0, 1.0), "explorationItemAgeCutOff": (0.0, float("inf"))}
+    for key, (low, high) in limits.items():
+        if key not in config:
+            continue
+        try:
+            number = float(config[key])
+        except (TypeError, ValueError):
+            number = float("nan")
+        if not low <= number <= high or (key == "explorationItemAgeCutOff" and number == 0):
+            allowed = "a number from 0 to 1" if high == 1.0 else "a number of days > 0"
+            problems.append(f"{path}.{key}: found {show(config[key])}; allowed: {allowed}")
+    return problems
+
+
+def _batch_jobs(doc: Doc) -> list[str]:
+    problems = []
+    locations = [
+        (p, d["dataLocation"]) for _, p, d in doc.entries("datasets") if isinstance(d.get("dataLocation"), str)
+    ]
+    for _, path, job in doc.entries("batchInferenceJobs"):
+        recipe = doc.recipe(job.get("solution"))
+        if recipe in recipes.NO_BATCH_INFERENCE:
+            problems.append(f'{path}.solution: "{job["solution"]}" uses {recipe}, which has no batch inference')
+        output = job.get("jobOutput")
+        for data_path, location in locations:
+            if isinstance(output, str) and location.endswith("/") and output.startswith(location):
+                problems.append(
+                    f"{path}.jobOutput: is inside {data_path}.dataLocation, so the next run would import the"
+                    " recommendations as training data; use another prefix"
+                )
+    return problems
+
+
+def _polling(doc: Doc) -> list[str]:
+    polling = doc.raw.get("polling")
+    if not isinstance(polling, dict):
+        return []
+    initial, longest, total = (
+        polling.get(k) for k in ("initialIntervalSeconds", "maxIntervalSeconds", "maxWaitSeconds")
+    )
+    problems = []
+    if isinstance(initial, int) and isinstance(longest, int) and initial > longest:
+        problems.append(f"polling.initialIntervalSeconds: {initial} is above maxIntervalSeconds {longest}; lower it")
+    if isinstance(longest, int) and isinstance(total, int) and longest > total:
+        problems.append(f"polling.maxIntervalSeconds: {longest} is above maxWaitSeconds {total}; lower it")
+    return problems

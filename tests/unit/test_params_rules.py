@@ -1,0 +1,331 @@
+"""The params contract's cross-field rules: each one with a passing and a failing example that asserts the message."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+from workflow.errors import InvalidParamsError
+from workflow.params import Params, load_params
+
+NS = "com.amazonaws.personalize.schema"
+
+
+def schema(*fields: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "record", "name": "S", "namespace": NS, "fields": list(fields)}
+
+
+INTERACTIONS = schema(
+    {"name": "USER_ID", "type": "string"},
+    {"name": "ITEM_ID", "type": "string"},
+    {"name": "TIMESTAMP", "type": "long"},
+    {"name": "EVENT_TYPE", "type": "string"},
+)
+ITEMS = schema(
+    {"name": "ITEM_ID", "type": "string"},
+    {"name": "GENRE", "type": "string", "categorical": True},
+    {"name": "PRICE", "type": "float"},
+    {"name": "ON_SALE", "type": "boolean"},
+    {"name": "DESCRIPTION", "type": "string", "textual": True},
+)
+USERS = schema({"name": "USER_ID", "type": "string"}, {"name": "AGE", "type": "int"})
+BASE: dict[str, Any] = {
+    "datasetGroup": {"name": "shop"},
+    "datasets": [
+        {"datasetType": "Interactions", "schema": INTERACTIONS, "dataLocation": "s3://b/exports/interactions/"},
+        {"datasetType": "Items", "schema": ITEMS, "dataLocation": "s3://b/exports/items/"},
+    ],
+    "solutions": [
+        {"name": "up", "recipe": "aws-user-personalization-v2"},
+        {"name": "sims", "recipe": "aws-sims"},
+        {"name": "affinity", "recipe": "aws-item-affinity"},
+        {"name": "trending", "recipe": "aws-trending-now"},
+    ],
+    "filters": [{"name": "genre", "filterExpression": "INCLUDE ItemID WHERE Items.GENRE IN ($GENRE)"}],
+}
+
+
+def doc(**changes: Any) -> dict[str, Any]:
+    result = copy.deepcopy(BASE)
+    result.update(copy.deepcopy(changes))
+    return result
+
+
+def problems(document: dict[str, Any]) -> list[str]:
+    with pytest.raises(InvalidParamsError) as caught:
+        load_params(json.dumps(document), "x.json", _no_files)
+    return caught.value.problems
+
+
+def valid(document: dict[str, Any]) -> Params:
+    return load_params(json.dumps(document), "x.json", _no_files)
+
+
+def _no_files(location: str) -> str:
+    raise FileNotFoundError(location)
+
+
+def test_base_document_is_valid() -> None:
+    assert valid(doc()).dataset("Items") is not None
+
+
+def test_rule_interactions_dataset_required() -> None:
+    assert problems(doc(datasets=BASE["datasets"][1:])) == [
+        'datasets: no dataset has datasetType "Interactions"; add one (Personalize trains on it)'
+    ]
+
+
+def test_rule_dataset_types_unique() -> None:
+    datasets = [*BASE["datasets"], {**BASE["datasets"][1], "dataLocation": "s3://b/other/"}]
+    assert problems(doc(datasets=datasets)) == [
+        'datasets[2].datasetType: "Items" again (first at datasets[1]); each type may appear once'
+    ]
+
+
+@pytest.mark.parametrize("key", ["solutions", "filters"])
+def test_rule_names_unique_within_a_list(key: str) -> None:
+    entries = [*BASE[key], BASE[key][0]]
+    assert problems(doc(**{key: entries}))[0] == (
+        f'{key}[{len(entries) - 1}].name: "{entries[0]["name"]}" is also the name of {key}[0];'
+        f" names are unique in {key}"
+    )
+
+
+def test_rule_campaign_names_unique() -> None:
+    campaigns = [{"name": "c", "solution": "up"}, {"name": "c", "solution": "sims"}]
+    assert problems(doc(campaigns=campaigns)) == [
+        'campaigns[1].name: "c" is also the name of campaigns[0]; names are unique in campaigns'
+    ]
+
+
+def test_rule_campaign_refers_to_an_existing_solution() -> None:
+    assert problems(doc(campaigns=[{"name": "c", "solution": "up2"}])) == [
+        'campaigns[0].solution: "up2" is not a solution name; did you mean "up"?'
+    ]
+
+
+def test_rule_gate_refers_to_an_existing_solution_and_is_unique() -> None:
+    gates = [
+        {"solution": "ghost", "minimums": {"coverage": 0.1}},
+        {"solution": "up", "minimums": {"coverage": 0.1}},
+        {"solution": "up", "maxDropVsDeployed": {"coverage": 0.1}},
+    ]
+    assert problems(doc(metricsGate=gates)) == [
+        'metricsGate[0].solution: "ghost" is not a solution name; allowed: up, sims, affinity, trending',
+        'metricsGate[2].solution: "up" already has a gate at metricsGate[1]; merge the two',
+    ]
+
+
+def test_rule_gate_needs_a_condition() -> None:
+    assert problems(doc(metricsGate=[{"solution": "up"}])) == [
+        "metricsGate[0]: no minimums and no maxDropVsDeployed, so it accepts everything; add one or remove it"
+    ]
+
+
+def test_rule_batch_job_refers_to_existing_solution_and_filter() -> None:
+    job = {
+        "name": "j",
+        "solution": "upp",
+        "jobInput": "s3://b/in/users.jsonl",
+        "jobOutput": "s3://b/out/",
+        "filter": "genres",
+    }
+    assert problems(doc(batchInferenceJobs=[job])) == [
+        'batchInferenceJobs[0].solution: "upp" is not a solution name; did you mean "up"?',
+        'batchInferenceJobs[0].filter: "genres" is not a filter name; did you mean "genre"?',
+    ]
+
+
+def test_rule_batch_output_outside_dataset_locations() -> None:
+    job = {"name": "j", "solution": "up", "jobInput": "s3://b/in/u.jsonl", "jobOutput": "s3://b/exports/items/batch/"}
+    assert problems(doc(batchInferenceJobs=[job])) == [
+        "batchInferenceJobs[0].jobOutput: is inside datasets[1].dataLocation, so the next run would import the"
+        " recommendations as training data; use another prefix"
+    ]
+
+
+@pytest.mark.parametrize("solution", ["affinity", "trending"])
+def test_rule_batch_inference_not_for_segmentation_or_trending(solution: str) -> None:
+    job = {"name": "j", "solution": solution, "jobInput": "s3://b/in/u.jsonl", "jobOutput": "s3://b/out/"}
+    recipe = {"affinity": "aws-item-affinity", "trending": "aws-trending-now"}[solution]
+    assert problems(doc(batchInferenceJobs=[job])) == [
+        f'batchInferenceJobs[0].solution: "{solution}" uses {recipe}, which has no batch inference'
+    ]
+
+
+def test_rule_update_training_only_for_user_personalization() -> None:
+    solutions = [
+        {"name": "up", "recipe": "aws-user-personalization", "trainingMode": "UPDATE"},
+        {"name": "sims", "recipe": "aws-sims", "trainingMode": "UPDATE"},
+    ]
+    assert problems(doc(solutions=solutions)) == [
+        'solutions[1].trainingMode: "UPDATE" works only with aws-hrnn-coldstart, aws-user-personalization,'
+        ' aws-user-personalization-v2; recipe is "aws-sims"; use "FULL"'
+    ]
+
+
+def test_rule_autotrain_mode_is_not_a_params_choice() -> None:
+    solutions = [{"name": "up", "recipe": "aws-user-personalization", "trainingMode": "AUTOTRAIN"}]
+    assert problems(doc(solutions=solutions)) == ['solutions[0].trainingMode: found "AUTOTRAIN"; allowed: FULL, UPDATE']
+
+
+def test_rule_gate_cannot_gate_an_update_solution() -> None:
+    solutions = [{"name": "up", "recipe": "aws-user-personalization", "trainingMode": "UPDATE"}]
+    assert problems(doc(solutions=solutions, metricsGate=[{"solution": "up", "minimums": {"coverage": 0.1}}])) == [
+        'metricsGate[0].solution: "up" trains in UPDATE mode, which produces no metrics to gate on; gate a FULL'
+        " solution or remove this gate"
+    ]
+
+
+def test_rule_next_best_action_is_unsupported() -> None:
+    assert problems(doc(solutions=[{"name": "nba", "recipe": "aws-next-best-action"}])) == [
+        'solutions[0].recipe: "aws-next-best-action" is not supported: it needs an Actions dataset, which'
+        " autopersonalize does not manage"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("config", "flag"), [("hpoConfig", "performHPO"), ("autoTrainingConfig", "performAutoTraining")]
+)
+def test_rule_config_needs_its_flag(config: str, flag: str) -> None:
+    solution = {"name": "up", "recipe": "aws-user-personalization", "solutionConfig": {config: {}}}
+    assert problems(doc(solutions=[solution])) == [
+        f'solutions[0].solutionConfig.{config}: ignored unless {flag} is true; set "{flag}": true or remove it'
+    ]
+    valid(doc(solutions=[{**solution, flag: True}]))
+
+
+def test_rule_auto_training_schedule_in_range() -> None:
+    solution = {
+        "name": "up",
+        "recipe": "aws-user-personalization",
+        "performAutoTraining": True,
+        "solutionConfig": {"autoTrainingConfig": {"schedulingExpression": "rate(31 days)"}},
+    }
+    assert problems(doc(solutions=[solution])) == [
+        'solutions[0].solutionConfig.autoTrainingConfig.schedulingExpression: "rate(31 days)" is out of range;'
+        " allowed: rate(1 day) to rate(30 days)"
+    ]
+
+
+def test_rule_event_value_threshold_needs_event_value_field() -> None:
+    solution = {
+        "name": "up",
+        "recipe": "aws-user-personalization",
+        "eventType": "click",
+        "solutionConfig": {"eventValueThreshold": "0.5"},
+    }
+    assert problems(doc(solutions=[solution])) == [
+        "solutions[0].solutionConfig.eventValueThreshold: needs an EVENT_VALUE field in the Interactions schema,"
+        " which has none; add it"
+    ]
+
+
+def test_rule_optimization_objective_needs_a_numeric_item_field() -> None:
+    solution = {
+        "name": "up",
+        "recipe": "aws-user-personalization",
+        "solutionConfig": {"optimizationObjective": {"itemAttribute": "GENRE"}},
+    }
+    assert problems(doc(solutions=[solution])) == [
+        'solutions[0].solutionConfig.optimizationObjective.itemAttribute: "GENRE" is not a numeric field of the'
+        " Items schema"
+    ]
+    solution["solutionConfig"] = {"optimizationObjective": {"itemAttribute": "PRICE"}}
+    valid(doc(solutions=[solution]))
+
+
+def test_rule_no_campaign_on_user_segmentation() -> None:
+    assert problems(doc(campaigns=[{"name": "c", "solution": "affinity"}])) == [
+        'campaigns[0].solution: "affinity" uses aws-item-affinity (user segmentation), which cannot back a campaign'
+    ]
+
+
+def test_rule_item_exploration_only_for_user_personalization() -> None:
+    config = {"itemExplorationConfig": {"explorationWeight": 0.3, "explorationItemAgeCutOff": 30}}
+    valid(doc(campaigns=[{"name": "c", "solution": "up", "campaignConfig": config}]))
+    assert problems(doc(campaigns=[{"name": "c", "solution": "sims", "campaignConfig": config}])) == [
+        'campaigns[0].campaignConfig.itemExplorationConfig: only for User-Personalization recipes; "sims" uses'
+        " aws-sims; remove it"
+    ]
+
+
+def test_rule_item_exploration_weight_between_zero_and_one() -> None:
+    config = {"itemExplorationConfig": {"explorationWeight": "1.5"}}
+    assert problems(doc(campaigns=[{"name": "c", "solution": "up", "campaignConfig": config}])) == [
+        'campaigns[0].campaignConfig.itemExplorationConfig.explorationWeight: found "1.5";'
+        " allowed: a number from 0 to 1"
+    ]
+
+
+def test_rule_metadata_with_recommendations_needs_items() -> None:
+    config = {"enableMetadataWithRecommendations": True}
+    valid(doc(campaigns=[{"name": "c", "solution": "up", "campaignConfig": config}]))
+    assert problems(
+        doc(
+            datasets=BASE["datasets"][:1],
+            filters=[],
+            campaigns=[{"name": "c", "solution": "up", "campaignConfig": config}],
+        )
+    ) == ["campaigns[0].campaignConfig.enableMetadataWithRecommendations: needs an Items dataset; add one"]
+
+
+def test_rule_sync_with_latest_version_bypasses_the_gate() -> None:
+    campaign = {"name": "c", "solution": "up", "campaignConfig": {"syncWithLatestSolutionVersion": True}}
+    valid(doc(campaigns=[campaign]))
+    gate = {"solution": "up", "minimums": {"coverage": 0.1}}
+    assert problems(doc(campaigns=[campaign], metricsGate=[gate])) == [
+        'campaigns[0].campaignConfig.syncWithLatestSolutionVersion: true deploys every new version of "up" without'
+        " the metrics gate at metricsGate[0]; remove one of the two"
+    ]
+
+
+def test_rule_ranking_influence_weights() -> None:
+    config = {"rankingInfluence": {"POPULARITY": 0.5, "NOVELTY": 0.1}}
+    assert problems(doc(campaigns=[{"name": "c", "solution": "up", "campaignConfig": config}])) == [
+        'campaigns[0].campaignConfig.rankingInfluence.NOVELTY: found "NOVELTY"; allowed: POPULARITY, FRESHNESS'
+    ]
+
+
+def test_rule_polling_intervals_are_ordered() -> None:
+    polling = {"initialIntervalSeconds": 900, "maxIntervalSeconds": 600, "maxWaitSeconds": 300}
+    assert problems(doc(polling=polling)) == [
+        "polling.initialIntervalSeconds: 900 is above maxIntervalSeconds 600; lower it",
+        "polling.maxIntervalSeconds: 600 is above maxWaitSeconds 300; lower it",
+    ]
+
+
+def test_rule_tags_follow_the_service_pattern_and_reserve_aws() -> None:
+    tags = [{"tagKey": "aws:team", "tagValue": "x"}, {"tagKey": "team", "tagValue": "a;b"}]
+    assert problems(doc(tags=tags)) == [
+        'tags[0].tagKey: "aws:team" starts with "aws:", which AWS reserves; choose another key',
+        'tags[1].tagValue: "a;b" contains ";"; allowed: letters, digits, spaces and _ . : / = + - @',
+    ]
+
+
+def test_rule_kms_and_role_arns() -> None:
+    group = {"name": "shop", "kmsKeyArn": "key-1", "roleArn": "arn:aws:iam::123456789012:role/personalize"}
+    assert problems(doc(datasetGroup=group)) == [
+        'datasetGroup.kmsKeyArn: found "key-1"; allowed: a KMS key ARN like arn:aws:kms:region:123456789012:key/id'
+    ]
+
+
+def test_rule_incremental_import_is_accepted_statically() -> None:
+    datasets = copy.deepcopy(BASE["datasets"])
+    datasets[0]["importMode"] = "INCREMENTAL"
+    assert valid(doc(datasets=datasets)).datasets[0].import_mode == "INCREMENTAL"
+
+
+def test_rule_training_data_columns_name_existing_datasets_and_fields() -> None:
+    columns = {"excludedDatasetColumns": {"Items": ["GENRES"], "Users": ["AGE"]}}
+    solution = {"name": "up", "recipe": "aws-user-personalization", "solutionConfig": {"trainingDataConfig": columns}}
+    assert problems(doc(solutions=[solution])) == [
+        'solutions[0].solutionConfig.trainingDataConfig.excludedDatasetColumns.Items: "GENRES" is not a field of the'
+        ' Items schema; did you mean "GENRE"?',
+        "solutions[0].solutionConfig.trainingDataConfig.excludedDatasetColumns.Users: this file has no Users dataset;"
+        " remove the entry",
+    ]
+    columns["excludedDatasetColumns"] = {"Items": ["GENRE"]}
+    valid(doc(solutions=[solution]))
