@@ -89,6 +89,82 @@ def read_schema_file(location: str) -> str:
         raise OSError(f"S3 unreachable: {error}") from error
 
 
+def demo(args: argparse.Namespace) -> int:
+    """Run the whole pipeline offline on a generated data lake: export, train, gate, deploy, recommend."""
+    from autopersonalize import commands
+
+    return _guarded(lambda: commands.demo(as_json=args.json, verbose=args.verbose, seed=args.seed))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the whole pipeline offline on your own CSV, parquet or JSON-lines files."""
+    from autopersonalize import commands
+
+    return _guarded(
+        lambda: commands.run(
+            args.interactions, args.items, args.users, args.map, args.params, as_json=args.json, verbose=args.verbose
+        )
+    )
+
+
+def endpoint(args: argparse.Namespace) -> int:
+    """Keep offline AWS running as a local endpoint (moto server) for the AWS CLI and boto3, optionally after a demo."""
+    from autopersonalize import commands
+
+    return _guarded(lambda: commands.endpoint(args.port, run_demo=args.demo))
+
+
+def teardown(args: argparse.Namespace) -> int:
+    """Delete every Personalize resource of a dataset group by running the stack's teardown state machine."""
+    from autopersonalize import commands
+
+    return _guarded(lambda: commands.teardown(args.dataset_group, args.prefix, args.endpoint_url))
+
+
+def _guarded(action: Callable[[], int]) -> int:
+    """User mistakes end with one clear line on stderr and exit 2, never a traceback."""
+    from autopersonalize.pipeline import PipelineError
+
+    try:
+        return action()
+    except PipelineError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _output_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print one JSON document and nothing else on stdout")
+    parser.add_argument("--verbose", action="store_true", help="show the Lambdas' own logs")
+
+
+def _demo_args(parser: argparse.ArgumentParser) -> None:
+    _output_args(parser)
+    parser.add_argument("--seed", type=int, default=7, help="seed of the generated data lake (default 7)")
+
+
+def _run_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--interactions", type=Path, required=True, metavar="FILE", help="interactions file")
+    parser.add_argument("--items", type=Path, metavar="FILE", help="items file (optional)")
+    parser.add_argument("--users", type=Path, metavar="FILE", help="users file (optional)")
+    parser.add_argument("--map", default="", metavar="FIELD=col,...", help="e.g. USER_ID=userId,ITEM_ID=movieId")
+    parser.add_argument("--params", type=Path, metavar="FILE", help="params file (default: the demo's, trimmed)")
+    _output_args(parser)
+
+
+def _endpoint_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--port", type=int, default=5000, help="port on 127.0.0.1 (default 5000)")
+    parser.add_argument("--demo", action="store_true", help="run the demo pipeline into it first")
+
+
+def _teardown_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dataset-group", required=True, help="dataset group name as in the params file")
+    parser.add_argument("--prefix", default="ap", help="the stack's Prefix parameter (default ap)")
+    parser.add_argument("--endpoint-url", help="an offline endpoint (autopersonalize endpoint) instead of AWS")
+
+
 Command = tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
 
 
@@ -104,6 +180,10 @@ def _schema_args(parser: argparse.ArgumentParser) -> None:
 COMMANDS: dict[str, Command] = {
     "validate": (_validate_args, validate),
     "schema": (_schema_args, schema),
+    "demo": (_demo_args, demo),
+    "run": (_run_args, run),
+    "endpoint": (_endpoint_args, endpoint),
+    "teardown": (_teardown_args, teardown),
 }
 
 

@@ -136,3 +136,55 @@ def run(
     params = run_params_template(sources, params_file)
     group = str(params.get("datasetGroup", {}).get("name", "run"))
     return execute(sources, params, as_json=as_json, verbose=verbose, dataset_group=group)
+
+
+def endpoint(port: int, run_demo: bool = False) -> int:
+    """Serve offline AWS on 127.0.0.1:<port> with the stack deployed (and the demo run into it) until Ctrl-C."""
+    import threading
+
+    from autopersonalize.local.server import offline_endpoint
+    from autopersonalize.local.stack import deploy_stack
+
+    out = Console()
+    with offline_endpoint(port) as url:
+        if run_demo:
+            params = json.loads((REPO / "params" / "demo.json").read_text())
+            with view.live_view(out):
+                result = pipeline.run(demo_sources(7), params, dataset_group="demo")
+            view.render_report(out, report.collect(result))
+        else:
+            deploy_stack()
+        out.print(f"Offline AWS listening on [bold]{url}[/] (Ctrl-C to stop). Try:")
+        out.print(f"  aws --endpoint-url {url} personalize list-campaigns")
+        out.print(f"  aws --endpoint-url {url} stepfunctions list-state-machines")
+        out.print(f"  aws --endpoint-url {url} s3 ls s3://ap-123456789012-us-east-1-data/ --recursive")
+        out.print("  (any credentials work; region us-east-1)")
+        threading.Event().wait()
+    return EXIT_OK
+
+
+def teardown(dataset_group: str, prefix: str, endpoint_url: str | None) -> int:
+    """Start `<prefix>-teardown` for the dataset group, wait for it, and say what happened."""
+    import time
+
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    sfn = boto3.client("stepfunctions", endpoint_url=endpoint_url)
+    try:
+        machines = [m for m in sfn.list_state_machines()["stateMachines"] if m["name"] == f"{prefix}-teardown"]
+        if not machines:
+            raise PipelineError(f"no state machine {prefix}-teardown here: is the stack deployed with Prefix={prefix}?")
+        arn = sfn.start_execution(
+            stateMachineArn=machines[0]["stateMachineArn"], input=json.dumps({"datasetGroup": dataset_group})
+        )["executionArn"]
+        print(f"teardown of {dataset_group} started: {arn}", file=sys.stderr)
+        while (described := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
+            time.sleep(2 if endpoint_url is None else 0.2)
+    except (BotoCoreError, ClientError) as error:
+        raise PipelineError(f"teardown could not run: {error}") from error
+    if described["status"] != "SUCCEEDED":
+        print(f"teardown {described['status']}: {described.get('error')}: {described.get('cause')}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"teardown of {dataset_group} SUCCEEDED: {described.get('output', '')}")
+    return EXIT_OK
