@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,8 +31,13 @@ class LiveSteps:
     def __init__(self) -> None:
         self.rows: dict[str, dict[str, Any]] = {}
         self.started = time.monotonic()
+        self._lock = threading.Lock()  # events come from the interpreter's threads, rendering from the main one
 
     def on_event(self, kind: str, name: str, phase: str, detail: dict[str, Any]) -> None:
+        with self._lock:
+            self._record(kind, name, phase, detail)
+
+    def _record(self, kind: str, name: str, phase: str, detail: dict[str, Any]) -> None:
         label = f"Glue job {name}" if kind == "glue" else state_name(name)
         row = self.rows.setdefault(label, {"status": "running", "calls": 0, "seconds": 0.0, "since": 0.0})
         if phase == "start":
@@ -47,7 +53,9 @@ class LiveSteps:
         table = Table(title=f"Pipeline ({time.monotonic() - self.started:5.1f} s)", title_justify="left")
         for column in ("step", "status", "calls", "seconds"):
             table.add_column(column, justify="right" if column in ("calls", "seconds") else "left")
-        for label, row in self.rows.items():
+        with self._lock:
+            rows = [(label, dict(row)) for label, row in self.rows.items()]
+        for label, row in rows:
             status = Text(
                 row["status"] + (f" ({row['error']})" if row.get("error") else ""), style=STYLE[row["status"]]
             )

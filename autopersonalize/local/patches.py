@@ -14,7 +14,8 @@ import sys
 import threading
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -54,6 +55,21 @@ class FakeLambdaContext:
         return self._timeout_ms
 
 
+@contextmanager
+def _function_environment(env: dict[str, str]) -> Iterator[None]:
+    """Set the function's variables for the call; afterwards put back the values that existed before.
+
+    Keys that did not exist stay set until `offline_aws()` restores the whole environment: deleting them here would
+    race with the interpreter's other threads reading os.environ (mock.patch.dict even empties it for a moment).
+    """
+    before = {key: os.environ[key] for key in env if key in os.environ}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.update(before)
+
+
 def _resolve_handler(fn: LambdaFunction) -> Callable[[Any, Any], Any]:
     module_name, _, func_name = fn.handler.rpartition(".")
     return getattr(importlib.import_module(module_name), func_name)  # type: ignore[no-any-return]
@@ -76,8 +92,8 @@ def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bo
     if not botocore_stubber.enabled:  # server mode: the handler's own AWS calls go back to the moto server
         env["AWS_ENDPOINT_URL"] = os.environ.get("AWS_ENDPOINT_URL", f"http://127.0.0.1:{settings.moto_server_port()}")
     payload = json.loads(event) if isinstance(event, str) else (event or {})
-    _emit("lambda", self.function_name, "start", {"event": payload})
-    with _ENV_LOCK, mock.patch.dict(os.environ, env):
+    with _ENV_LOCK, _function_environment(env):  # listeners are called under the lock too: one event at a time
+        _emit("lambda", self.function_name, "start", {"event": payload})
         try:
             result = _resolve_handler(self)(payload, FakeLambdaContext(self))
         except Exception as exc:  # the Lambda runtime's error payload: errorType becomes the ASL error name
@@ -88,7 +104,7 @@ def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bo
                 "stackTrace": traceback.format_tb(exc.__traceback__),
             }
             return json.dumps(error), True, ""
-    _emit("lambda", self.function_name, "end", {"result": result})
+        _emit("lambda", self.function_name, "end", {"result": result})
     return json.dumps(result), False, ""
 
 

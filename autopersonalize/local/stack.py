@@ -117,7 +117,9 @@ def _bucket(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None
 
 
 def _bucket_policy(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
-    boto3.client("s3").put_bucket_policy(Bucket=props["Bucket"], Policy=json.dumps(props["PolicyDocument"]))
+    """Checked, not applied: moto evaluates bucket policies without their Conditions, so the TLS-only Deny would
+    refuse every offline request; offline there is no network caller for it to keep out."""
+    json.dumps(props["PolicyDocument"])
 
 
 def _role(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
@@ -227,9 +229,9 @@ def _glue_trigger(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -
 
 
 def _glue_security_configuration(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
-    boto3.client("glue").create_security_configuration(
-        Name=stack.name(logical_id), EncryptionConfiguration=props["EncryptionConfiguration"]
-    )
+    config = dict(props["EncryptionConfiguration"])
+    config["S3Encryption"] = config.pop("S3Encryptions", [])  # CloudFormation's plural, the API's singular
+    boto3.client("glue").create_security_configuration(Name=stack.name(logical_id), EncryptionConfiguration=config)
 
 
 # Creation order: what others depend on first.

@@ -45,3 +45,7 @@ class WaitTimeoutError(WorkflowError):
 
 class LockBusyError(WorkflowError):
     """Another run holds the dataset group's lock: retried by the ASL up to the configured limit."""
+
+
+class InsufficientDataError(WorkflowError):
+    """A dataset's data is missing or below Personalize's minimums: caught before any import or training is paid for."""

@@ -1,0 +1,80 @@
+"""Batch inference jobs: JSON Lines from moto S3 in, `<input name>.out` JSON Lines to the output prefix."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from moto.s3.models import s3_backends
+
+from autopersonalize.emulator.data import object_body
+from autopersonalize.emulator.lifecycle import WorkFailed
+from autopersonalize.emulator.model import PersonalizeError
+from autopersonalize.emulator.solutions import Solution, SolutionVersion
+from autopersonalize.emulator.store import Resource, Store
+
+
+def _split(path: str) -> tuple[str, str]:
+    match = re.fullmatch(r"s3://([^/]+)/?(.*)", path)
+    if not match:
+        raise WorkFailed(f"Invalid S3 path {path}: expected s3://bucket/key.")
+    return match.group(1), match.group(2)
+
+
+def _inputs(store: Store, path: str) -> list[tuple[str, bytes]]:
+    bucket_name, key = _split(path)
+    s3 = s3_backends[store.account]["aws"]
+    bucket = s3.buckets.get(bucket_name)
+    if bucket is None:
+        raise WorkFailed(f"Input data not found at {path}: bucket {bucket_name} does not exist.")
+    names = sorted(str(k) for k in bucket.keys)
+    chosen = [key] if key in names else [k for k in names if k.startswith(key) and not k.endswith("/")]
+    if not chosen:
+        raise WorkFailed(f"Input data not found at {path}.")
+    return [(k, object_body(store.account, bucket_name, k)) for k in chosen]
+
+
+def _answer(store: Store, version: SolutionVersion, kind: str, line: dict[str, Any], job: Resource) -> dict[str, Any]:
+    from autopersonalize.emulator.runtime import allowed_mask, extra_history, recommend
+
+    request = {**line, "numResults": job.params.get("numResults", 25), "filterArn": job.params.get("filterArn")}
+    if kind == "PERSONALIZED_RANKING":
+        ranked = version.model.rank(
+            line["userId"], list(line["itemList"]), extra_history=extra_history(store, version, line["userId"])
+        )
+        allowed = allowed_mask(store, version, request["filterArn"], line.get("filterValues", {}), line["userId"])
+        if allowed is not None:
+            keep = allowed([i for i, _ in ranked])
+            ranked = [pair for pair, ok in zip(ranked, keep, strict=True) if ok]
+        pairs = list(ranked)
+    else:
+        pairs = recommend(store, version, kind, request)
+    return {"recommendedItems": [str(i) for i, _ in pairs], "scores": [round(float(s), 7) for _, s in pairs]}
+
+
+def run(store: Store, job: Resource, version: SolutionVersion) -> None:
+    """Answer every input line; a bad line gets an `error` in its output line, as Personalize does."""
+    kind = store.get(Solution, version.params["solutionArn"]).recipe_type
+    out_bucket, out_prefix = _split(job.params["jobOutput"]["s3DataDestination"]["path"])
+    s3 = s3_backends[store.account]["aws"]
+    if out_bucket not in s3.buckets:
+        raise WorkFailed(f"Output bucket {out_bucket} does not exist.")
+    for key, body in _inputs(store, job.params["jobInput"]["s3DataSource"]["path"]):
+        lines = []
+        for number, text in enumerate(body.decode("utf-8").splitlines(), start=1):
+            if not text.strip():
+                continue
+            try:
+                line = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise WorkFailed(f"s3://{key}: line {number} is not valid JSON ({exc}).") from None
+            try:
+                with store.lock:
+                    output, error = _answer(store, version, kind, line, job), None
+            except (PersonalizeError, KeyError) as exc:
+                output, error = None, str(getattr(exc, "message", exc))
+            lines.append(json.dumps({"input": line, "output": output, "error": error}))
+        name = key.rsplit("/", 1)[-1] + ".out"
+        target = f"{out_prefix.rstrip('/')}/{name}" if out_prefix else name
+        s3.put_object(out_bucket, target, ("\n".join(lines) + "\n").encode())

@@ -1,0 +1,161 @@
+"""Dataset data: Avro schema fields, CSV files read from moto S3 and checked against the schema, as DataFrames."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from moto.s3.models import s3_backends
+
+from autopersonalize.emulator.lifecycle import WorkFailed
+from autopersonalize.emulator.model import invalid
+
+PRIMITIVES = ("string", "long", "int", "float", "double", "boolean")
+REQUIRED = {
+    "INTERACTIONS": {"USER_ID": "string", "ITEM_ID": "string", "TIMESTAMP": "long"},
+    "ITEMS": {"ITEM_ID": "string"},
+    "USERS": {"USER_ID": "string"},
+}
+ID_COLUMN = {"ITEMS": "ITEM_ID", "USERS": "USER_ID"}
+INT32 = 2**31
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type: str
+    nullable: bool
+
+
+def parse_schema(text: str) -> list[Field]:
+    """The fields of a Personalize Avro schema; InvalidInputException naming what is wrong."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise invalid(f"schema: not valid JSON ({exc}).") from None
+    if not isinstance(doc, dict) or doc.get("type") != "record" or not isinstance(doc.get("fields"), list):
+        raise invalid('schema: must be an Avro record: {"type": "record", "name": ..., "fields": [...]}.')
+    fields = [_field(f, i) for i, f in enumerate(doc["fields"])]
+    names = [f.name for f in fields]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise invalid(f"schema: duplicate field names {duplicates}.")
+    return fields
+
+
+def _field(raw: Any, index: int) -> Field:
+    if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
+        raise invalid(f"schema: fields[{index}] needs a string 'name'.")
+    name, kind = raw["name"], raw.get("type")
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise invalid(f"schema: field name {name!r} must be alphanumeric (letters, digits, underscore).")
+    types = kind if isinstance(kind, list) else [kind]
+    concrete = [t for t in types if t != "null"]
+    if len(concrete) != 1 or concrete[0] not in PRIMITIVES:
+        raise invalid(
+            f"schema: field {name!r} has type {kind!r}; allowed: one of {list(PRIMITIVES)}, optionally with null."
+        )
+    return Field(name, concrete[0], "null" in types)
+
+
+def check_dataset_type(dataset_type: str, fields: list[Field]) -> None:
+    """The reserved fields each dataset type needs, with their types."""
+    by_name = {f.name: f for f in fields}
+    for name, kind in REQUIRED[dataset_type].items():
+        if name not in by_name:
+            raise invalid(f"The schema for a {dataset_type.title()} dataset must contain the field {name} ({kind}).")
+        if by_name[name].type != kind:
+            raise invalid(f"Field {name} of a {dataset_type.title()} dataset must be {kind}, got {by_name[name].type}.")
+    if dataset_type != "INTERACTIONS" and len(fields) < 2:
+        raise invalid(f"The schema for a {dataset_type.title()} dataset needs at least one metadata field.")
+
+
+def read_objects(account: str, location: str) -> list[tuple[str, bytes]]:
+    """The CSV file at `location`, or every .csv object under it when it is a prefix, as (s3 path, body)."""
+    match = re.fullmatch(r"s3://([^/]+)/?(.*)", location)
+    if not match:
+        raise WorkFailed(f"Invalid S3 location {location}: expected s3://bucket/key or s3://bucket/prefix/.")
+    bucket_name, key = match.groups()
+    s3 = s3_backends[account]["aws"]
+    bucket = s3.buckets.get(bucket_name)
+    if bucket is None:
+        raise WorkFailed(f"Input data not found at {location}: bucket {bucket_name} does not exist.")
+    names = sorted(str(k) for k in bucket.keys)
+    if key in names and not key.endswith("/"):
+        chosen = [key]
+    else:
+        prefix = key if key.endswith("/") or not key else key + "/"
+        chosen = [k for k in names if k.startswith(prefix) and k.lower().endswith(".csv")]
+    if not chosen:
+        raise WorkFailed(f"Input data not found at {location}: no CSV file there.")
+    return [(f"s3://{bucket_name}/{k}", object_body(account, bucket_name, k)) for k in chosen]
+
+
+def object_body(account: str, bucket: str, key: str) -> bytes:
+    """The bytes of one moto S3 object."""
+    found = s3_backends[account]["aws"].get_object(bucket, key)
+    if found is None:
+        raise WorkFailed(f"Input data not found at s3://{bucket}/{key}.")
+    return bytes(found.value)
+
+
+def parse_csv(path: str, body: bytes, fields: list[Field]) -> pd.DataFrame:
+    """One CSV file as a typed DataFrame; WorkFailed naming the file, row (1 = header), column and value."""
+    try:
+        raw = pd.read_csv(io.BytesIO(body), dtype=str, keep_default_na=False, na_filter=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise WorkFailed(f"{path}: the file is not a valid CSV ({exc}).") from None
+    expected = [f.name for f in fields]
+    if list(raw.columns) != expected:
+        raise WorkFailed(
+            f"{path}: the header {list(raw.columns)} does not match the schema fields {expected} "
+            "(names and order must be equal)."
+        )
+    return pd.DataFrame({f.name: _column(path, raw[f.name], f) for f in fields})
+
+
+def _column(path: str, values: pd.Series, field: Field) -> pd.Series:
+    empty = values.str.len() == 0
+    if not field.nullable and empty.any():
+        _fail(path, values, empty, field, "is empty but the field is not nullable")
+    present = values[~empty]
+    if field.type in ("long", "int"):
+        bad = ~present.str.fullmatch(r"[+-]?\d+")
+        _fail(path, values, bad, field, f"is not a {field.type}")
+        numbers = pd.to_numeric(present).astype("int64")
+        if field.type == "int":
+            _fail(path, values, (numbers < -INT32) | (numbers >= INT32), field, "is out of range for an int")
+        if not field.nullable:
+            return numbers
+        return pd.to_numeric(values.where(~empty, None), errors="coerce").astype("Int64")
+    if field.type in ("float", "double"):
+        numbers = pd.to_numeric(present, errors="coerce")
+        _fail(path, values, numbers.isna(), field, f"is not a {field.type}")
+        return pd.to_numeric(values.where(~empty, None), errors="coerce").astype("float64")
+    if field.type == "boolean":
+        _fail(path, values, ~present.isin(["true", "false"]), field, "is not a boolean (true or false, lowercase)")
+        return values.map({"true": True, "false": False}).astype("boolean" if field.nullable else "bool")
+    return values.where(~empty, None).astype("string" if field.nullable else "str")
+
+
+def _fail(path: str, values: pd.Series, bad: pd.Series, field: Field, why: str) -> None:
+    bad = bad.reindex(values.index, fill_value=False)
+    if bad.any():
+        index = bad[bad].index[0]
+        row = values.index.get_loc(index) + 2  # 1-based, after the header row
+        raise WorkFailed(f"{path}: row {row}, column {field.name}: value {values[index]!r} {why}.")
+
+
+def merge(current: pd.DataFrame | None, new: pd.DataFrame, dataset_type: str, mode: str) -> pd.DataFrame:
+    """FULL replaces the bulk data; INCREMENTAL appends, and replaces items/users with the same id."""
+    if mode == "FULL" or current is None:
+        return new.reset_index(drop=True)
+    combined = pd.concat([current, new], ignore_index=True)
+    key = ID_COLUMN.get(dataset_type)
+    if key:
+        combined = combined.drop_duplicates(subset=[key], keep="last").reset_index(drop=True)
+    return combined

@@ -1,0 +1,23 @@
+"""Pure recommender engine: the Personalize recipes' training and inference, and Personalize's offline metrics."""
+
+from __future__ import annotations
+
+from autopersonalize.engine.data import DataRequirementError, prepare
+from autopersonalize.engine.evaluate import solution_metrics
+from autopersonalize.engine.metrics import METRIC_NAMES
+from autopersonalize.engine.model import Model, WrongRecipeTypeError
+from autopersonalize.engine.recipes import RECIPES, UnknownRecipeError, recipe_type
+from autopersonalize.engine.train import train
+
+__all__ = [
+    "METRIC_NAMES",
+    "RECIPES",
+    "DataRequirementError",
+    "Model",
+    "UnknownRecipeError",
+    "WrongRecipeTypeError",
+    "prepare",
+    "recipe_type",
+    "solution_metrics",
+    "train",
+]

@@ -1,0 +1,149 @@
+"""Interactions input: validation, Personalize's eventType/eventValueThreshold filters, data requirements, encoding."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+MIN_INTERACTIONS = 1000
+MIN_ACTIVE_USERS = 25
+MIN_ACTIVE_USER_SHARE = 0.01
+REQUIRED_COLUMNS = ("USER_ID", "ITEM_ID", "TIMESTAMP")
+
+
+class DataRequirementError(ValueError):
+    """The (filtered) interactions do not meet Personalize's minimum data requirements for training."""
+
+
+def prepare(
+    interactions: pd.DataFrame, *, event_type: str | None = None, event_value_threshold: float | None = None
+) -> pd.DataFrame:
+    """Validate, type and filter interactions as Personalize does before training; raise DataRequirementError."""
+    missing = [c for c in REQUIRED_COLUMNS if c not in interactions.columns]
+    if missing:
+        raise ValueError(
+            f"Interactions lack the required column(s) {missing}; found {list(interactions.columns)}. "
+            "The Interactions schema needs USER_ID (string), ITEM_ID (string) and TIMESTAMP (long)."
+        )
+    df = pd.DataFrame(
+        {
+            "USER_ID": interactions["USER_ID"].astype(str).to_numpy(),
+            "ITEM_ID": interactions["ITEM_ID"].astype(str).to_numpy(),
+            "TIMESTAMP": _timestamps(interactions["TIMESTAMP"]),
+        }
+    )
+    for optional in ("EVENT_TYPE", "EVENT_VALUE"):
+        if optional in interactions.columns:
+            df[optional] = interactions[optional].to_numpy()
+    df = _filter(df, event_type, event_value_threshold)
+    check_requirements(df, _describe_filters(event_type, event_value_threshold))
+    return df.reset_index(drop=True)
+
+
+def _timestamps(column: pd.Series) -> np.ndarray:
+    values = pd.to_numeric(column, errors="coerce")
+    bad = values.isna() | (values < 0)
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise ValueError(
+            f"TIMESTAMP at row {row} is {column.iloc[row]!r}; it must be a Unix epoch time in seconds (long). "
+            "Fix the interactions data."
+        )
+    return values.to_numpy().astype(np.int64)
+
+
+def _filter(df: pd.DataFrame, event_type: str | None, threshold: float | None) -> pd.DataFrame:
+    if event_type is not None:
+        if "EVENT_TYPE" not in df.columns:
+            raise DataRequirementError(
+                f"eventType {event_type!r} was given but the interactions have no EVENT_TYPE column. "
+                "Add EVENT_TYPE to the Interactions schema or remove eventType from the solution."
+            )
+        df = df[df["EVENT_TYPE"].astype(str) == event_type]
+    if threshold is not None:
+        if "EVENT_VALUE" not in df.columns:
+            raise DataRequirementError(
+                f"eventValueThreshold {threshold} was given but the interactions have no EVENT_VALUE column. "
+                "Add EVENT_VALUE to the Interactions schema or remove eventValueThreshold from the solution."
+            )
+        values = pd.to_numeric(df["EVENT_VALUE"], errors="coerce")
+        df = df[values >= threshold]
+    return df
+
+
+def _describe_filters(event_type: str | None, threshold: float | None) -> str:
+    parts = [f"eventType={event_type!r}"] if event_type is not None else []
+    parts += [f"eventValueThreshold={threshold}"] if threshold is not None else []
+    return f" after filtering ({', '.join(parts)})" if parts else ""
+
+
+def check_requirements(df: pd.DataFrame, context: str = "") -> None:
+    """Personalize's minimums: 1000 interactions; 25 users (and 1 % of users) with at least 2 interactions."""
+    if len(df) < MIN_INTERACTIONS:
+        raise DataRequirementError(
+            f"There are not enough interactions for training: found {len(df)}{context}, "
+            f"and Amazon Personalize needs at least {MIN_INTERACTIONS}. Import more interactions"
+            f"{' or relax the filters' if context else ''}."
+        )
+    per_user = df["USER_ID"].value_counts()
+    active = int((per_user >= 2).sum())
+    if active < MIN_ACTIVE_USERS:
+        raise DataRequirementError(
+            f"There are not enough users with at least 2 interactions: found {active}{context}, "
+            f"and Amazon Personalize needs at least {MIN_ACTIVE_USERS}. Import interactions for more users."
+        )
+    if active < MIN_ACTIVE_USER_SHARE * len(per_user):
+        raise DataRequirementError(
+            f"Too few users have at least 2 interactions: {active} of {len(per_user)}{context}, "
+            f"and Amazon Personalize needs at least {MIN_ACTIVE_USER_SHARE:.0%} of users. Import more history per user."
+        )
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """Interactions as integer arrays, grouped by user and ordered by time (ties keep the input order)."""
+
+    users: np.ndarray  # user index -> user id
+    items: np.ndarray  # item index -> item id
+    user: np.ndarray  # per event, int32
+    item: np.ndarray  # per event, int32
+    ts: np.ndarray  # per event, int64
+    indptr: np.ndarray  # events of user u are [indptr[u], indptr[u + 1])
+
+    @property
+    def n_users(self) -> int:
+        return len(self.users)
+
+    @property
+    def n_items(self) -> int:
+        return len(self.items)
+
+    def history(self, u: int) -> tuple[np.ndarray, np.ndarray]:
+        """The items and timestamps of user index `u`, oldest first."""
+        start, end = self.indptr[u], self.indptr[u + 1]
+        return self.item[start:end], self.ts[start:end]
+
+
+def encode(df: pd.DataFrame, extra_items: np.ndarray | None = None) -> Encoded:
+    """Encode prepared interactions; `extra_items` (e.g. the Items dataset) join the item universe after them."""
+    user_codes, users = pd.factorize(df["USER_ID"], sort=False)
+    all_items = df["ITEM_ID"].to_numpy()
+    if extra_items is not None and len(extra_items):
+        all_items = np.concatenate([all_items, np.asarray(extra_items, dtype=object).astype(str)])
+    item_codes_all, items = pd.factorize(all_items, sort=False)
+    item_codes = item_codes_all[: len(df)]
+    ts = df["TIMESTAMP"].to_numpy().astype(np.int64)
+    order = np.lexsort((np.arange(len(df)), ts, user_codes))
+    user_sorted = user_codes[order].astype(np.int32)
+    indptr = np.zeros(len(users) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(user_sorted, minlength=len(users)), out=indptr[1:])
+    return Encoded(
+        users=np.asarray(users, dtype=object),
+        items=np.asarray(items, dtype=object),
+        user=user_sorted,
+        item=item_codes[order].astype(np.int32),
+        ts=ts[order],
+        indptr=indptr,
+    )

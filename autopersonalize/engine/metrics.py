@@ -1,0 +1,64 @@
+"""Personalize's offline metrics with binary relevance: precision@K, NDCG@K, MRR@25 and coverage."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Hashable, Sequence
+
+METRIC_NAMES = (
+    "coverage",
+    "mean_reciprocal_rank_at_25",
+    "normalized_discounted_cumulative_gain_at_5",
+    "normalized_discounted_cumulative_gain_at_10",
+    "normalized_discounted_cumulative_gain_at_25",
+    "precision_at_5",
+    "precision_at_10",
+    "precision_at_25",
+)
+CUTOFFS = (5, 10, 25)
+
+
+def precision_at_k(recommended: Sequence[Hashable], relevant: Collection[Hashable], k: int) -> float:
+    """Hits in the top k divided by k (not by the list length, as Personalize does)."""
+    return sum(1 for item in recommended[:k] if item in relevant) / k
+
+
+def ndcg_at_k(recommended: Sequence[Hashable], relevant: Collection[Hashable], k: int) -> float:
+    """DCG of the top k with gain 1/log2(1 + rank), over the DCG of an ideal list; 0 when nothing is relevant."""
+    dcg = sum(1.0 / math.log2(1 + rank) for rank, item in enumerate(recommended[:k], 1) if item in relevant)
+    ideal = sum(1.0 / math.log2(1 + rank) for rank in range(1, min(len(relevant), k) + 1))
+    return dcg / ideal if ideal else 0.0
+
+
+def reciprocal_rank(recommended: Sequence[Hashable], relevant: Collection[Hashable], k: int = 25) -> float:
+    """1 / rank of the first relevant item within the top k, or 0 when there is none."""
+    for rank, item in enumerate(recommended[:k], 1):
+        if item in relevant:
+            return 1.0 / rank
+    return 0.0
+
+
+def coverage(recommendations: Sequence[Sequence[Hashable]], n_items: int) -> float:
+    """Distinct recommended items over all lists divided by the number of distinct items in the data."""
+    distinct = {item for items in recommendations for item in items}
+    return len(distinct) / n_items if n_items else 0.0
+
+
+def evaluate(
+    recommendations: Sequence[Sequence[Hashable]], truths: Sequence[Collection[Hashable]], n_items: int
+) -> dict[str, float]:
+    """Mean of each metric over test cases (one recommendation list and one set of held-out items each)."""
+    if len(recommendations) != len(truths):
+        raise ValueError(f"{len(recommendations)} recommendation lists for {len(truths)} sets of held-out items.")
+    n = len(truths)
+    if n == 0:
+        return dict.fromkeys(METRIC_NAMES, 0.0)
+    sets = [set(t) for t in truths]
+    pairs = list(zip(recommendations, sets, strict=True))
+    result = {"coverage": coverage(recommendations, n_items)}
+    result["mean_reciprocal_rank_at_25"] = sum(reciprocal_rank(r, t, 25) for r, t in pairs) / n
+    for k in CUTOFFS:
+        result[f"normalized_discounted_cumulative_gain_at_{k}"] = sum(ndcg_at_k(r, t, k) for r, t in pairs) / n
+    for k in CUTOFFS:
+        result[f"precision_at_{k}"] = sum(precision_at_k(r, t, k) for r, t in pairs) / n
+    return {name: result[name] for name in METRIC_NAMES}

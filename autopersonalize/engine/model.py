@@ -1,0 +1,131 @@
+"""Model: what a trained solution version holds, and the runtime calls (recommend, related_items, rank)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from autopersonalize.engine.data import Encoded
+from autopersonalize.engine.recipes import RELATED_ITEMS
+from autopersonalize.engine.scorers import PopularityScorer, RelatedScorer, SequenceScorer
+
+Mask = Callable[[np.ndarray], np.ndarray]
+
+
+class WrongRecipeTypeError(ValueError):
+    """The call does not fit the recipe type (e.g. an itemId lookup on a user-personalization model)."""
+
+
+@dataclass
+class Model:
+    """A trained model: recipe, item universe, the training histories and a scorer. Picklable."""
+
+    recipe: str
+    recipe_type: str
+    data: Encoded
+    scorer: PopularityScorer | SequenceScorer | None
+    related: RelatedScorer | None
+    training_seconds: float
+    _item_index: dict[str, int] = field(init=False, repr=False)
+    _user_index: dict[str, int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._item_index = {item: i for i, item in enumerate(self.data.items)}
+        self._user_index = {user: u for u, user in enumerate(self.data.users)}
+
+    @property
+    def items(self) -> np.ndarray:
+        """All item ids known to the model."""
+        return self.data.items
+
+    def recommend(
+        self,
+        user_id: str | None,
+        num_results: int,
+        *,
+        extra_history: Sequence[tuple[str, int]] = (),
+        allowed: Mask | None = None,
+    ) -> list[tuple[str, float]]:
+        """Top items for a user (popular items for an unknown one); seen items stay unless `allowed` masks them."""
+        self._require_user_recipe("recommend for a userId")
+        return self._top(self.history_scores(*self._history(user_id, extra_history)), num_results, allowed)
+
+    def related_items(self, item_id: str, num_results: int, *, allowed: Mask | None = None) -> list[tuple[str, float]]:
+        """Items related to `item_id` (never the item itself); popular items when the item is unknown."""
+        if self.related is None:
+            raise WrongRecipeTypeError(
+                f"Recipe {self.recipe} ({self.recipe_type}) recommends for a userId, not an itemId; "
+                "use a RELATED_ITEMS recipe such as aws-similar-items for related items."
+            )
+        index = self._item_index.get(str(item_id))
+        if index is None:
+            scores = self.related.popularity.copy()
+        else:
+            scores = self.related.related(index)
+            scores[index] = -np.inf
+        return self._top(scores, num_results, allowed)
+
+    def rank(
+        self, user_id: str, item_ids: Sequence[str], *, extra_history: Sequence[tuple[str, int]] = ()
+    ) -> list[tuple[str, float]]:
+        """Order `item_ids` for the user; items unknown to the model go last, in their given order."""
+        self._require_user_recipe("rank items for a userId")
+        scores = self.history_scores(*self._history(user_id, extra_history))
+        known = [(item, scores[self._item_index[item]]) for item in map(str, item_ids) if item in self._item_index]
+        unknown = [item for item in map(str, item_ids) if item not in self._item_index]
+        known.sort(key=lambda pair: -pair[1])
+        shown = _normalise(np.array([score for _, score in known], dtype=np.float64))
+        result = [(item, float(score)) for (item, _), score in zip(known, shown, strict=True)]
+        last = float(shown[-1]) / 2 if len(shown) else 1.0
+        return result + [(item, last) for item in unknown]
+
+    def history_scores(self, items: np.ndarray, ts: np.ndarray) -> np.ndarray:
+        """Non-negative scores over all item indices for a history of item indices (oldest first)."""
+        if self.scorer is None:
+            raise WrongRecipeTypeError(f"Recipe {self.recipe} ({self.recipe_type}) does not score user histories.")
+        return self.scorer.score(items, ts)
+
+    def _history(self, user_id: str | None, extra: Sequence[tuple[str, int]]) -> tuple[np.ndarray, np.ndarray]:
+        u = self._user_index.get(str(user_id)) if user_id is not None else None
+        items, ts = self.data.history(u) if u is not None else (np.zeros(0, np.int32), np.zeros(0, np.int64))
+        known = [(self._item_index[str(i)], int(t)) for i, t in extra if str(i) in self._item_index]
+        if not known:
+            return items, ts
+        all_items = np.concatenate([items, np.array([i for i, _ in known], dtype=np.int32)])
+        all_ts = np.concatenate([ts, np.array([t for _, t in known], dtype=np.int64)])
+        order = np.argsort(all_ts, kind="stable")
+        return all_items[order], all_ts[order]
+
+    def _require_user_recipe(self, what: str) -> None:
+        if self.recipe_type == RELATED_ITEMS:
+            raise WrongRecipeTypeError(
+                f"Recipe {self.recipe} (RELATED_ITEMS) cannot {what}; it takes an itemId. "
+                "Call related_items, or train a USER_PERSONALIZATION or PERSONALIZED_RANKING recipe."
+            )
+
+    def _top(self, scores: np.ndarray, num_results: int, allowed: Mask | None) -> list[tuple[str, float]]:
+        scores = scores.astype(np.float64, copy=True)
+        if allowed is not None:
+            mask = np.asarray(allowed(self.items), dtype=bool)
+            if mask.shape != scores.shape:
+                raise ValueError(f"allowed() returned a mask of shape {mask.shape} for {len(scores)} items.")
+            scores[~mask] = -np.inf
+        candidates = np.flatnonzero(np.isfinite(scores))
+        k = min(num_results, len(candidates))
+        if k <= 0:
+            return []
+        picked = candidates[np.lexsort((candidates, -scores[candidates]))[:k]]  # ties: the lower item index first
+        shown = _normalise(scores[picked])
+        return [(str(self.items[i]), float(score)) for i, score in zip(picked, shown, strict=True)]
+
+
+def _normalise(values: np.ndarray) -> np.ndarray:
+    """Descending non-negative scores -> (0, 1]: divide by the top; zeros go just below the smallest positive."""
+    positive = values[values > 0]
+    if len(positive) == 0:
+        return np.ones_like(values)
+    out = values / positive.max()
+    out[values <= 0] = max(positive.min() / positive.max() / 2, 1e-12)
+    return out

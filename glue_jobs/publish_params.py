@@ -1,0 +1,150 @@
+"""Glue Python shell job: merge the run's manifest parts, check the data minimums, write params/<group>.json."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from personalize_export import (
+    ExportArgumentError,
+    get_json,
+    int_arg,
+    main_from_argv,
+    put_json,
+    read_text,
+    require,
+    run_id_of,
+    s3_client,
+    state_key,
+)
+
+MIN_INTERACTIONS = 1000  # Personalize: >= 1000 interaction records per training / per import job
+MIN_USERS_WITH_2 = 25  # Personalize: >= 25 users with >= 2 interactions each
+
+
+class DataRequirementError(RuntimeError):
+    """The exported data cannot train a Personalize model: names each rule and the shortfall."""
+
+
+def read_parts(bucket: str, run_id: str) -> dict[str, dict[str, Any]]:
+    """The manifest parts the export jobs wrote under exports/<run-id>/manifest/, by dataset."""
+    listing = s3_client().list_objects_v2(Bucket=bucket, Prefix=f"exports/{run_id}/manifest/")
+    parts = {}
+    for obj in listing.get("Contents", []):
+        if obj["Key"].endswith(".json"):
+            part = get_json(bucket, obj["Key"])
+            parts[part["dataset"]] = part
+    if "interactions" not in parts:
+        raise DataRequirementError(
+            f"s3://{bucket}/exports/{run_id}/manifest/interactions.json is missing: export_interactions did not "
+            f"finish for run {run_id} (found parts: {sorted(parts) or 'none'}); run it with the same run id first"
+        )
+    return parts
+
+
+def check_requirements(interactions: dict[str, Any], min_rows: int, min_users: int) -> list[str]:
+    """Every Personalize minimum the interactions export misses, with the shortfall (empty when it can train)."""
+    rows, users = interactions["rowsWritten"], interactions["usersWithAtLeast2Interactions"]
+    problems = []
+    if rows < min_rows:
+        problems.append(
+            f"Personalize needs >= {min_rows} interactions; this run exported {rows} ({min_rows - rows} short)"
+        )
+    if users < min_users:
+        problems.append(
+            f"Personalize needs >= {min_users} users with >= 2 interactions; this run has {users} "
+            f"({min_users - users} short)"
+        )
+    return problems
+
+
+def import_modes(parts: dict[str, dict[str, Any]], state: dict[str, Any], incremental: bool) -> dict[str, str]:
+    """FULL for a dataset that never had a FULL import (or in full mode); INCREMENTAL after one."""
+    done = state.get("fullImports", {})
+    return {ds: "INCREMENTAL" if incremental and done.get(ds) else "FULL" for ds in parts}
+
+
+def build_params(template: dict[str, Any], parts: dict[str, dict[str, Any]], modes: dict[str, str]) -> dict[str, Any]:
+    """The template with this run's data locations, import modes and inline schemas (a self-contained params file)."""
+    params = json.loads(json.dumps(template))
+    datasets = []
+    for entry in params.get("datasets", []):
+        name = str(entry.get("datasetType", "")).lower()
+        part = parts.get(name)
+        if part is None:
+            raise DataRequirementError(
+                f"the params template lists dataset {entry.get('datasetType')} but this run exported no {name} "
+                f"(found: {', '.join(sorted(parts))}): run export_{name} in the workflow or remove it from the template"
+            )
+        if part["rowsWritten"] == 0:
+            if modes[name] == "INCREMENTAL":
+                continue  # nothing new to import for this dataset
+            raise DataRequirementError(
+                f"export_{name} wrote 0 rows (read {part['rowsRead']}, rejected "
+                f"{part['rowsRejected']}: {part['rejectedByReason']}); fix the source or mapping"
+            )
+        entry.pop("schemaFile", None)
+        entry.update(schema=part["schema"], dataLocation=part["location"], importMode=modes[name])
+        datasets.append(entry)
+    params["datasets"] = datasets
+    return params
+
+
+def decide(interactions: dict[str, Any], incremental: bool, args: dict[str, str]) -> tuple[list[str], str]:
+    """(refusals, skip reason): full runs must meet the training minimums; incremental ones need enough new rows."""
+    rows, min_rows = interactions["rowsWritten"], int_arg(args, "min_interactions", MIN_INTERACTIONS)
+    if not incremental:
+        return check_requirements(interactions, min_rows, int_arg(args, "min_users", MIN_USERS_WITH_2)), ""
+    if rows >= min_rows:
+        return [], ""
+    return [], (
+        f"{rows} new interactions since the watermark; an INCREMENTAL import needs >= {min_rows} "
+        f"({min_rows - rows} short)"
+    )
+
+
+def main(args: dict[str, str]) -> dict[str, Any]:
+    bucket = require(args, "bucket", "the bucket holding exports/<run-id>/")
+    run_id = run_id_of(args)
+    template = json.loads(read_text(require(args, "params_template", "an S3 URI or path, e.g. params/demo.json")))
+    group = args.get("dataset_group") or template.get("datasetGroup", {}).get("name", "")
+    if not group:
+        raise ExportArgumentError("pass --dataset_group, or give the template a datasetGroup.name")
+    state = get_json(bucket, state_key(group)) or {}
+    parts = read_parts(bucket, run_id)
+    incremental = args.get("mode", "full") == "incremental" and bool(state.get("fullImports", {}).get("interactions"))
+    modes = import_modes(parts, state, incremental)
+    problems, skip = decide(parts["interactions"], incremental, args)
+    manifest = {
+        "runId": run_id, "datasetGroup": group, "mode": "incremental" if incremental else "full",
+        "decision": "refused" if problems else "skipped" if skip else "published",
+        "reasons": problems or ([skip] if skip else []), "importModes": modes,
+        "datasets": {name: {k: v for k, v in part.items() if k != "schema"} for name, part in parts.items()},
+    }  # fmt: skip
+    put_json(bucket, f"exports/{run_id}/manifest.json", manifest)
+    if problems:
+        raise DataRequirementError(f"run {run_id} cannot train dataset group {group}: " + "; ".join(problems))
+    if skip:
+        print(f"publish_params: skipped, params/{group}.json not written: {skip}; they are exported again next run")
+        return {"published": False, "runId": run_id, "reason": skip}
+    params_key = f"params/{group}.json"
+    put_json(bucket, params_key, build_params(template, parts, modes))
+    put_json(bucket, state_key(group), _next_state(state, run_id, parts, modes))
+    return {"published": True, "runId": run_id, "params": f"s3://{bucket}/{params_key}", "importModes": modes}
+
+
+def _next_state(state: dict[str, Any], run_id: str, parts: dict[str, Any], modes: dict[str, str]) -> dict[str, Any]:
+    span = parts["interactions"].get("timeRange") or {}
+    marks = [m for m in (state.get("watermark"), span.get("max")) if m is not None]
+    return {
+        "lastSuccessfulRunId": run_id,
+        "watermark": max(marks) if marks else None,
+        "fullImports": {**state.get("fullImports", {}), **{ds: True for ds in modes if parts[ds]["rowsWritten"]}},
+        "updatedAt": datetime.now(UTC).isoformat(),
+    }
+
+
+if __name__ == "__main__":
+    main_from_argv(main, sys.argv[1:])

@@ -1,0 +1,98 @@
+"""Campaigns: create, or update to the new version and wait for latestCampaignUpdate; skipped when the gate says no."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from workflow import aws, events, naming
+from workflow.errors import ResourceFailedError
+from workflow.resources import FAILED, PENDING, find, personalize, tag_args, unless_limited
+
+
+def _solution_result(campaign: dict[str, Any], solutions: list[dict[str, Any]]) -> dict[str, Any]:
+    found = next((s for s in solutions if s.get("solution") == campaign["solution"]), None)
+    if found is None:
+        raise KeyError(f"campaigns[{campaign['name']}]: solution {campaign['solution']!r} was not trained in this run")
+    return found
+
+
+def _target(campaign: dict[str, Any], solution: dict[str, Any]) -> str:
+    """The version to serve: the new one, or <solution>/$LATEST with syncWithLatestSolutionVersion."""
+    if (campaign.get("campaignConfig") or {}).get("syncWithLatestSolutionVersion"):
+        return f"{solution['solutionArn']}/$LATEST"
+    return str(solution["solutionVersionArn"])
+
+
+def _differs(found: dict[str, Any], campaign: dict[str, Any], target: str) -> bool:
+    latest = found.get("latestCampaignUpdate") or {}
+    current = latest.get("solutionVersionArn") or found.get("solutionVersionArn")
+    tps = latest.get("minProvisionedTPS") or found.get("minProvisionedTPS")
+    config = latest.get("campaignConfig") or found.get("campaignConfig") or {}
+    wanted = campaign.get("campaignConfig") or {}
+    return (
+        current != target
+        or tps != campaign.get("minProvisionedTPS", 1)
+        or any(config.get(k) != v for k, v in wanted.items())
+    )
+
+
+def _result(campaign: dict[str, Any], arn: str | None, action: str, ready: bool, target: str | None) -> dict[str, Any]:
+    return {
+        "campaign": campaign["name"],
+        "campaignArn": arn,
+        "action": action,
+        "ready": ready,
+        "solutionVersionArn": target,
+    }
+
+
+def deploy_campaign(
+    params: dict[str, Any],
+    campaign: dict[str, Any],
+    solutions: list[dict[str, Any]],
+    previous_action: str | None = None,
+) -> dict[str, Any]:
+    """Idempotent: create when absent, update when it serves something else, report ready once ACTIVE."""
+    solution = _solution_result(campaign, solutions)
+    name = naming.campaign(aws.env("PREFIX"), params["datasetGroup"]["name"], campaign["name"])
+    if not solution.get("gate", {}).get("passed"):
+        reason = "; ".join(solution.get("gate", {}).get("reasons") or ["the gate rejected it"])
+        existing = find("list_campaigns", "campaigns", name)
+        arn = existing["campaignArn"] if existing else None
+        return {**_result(campaign, arn, "skipped", True, None), "reason": reason}
+    target = _target(campaign, solution)
+    config = {"campaignConfig": campaign["campaignConfig"]} if campaign.get("campaignConfig") else {}
+    tps = campaign.get("minProvisionedTPS", 1)
+    summary = find("list_campaigns", "campaigns", name)
+    if summary is None:
+        created = unless_limited(
+            lambda: personalize().create_campaign(
+                name=name, solutionVersionArn=target, minProvisionedTPS=tps, **config, **tag_args(params)
+            )
+        )
+        return _result(campaign, created["campaignArn"] if created else None, "created", False, target)
+    found = personalize().describe_campaign(campaignArn=summary["campaignArn"])["campaign"]
+    arn, latest = found["campaignArn"], found.get("latestCampaignUpdate") or {}
+    action = previous_action or "unchanged"
+    if found["status"] in PENDING or latest.get("status") in PENDING:
+        return _result(campaign, arn, action, False, target)
+    if latest.get("status") in FAILED and latest.get("solutionVersionArn") == target:
+        raise ResourceFailedError(arn, f"update {latest['status']}", latest.get("failureReason"))
+    if found["status"] in FAILED and not _differs(found, campaign, target):
+        raise ResourceFailedError(arn, found["status"], found.get("failureReason"))
+    if _differs(found, campaign, target):
+        try:
+            personalize().update_campaign(campaignArn=arn, solutionVersionArn=target, minProvisionedTPS=tps, **config)
+        except ClientError as exc:  # an update already running, or a quota: wait and look again
+            if aws.error_code(exc) not in {"ResourceInUseException", "LimitExceededException"}:
+                raise
+        return _result(campaign, arn, "updated", False, target)
+    if action in {"created", "updated"} and found["status"] == "ACTIVE":
+        events.emit(
+            "Campaign Deployed",
+            params,
+            {"campaign": campaign["name"], "campaignArn": arn, "solutionVersionArn": target, "action": action},
+        )
+    return _result(campaign, arn, action, found["status"] == "ACTIVE", target)

@@ -1,0 +1,21 @@
+"""Check Batch Inference: the batch job's status; ResourceFailedError carries Personalize's failureReason."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from workflow import batch, polling
+from workflow.steps import BatchStep
+
+logger = Logger()
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    step = BatchStep.model_validate(event)
+    action = str(step.previous.get("action", "started"))
+    result = batch.check_batch_inference(step.params, step.job, step.solutions, step.serving, step.job_arn, action)
+    return polling.advance(result, step.poll, step.params, f"batch inference job {step.job['name']}")

@@ -1,0 +1,21 @@
+"""Publish: SSM parameters with the ARNs of the deployed campaigns and filters, and the event tracker's id."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from workflow import publish
+from workflow.steps import StateStep
+
+logger = Logger()
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    step = StateStep.model_validate(event)
+    result = publish.publish(step.state)
+    logger.info("published", extra={"result": result})
+    return result

@@ -1,0 +1,163 @@
+"""Notify: one SNS message per run (outcome, metrics vs gate, ARNs, row counts, durations) and its EventBridge event."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from workflow import aws, events, history
+
+RESUME_HINT = "Fix the cause, then drop the same params file again: finished imports and trainings are reused."
+
+
+def _outcome(state: dict[str, Any]) -> str:
+    rejected = any(not (s.get("gate") or {}).get("passed", True) for s in state.get("solutions") or [])
+    return "REJECTED" if rejected else "DEPLOYED"
+
+
+def summary(state: dict[str, Any], outcome: str) -> dict[str, Any]:
+    """What the run did, as data (the execution's output, and the source of the message text)."""
+    run = state.get("run") or {}
+    return {
+        "outcome": outcome,
+        "datasetGroup": run.get("datasetGroup"),
+        "params": f"s3://{run.get('bucket')}/{run.get('key')}" if run else None,
+        "execution": run.get("executionId"),
+        "durationSeconds": round(time.time() - run["startedAt"], 1) if run.get("startedAt") else None,
+        "imports": [
+            {k: i.get(k) for k in ("datasetType", "action", "rows", "jobArn")} for i in state.get("imports") or []
+        ],
+        "solutions": [
+            {
+                "solution": s["solution"],
+                "solutionArn": s.get("solutionArn"),
+                "action": s.get("action"),
+                "solutionVersionArn": s.get("solutionVersionArn"),
+                "trainingHours": s.get("trainingHours"),
+                "metrics": s.get("metrics"),
+                **(s.get("gate") or {}),
+            }
+            for s in state.get("solutions") or []
+        ],
+        "campaigns": [
+            {k: c.get(k) for k in ("campaign", "action", "campaignArn", "solutionVersionArn", "reason")}
+            for c in state.get("campaigns") or []
+        ],
+        "batchInference": state.get("batch") or [],
+        "parameters": (state.get("published") or {}).get("parameters", []),
+    }
+
+
+def _check_line(check: dict[str, Any]) -> str:
+    value = "missing" if check.get("value") is None else f"{check['value']:.3f}"
+    parts = [f"minimum {check['minimum']:.3f}"] if check.get("minimum") is not None else []
+    if check.get("deployed") is not None:
+        parts.append(f"deployed {check['deployed']:.3f}, allowed drop {check.get('maxDrop') or 0:.3f}")
+    verdict = "ok" if check.get("passed") else "FAILED"
+    return f"      {check['metric']} {value} ({'; '.join(parts) or 'no limit'}): {verdict}"
+
+
+def render(data: dict[str, Any]) -> str:
+    """The message body people read in their mail."""
+    lines = [
+        f"autopersonalize: dataset group {data['datasetGroup']}: {data['outcome']}",
+        f"Params: {data['params']}",
+        f"Execution: {data['execution']}",
+        f"Duration: {data['durationSeconds']} s",
+        "",
+        "Imports:",
+    ]
+    for i in data["imports"]:
+        rows = "rows not counted" if i.get("rows") is None else f"{i['rows']} rows"
+        lines.append(f"  {i['datasetType']}: {i['action']}, {rows}, {i['jobArn']}")
+    lines.append("Solutions:")
+    for s in data["solutions"]:
+        verdict = "PASSED" if s.get("passed") else "REJECTED: " + "; ".join(s.get("reasons") or [])
+        lines.append(
+            f"  {s['solution']}: {s['action']} {s['solutionVersionArn']}"
+            f" (training hours {s.get('trainingHours')}); gate {verdict}"
+        )
+        lines += [_check_line(c) for c in s.get("checks") or []]
+        lines += [f"      note: {n}" for n in s.get("notes") or []]
+    lines.append("Campaigns:")
+    for c in data["campaigns"]:
+        detail = (
+            f"skipped ({c['reason']})"
+            if c["action"] == "skipped"
+            else f"{c['action']}, serves {c['solutionVersionArn']}"
+        )
+        lines.append(f"  {c['campaign']}: {detail}; {c.get('campaignArn')}")
+    lines += [
+        f"Batch inference: {b['job']}: {b['action']} {b.get('batchInferenceJobArn')}" for b in data["batchInference"]
+    ]
+    lines += ["SSM parameters:", *(f"  {p}" for p in data["parameters"])]
+    return "\n".join(lines)
+
+
+def _send(group: str | None, outcome: str, body: str, data: dict[str, Any]) -> None:
+    subject = f"autopersonalize {group or '?'}: {outcome}"[:100]
+    attributes = {"outcome": {"DataType": "String", "StringValue": outcome}}
+    if group:
+        attributes["datasetGroup"] = {"DataType": "String", "StringValue": group}
+    aws.client("sns").publish(
+        TopicArn=aws.env("TOPIC_ARN"), Subject=subject, Message=body, MessageAttributes=attributes
+    )
+
+
+def notify(state: dict[str, Any]) -> dict[str, Any]:
+    """The run ended Succeeded: DEPLOYED, or REJECTED when a gate said no (its campaigns were left alone)."""
+    outcome = _outcome(state)
+    data = summary(state, outcome)
+    wanted = (state["params"].get("notifications") or {}).get("onRejected" if outcome == "REJECTED" else "onSuccess")
+    if wanted is not False:
+        _send(data["datasetGroup"], outcome, render(data), data)
+    events.emit("Run Succeeded", state["params"], {"outcome": outcome, "execution": data["execution"]})
+    return data
+
+
+def _error(state: dict[str, Any]) -> tuple[str, str]:
+    error = state.get("error") or {}
+    name, cause = str(error.get("Error", "Unknown")), str(error.get("Cause", ""))
+    try:
+        payload = json.loads(cause)
+    except ValueError:
+        return name, cause
+    return name, str(payload.get("errorMessage", cause)) if isinstance(payload, dict) else cause
+
+
+def _group_of(state: dict[str, Any]) -> str | None:
+    run = state.get("run") or {}
+    if run.get("datasetGroup"):
+        return str(run["datasetGroup"])
+    key = str(((state.get("detail") or {}).get("object") or {}).get("key", ""))
+    return key.rsplit("/", 1)[-1].removesuffix(".json") or None
+
+
+def notify_failure(state: dict[str, Any], execution_id: str) -> dict[str, Any]:
+    """The run failed: say which step, the error (with Personalize's failureReason) and what to do."""
+    name, message = _error(state)
+    step = history.failing_state(execution_id) or "unknown step"
+    group = _group_of(state)
+    run = state.get("run") or {}
+    body = "\n".join(
+        [
+            f"autopersonalize: dataset group {group}: FAILED",
+            f"Failed step: {step}",
+            f"Error: {name}",
+            f"Reason: {message}",
+            f"Params: s3://{run.get('bucket')}/{run.get('key')}" if run else "",
+            f"Execution: {execution_id}",
+            "",
+            RESUME_HINT,
+        ]
+    )
+    wanted = ((state.get("params") or {}).get("notifications") or {}).get("onFailure")
+    if wanted is not False:
+        _send(group, "FAILED", body, {})
+    events.emit(
+        "Run Failed",
+        state.get("params"),
+        {"datasetGroup": group, "step": step, "error": name, "reason": message, "execution": execution_id},
+    )
+    return {"outcome": "FAILED", "step": step, "error": name, "reason": message}

@@ -1,0 +1,78 @@
+"""Load Params: read the params object the S3 event names, validate it, and fix the run's identity."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from workflow import aws, data_check, naming
+from workflow.data_check import split_s3
+from workflow.errors import InvalidParamsError
+from workflow.params import load_params
+from workflow.polling import Poll
+from workflow.steps import Run
+
+EVENT_HELP = (
+    'expected the EventBridge "Object Created" event of s3://<bucket>/params/<name>.json (detail.bucket.name and '
+    'detail.object.key), or {"bucket": ..., "key": ...}; start a run by uploading the params file'
+)
+
+
+def _object(event: dict[str, Any]) -> tuple[str, str, str | None, str | None]:
+    """(bucket, key, version id, etag) from an S3 Object Created event or a hand-made {"bucket", "key"} input."""
+    found = event.get("detail")
+    detail: dict[str, Any] = found if isinstance(found, dict) else event
+    bucket = detail.get("bucket")
+    found = detail.get("object")
+    obj: dict[str, Any] = found if isinstance(found, dict) else detail
+    name = bucket.get("name") if isinstance(bucket, dict) else bucket
+    key = obj.get("key")
+    if not isinstance(name, str) or not isinstance(key, str):
+        raise InvalidParamsError("execution input", [EVENT_HELP])
+    return name, key, obj.get("version-id") or obj.get("versionId"), obj.get("etag")
+
+
+def read_s3(location: str) -> str:
+    """A schemaFile's text from S3 (FileNotFoundError when absent, as load_params expects)."""
+    bucket, key = split_s3(location)
+    try:
+        return str(aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8"))
+    except ClientError as exc:
+        if aws.error_code(exc) in {"NoSuchKey", "404", "NoSuchBucket"}:
+            raise FileNotFoundError(location) from exc
+        raise
+
+
+def load_run(event: dict[str, Any], execution_id: str, execution_name: str) -> dict[str, Any]:
+    """The run's identity, its resolved params, and the lock's initial state; InvalidParamsError lists every problem."""
+    bucket, key, version, etag = _object(event)
+    source = f"s3://{bucket}/{key}"
+    extra = {"VersionId": version} if version else {}
+    try:
+        text = aws.client("s3").get_object(Bucket=bucket, Key=key, **extra)["Body"].read().decode("utf-8")
+    except ClientError as exc:
+        raise InvalidParamsError(source, [f"cannot read it: {aws.error_message(exc) or aws.error_code(exc)}"]) from exc
+    params = load_params(text, source, read_s3, prefix=aws.env("PREFIX"))
+    document = params.resolved_dict()
+    for dataset in document["datasets"]:  # missing or too little data fails here, before any resource is created
+        files = data_check.objects(dataset["dataLocation"])
+        if dataset["datasetType"] == "Interactions":
+            data_check.count_and_check("Interactions", dataset["dataLocation"], files)
+    run = Run(
+        run_id=naming.run_id(execution_name),
+        execution_id=execution_id,
+        dataset_group=params.dataset_group.name,
+        bucket=bucket,
+        key=key,
+        version_id=version,
+        etag=etag,
+        started_at=time.time(),
+    )
+    return {
+        "run": run.model_dump(by_alias=True),
+        "params": document,
+        "warnings": params.warnings,
+        "lock": {"acquired": False, "poll": Poll().model_dump(by_alias=True)},
+    }

@@ -1,0 +1,134 @@
+"""Teardown: delete one dataset group's resources in Personalize's order, one idempotent phase at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from workflow import aws, naming
+from workflow.polling import Poll, advance
+from workflow.resources import PENDING, find, pages, personalize
+
+DATASET_TYPES = ("Interactions", "Items", "Users")
+BUSY = {"ResourceInUseException", "LimitExceededException"}
+
+
+def group_arn(group: str) -> str | None:
+    found = find("list_dataset_groups", "datasetGroups", naming.dataset_group(aws.env("PREFIX"), group))
+    return str(found["datasetGroupArn"]) if found else None
+
+
+def _delete(call: Callable[[], Any]) -> None:
+    """Ask for a deletion; gone already is fine, busy means "look again after the wait"."""
+    try:
+        call()
+    except ClientError as exc:
+        if aws.error_code(exc) not in BUSY | {"ResourceNotFoundException"}:
+            raise
+
+
+def _sweep(items: list[dict[str, Any]], arn_key: str, delete: Callable[[str], Any]) -> list[str]:
+    """Delete every listed resource not already deleting; the ARNs still present (done when empty)."""
+    for item in items:
+        if not str(item.get("status", "")).startswith("DELETE"):
+            _delete(partial(delete, item[arn_key]))
+    return [str(item[arn_key]) for item in items]
+
+
+def _solutions(arn: str) -> list[dict[str, Any]]:
+    return list(pages("list_solutions", "solutions", datasetGroupArn=arn))
+
+
+def delete_campaigns(group: str) -> list[str]:
+    arn = group_arn(group)
+    if arn is None:
+        return []
+    campaigns = [c for s in _solutions(arn) for c in pages("list_campaigns", "campaigns", solutionArn=s["solutionArn"])]
+    return _sweep(campaigns, "campaignArn", lambda a: personalize().delete_campaign(campaignArn=a))
+
+
+def delete_event_tracker(group: str) -> list[str]:
+    arn = group_arn(group)
+    trackers = list(pages("list_event_trackers", "eventTrackers", datasetGroupArn=arn)) if arn else []
+    return _sweep(trackers, "eventTrackerArn", lambda a: personalize().delete_event_tracker(eventTrackerArn=a))
+
+
+def delete_filters(group: str) -> list[str]:
+    arn = group_arn(group)
+    filters = list(pages("list_filters", "Filters", datasetGroupArn=arn)) if arn else []
+    return _sweep(filters, "filterArn", lambda a: personalize().delete_filter(filterArn=a))
+
+
+def delete_solutions(group: str) -> list[str]:
+    """Stop trainings still running, then delete the solutions (Personalize refuses while a version trains)."""
+    arn = group_arn(group)
+    if arn is None:
+        return []
+    solutions = _solutions(arn)
+    for solution in solutions:
+        for version in pages("list_solution_versions", "solutionVersions", solutionArn=solution["solutionArn"]):
+            if version["status"] in PENDING:
+                stop = personalize().stop_solution_version_creation
+                _delete(partial(stop, solutionVersionArn=version["solutionVersionArn"]))
+    return _sweep(solutions, "solutionArn", lambda a: personalize().delete_solution(solutionArn=a))
+
+
+def delete_datasets(group: str) -> list[str]:
+    arn = group_arn(group)
+    datasets = list(pages("list_datasets", "datasets", datasetGroupArn=arn)) if arn else []
+    return _sweep(datasets, "datasetArn", lambda a: personalize().delete_dataset(datasetArn=a))
+
+
+def delete_dataset_group(group: str) -> list[str]:
+    arn = group_arn(group)
+    if arn is None:
+        return []
+    found = personalize().describe_dataset_group(datasetGroupArn=arn)["datasetGroup"]
+    return _sweep([found], "datasetGroupArn", lambda a: personalize().delete_dataset_group(datasetGroupArn=a))
+
+
+def delete_schemas(group: str) -> list[str]:
+    """The schemas autopersonalize created for this dataset group (by their deterministic names)."""
+    names = {naming.schema(aws.env("PREFIX"), group, t) for t in DATASET_TYPES}
+    schemas = [s for s in pages("list_schemas", "schemas") if s["name"] in names]
+    return _sweep(schemas, "schemaArn", lambda a: personalize().delete_schema(schemaArn=a))
+
+
+def delete_parameters(group: str) -> list[str]:
+    """Every SSM parameter under /<prefix>/<group>/ (campaign, filter and event tracker parameters)."""
+    ssm = aws.client("ssm")
+    path = naming.campaign_parameter(aws.env("PREFIX"), group, "x").rsplit("/campaigns/", 1)[0]
+    names = [
+        p["Name"]
+        for page in ssm.get_paginator("get_parameters_by_path").paginate(Path=path, Recursive=True)
+        for p in page["Parameters"]
+    ]
+    for start in range(0, len(names), 10):
+        ssm.delete_parameters(Names=names[start : start + 10])
+    return []
+
+
+PHASES: dict[str, Callable[[str], list[str]]] = {
+    "campaigns": delete_campaigns,
+    "eventTracker": delete_event_tracker,
+    "filters": delete_filters,
+    "solutions": delete_solutions,
+    "datasets": delete_datasets,
+    "datasetGroup": delete_dataset_group,
+    "schemas": delete_schemas,
+    "parameters": delete_parameters,
+}
+
+
+def run_phase(phase: str, group: str, progress: dict[str, Any]) -> dict[str, Any]:
+    """One pass of a phase: `done` once nothing of it is left, else the wait before looking again."""
+    remaining = PHASES[phase](group)
+    previous = (
+        Poll.model_validate(progress["poll"]) if progress.get("phase") == phase and progress.get("poll") else None
+    )
+    result = {"phase": phase, "remaining": remaining, "ready": not remaining}
+    done = advance(result, previous, None, f"deleting the {phase} of dataset group {group} ({len(remaining)} left)")
+    return {**done, "done": done.pop("ready")}

@@ -1,0 +1,162 @@
+"""Shared helpers for the emulator tests: small generated data, a dataset group set up with plain boto3."""
+
+from __future__ import annotations
+
+import json
+import types
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+INTERACTIONS_SCHEMA = (ROOT / "schemas" / "interactions.avsc").read_text()
+ITEMS_SCHEMA = (ROOT / "schemas" / "items.avsc").read_text()
+USERS_SCHEMA = (ROOT / "schemas" / "users.avsc").read_text()
+ROLE = "arn:aws:iam::123456789012:role/personalize"
+BUCKET = "emulator-data"
+RECIPE = "arn:aws:personalize:::recipe/"
+
+
+def interactions(n_users: int = 60, n_items: int = 40, per_user: int = 24, seed: int = 0) -> pd.DataFrame:
+    """Users in 4 taste groups, each group favouring its own quarter of the items; clicks plus some purchases."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for u in range(n_users):
+        group = u % 4
+        for k in range(per_user):
+            own = rng.random() < 0.8
+            base = group * (n_items // 4) if own else 0
+            span = n_items // 4 if own else n_items
+            item = base + int(rng.integers(0, span))
+            event = "purchase" if rng.random() < 0.2 else "click"
+            rows.append((f"u{u}", f"i{item}", 1_700_000_000 + u * 1000 + k * 10, event, float(rng.integers(1, 6))))
+    return pd.DataFrame(rows, columns=["USER_ID", "ITEM_ID", "TIMESTAMP", "EVENT_TYPE", "EVENT_VALUE"])
+
+
+def items(n_items: int = 40) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "ITEM_ID": [f"i{i}" for i in range(n_items)],
+            "CATEGORY": [["books", "games", "music", "films"][i // (n_items // 4) % 4] for i in range(n_items)],
+            "PRICE": [float(5 + i) for i in range(n_items)],
+            "CREATION_TIMESTAMP": [1_600_000_000 + i for i in range(n_items)],
+        }
+    )
+
+
+def users(n_users: int = 60) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "USER_ID": [f"u{u}" for u in range(n_users)],
+            "SEGMENT": ["gold" if u % 2 else "basic" for u in range(n_users)],
+            "AGE_GROUP": ["adult" for _ in range(n_users)],
+        }
+    )
+
+
+def put_csv(s3: Any, key: str, frame: pd.DataFrame | str) -> str:
+    body = frame if isinstance(frame, str) else frame.to_csv(index=False)
+    s3.put_object(Bucket=BUCKET, Key=key, Body=body.encode())
+    return f"s3://{BUCKET}/{key}"
+
+
+def dataset_group(pz: Any, s3: Any, name: str = "dg", *, with_metadata: bool = True) -> dict[str, str]:
+    """An ACTIVE dataset group with imported interactions (and items/users); needs "immediate" progression."""
+    s3.create_bucket(Bucket=BUCKET)
+    arns = {"group": pz.create_dataset_group(name=name)["datasetGroupArn"]}
+    sets = [("Interactions", INTERACTIONS_SCHEMA, interactions())]
+    if with_metadata:
+        sets += [("Items", ITEMS_SCHEMA, items()), ("Users", USERS_SCHEMA, users())]
+    for kind, schema, frame in sets:
+        schema_arn = pz.create_schema(name=f"{name}-{kind.lower()}", schema=schema)["schemaArn"]
+        arns[kind] = pz.create_dataset(
+            name=f"{name}-{kind.lower()}", schemaArn=schema_arn, datasetGroupArn=arns["group"], datasetType=kind
+        )["datasetArn"]
+        location = put_csv(s3, f"{name}/{kind.lower()}/part-0.csv", frame)
+        job = pz.create_dataset_import_job(
+            jobName=f"{name}-{kind.lower()}-1",
+            datasetArn=arns[kind],
+            dataSource={"dataLocation": location},
+            roleArn=ROLE,
+        )["datasetImportJobArn"]
+        status = pz.describe_dataset_import_job(datasetImportJobArn=job)["datasetImportJob"]
+        assert status["status"] == "ACTIVE", status
+    return arns
+
+
+def train(pz: Any, group: str, recipe: str, name: str, **solution: Any) -> str:
+    """An ACTIVE solution version of `recipe` in `group` (immediate progression)."""
+    solution_arn = pz.create_solution(
+        name=name, datasetGroupArn=group, recipeArn=RECIPE + recipe, performAutoTraining=False, **solution
+    )["solutionArn"]
+    version = pz.create_solution_version(solutionArn=solution_arn)["solutionVersionArn"]
+    described = pz.describe_solution_version(solutionVersionArn=version)["solutionVersion"]
+    assert described["status"] == "ACTIVE", described
+    return str(version)
+
+
+@pytest.fixture
+def engine_ready(monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
+    """The real engine; until it has landed, a tiny popularity stand-in (test only)."""
+    from autopersonalize import engine
+
+    if hasattr(engine, "train"):
+        return engine
+
+    class DataRequirementError(ValueError):
+        pass
+
+    class Model:
+        def __init__(self, df: pd.DataFrame) -> None:
+            counts = df["ITEM_ID"].astype(str).value_counts()
+            self.items = np.array(counts.index, dtype=object)
+            self.scores = counts.to_numpy(float) / counts.sum()
+            self.training_seconds = 0.5
+
+        def _top(self, n: int, allowed: Any, boost: Any = ()) -> list[tuple[str, float]]:
+            scores = self.scores.copy()
+            for i, (item, _) in enumerate(boost):
+                scores[self.items == item] += 1 + i
+            keep = allowed(self.items) if allowed is not None else np.ones(len(self.items), bool)
+            order = [o for o in np.argsort(-scores, kind="stable") if keep[o]]
+            return [(str(self.items[o]), float(scores[o])) for o in order[:n]]
+
+        def recommend(self, user_id: str, n: int, *, extra_history: Any = (), allowed: Any = None) -> Any:
+            return self._top(n, allowed, extra_history)
+
+        def related_items(self, item_id: str, n: int, *, allowed: Any = None) -> Any:
+            return [p for p in self._top(n + 1, allowed) if p[0] != item_id][:n]
+
+        def rank(self, user_id: str, item_ids: Any, *, extra_history: Any = ()) -> Any:
+            score = dict(zip(self.items, self.scores, strict=True))
+            return sorted(((i, float(score.get(i, 0))) for i in item_ids), key=lambda p: -p[1])
+
+    def train(recipe: str, df: pd.DataFrame, **kwargs: Any) -> Model:
+        if kwargs.get("event_type"):
+            df = df[df["EVENT_TYPE"] == kwargs["event_type"]]
+        if len(df) < 1000:
+            raise DataRequirementError(f"There are not enough interactions: {len(df)} (at least 1000 are needed).")
+        return Model(df)
+
+    recipes = {
+        "aws-user-personalization": "USER_PERSONALIZATION",
+        "aws-user-personalization-v2": "USER_PERSONALIZATION",
+        "aws-popularity-count": "USER_PERSONALIZATION",
+        "aws-similar-items": "RELATED_ITEMS",
+        "aws-sims": "RELATED_ITEMS",
+        "aws-personalized-ranking": "PERSONALIZED_RANKING",
+        "aws-personalized-ranking-v2": "PERSONALIZED_RANKING",
+    }
+    metrics = {"coverage": 0.5, "precision_at_10": 0.1, "normalized_discounted_cumulative_gain_at_10": 0.2}
+    monkeypatch.setattr(engine, "RECIPES", recipes, raising=False)
+    monkeypatch.setattr(engine, "DataRequirementError", DataRequirementError, raising=False)
+    monkeypatch.setattr(engine, "train", train, raising=False)
+    monkeypatch.setattr(engine, "solution_metrics", lambda *a, **k: dict(metrics), raising=False)
+    return engine
+
+
+def schema_fields(text: str) -> list[str]:
+    return [f["name"] for f in json.loads(text)["fields"]]

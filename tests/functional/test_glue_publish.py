@@ -1,0 +1,301 @@
+"""publish_params and cleanup against emulated S3 and Glue: params, refusals, incremental watermark, retention."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import cleanup
+import export_interactions
+import export_items
+import export_users
+import pytest
+from publish_params import DataRequirementError
+from publish_params import main as publish
+
+from autopersonalize.local import offline_aws
+
+BUCKET = "autopersonalize-test"
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMAS = ROOT / "schemas"
+DEMO_TEMPLATE = str(ROOT / "params" / "demo.json")
+OTTO = ROOT / "tests" / "fixtures" / "otto" / "train.jsonl"
+T0 = 1_700_000_000
+
+
+@pytest.fixture
+def s3() -> Iterator[Any]:
+    with offline_aws(progression="immediate"):
+        client = boto3.client("s3")
+        client.create_bucket(Bucket=BUCKET)
+        yield client
+
+
+def get_json(s3: Any, key: str) -> Any:
+    return json.loads(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
+
+
+def interactions_csv(users: int, per_user: int, start: int) -> str:
+    """`users` x `per_user` distinct interactions, one second apart from `start`."""
+    rows = [f"u{u},i{(u * 7 + k) % 50},{start + u * per_user + k},click" for u in range(users) for k in range(per_user)]
+    return "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE\n" + "\n".join(rows) + "\n"
+
+
+def export(
+    s3: Any, run: str, body: str, datasets: tuple[str, ...] = ("interactions",), extra: dict[str, str] | None = None
+) -> None:
+    s3.put_object(Bucket=BUCKET, Key=f"raw/{run}/interactions/data", Body=body.encode())
+    s3.put_object(Bucket=BUCKET, Key=f"raw/{run}/users/u.csv", Body=b"USER_ID,SEGMENT\nu1,gold\nu2,basic\n")
+    s3.put_object(Bucket=BUCKET, Key=f"raw/{run}/items/i.csv", Body=b"ITEM_ID,CATEGORY,CREATION_TIMESTAMP\ni1,a,1\n")
+    jobs = {"interactions": export_interactions, "users": export_users, "items": export_items}
+    for name in datasets:
+        jobs[name].main(
+            {
+                "bucket": BUCKET,
+                "run_id": run,
+                "schema": str(SCHEMAS / f"{name}.avsc"),
+                "source_type": "s3_csv",
+                "source": f"s3://{BUCKET}/raw/{run}/{name}/",
+                **(extra or {}),
+            }
+        )
+
+
+def shop_template(tmp_path: Path) -> str:
+    template = {
+        "datasetGroup": {"name": "shop"},
+        "datasets": [
+            {
+                "datasetType": "Interactions",
+                "schemaFile": "../schemas/interactions.avsc",
+                "dataLocation": "s3://BUCKET/exports/RUN/interactions/",
+                "importMode": "FULL",
+            }
+        ],
+        "solutions": [{"name": "popularity", "recipe": "aws-popularity-count"}],
+    }
+    path = tmp_path / "shop.json"
+    path.write_text(json.dumps(template))
+    return str(path)
+
+
+# ---------------------------------------------------------------- publish_params
+
+
+def test_publish_writes_self_contained_params_and_the_merged_manifest(s3: Any) -> None:
+    export(s3, "run-1", interactions_csv(users=60, per_user=20, start=T0), ("interactions", "users", "items"))
+
+    result = publish({"bucket": BUCKET, "run_id": "run-1", "params_template": DEMO_TEMPLATE})
+
+    assert result == {
+        "published": True,
+        "runId": "run-1",
+        "params": f"s3://{BUCKET}/params/demo.json",
+        "importModes": {"interactions": "FULL", "items": "FULL", "users": "FULL"},
+    }
+    params, template = get_json(s3, "params/demo.json"), json.loads(Path(DEMO_TEMPLATE).read_text())
+    for entry in params["datasets"]:
+        name = entry["datasetType"].lower()
+        assert entry["dataLocation"] == f"s3://{BUCKET}/exports/run-1/{name}/"
+        assert entry["schema"] == json.loads((SCHEMAS / f"{name}.avsc").read_text())
+        assert "schemaFile" not in entry and entry["importMode"] == "FULL"
+    assert {k: v for k, v in params.items() if k != "datasets"} == {
+        k: v for k, v in template.items() if k != "datasets"
+    }
+    manifest = get_json(s3, "exports/run-1/manifest.json")
+    assert (manifest["decision"], manifest["reasons"]) == ("published", [])
+    counts = manifest["datasets"]["interactions"]
+    assert (counts["rowsWritten"], counts["usersWithAtLeast2Interactions"], counts["distinctItems"]) == (1200, 60, 50)
+    assert manifest["datasets"]["users"]["distinctUsers"] == 2
+    state = get_json(s3, "exports/_state/demo.json")
+    assert (state["lastSuccessfulRunId"], state["watermark"]) == ("run-1", T0 + 1199)
+    assert state["fullImports"] == {"interactions": True, "items": True, "users": True}
+
+
+def test_publish_refuses_too_little_data_naming_each_rule_and_shortfall(s3: Any, tmp_path: Path) -> None:
+    otto = {
+        "source_type": "s3_jsonl",
+        "explode": "events",
+        "mapping": "USER_ID=session,ITEM_ID=aid,TIMESTAMP=ts,EVENT_TYPE=type",
+    }
+    export(s3, "run-1", OTTO.read_text(), extra=otto)
+
+    with pytest.raises(DataRequirementError) as err:
+        publish({"bucket": BUCKET, "run_id": "run-1", "params_template": shop_template(tmp_path)})
+
+    assert str(err.value) == (
+        "run run-1 cannot train dataset group shop: Personalize needs >= 1000 interactions; this run exported 862 "
+        "(138 short); Personalize needs >= 25 users with >= 2 interactions; this run has 20 (5 short)"
+    )
+    assert get_json(s3, "exports/run-1/manifest.json")["decision"] == "refused"
+    assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET, Prefix="params/")
+
+
+def test_publish_refuses_when_too_few_users_have_two_interactions(s3: Any, tmp_path: Path) -> None:
+    export(s3, "run-1", interactions_csv(users=10, per_user=150, start=T0))
+
+    with pytest.raises(DataRequirementError, match=r"this run has 10 \(15 short\)$"):
+        publish({"bucket": BUCKET, "run_id": "run-1", "params_template": shop_template(tmp_path)})
+
+
+def test_publish_fails_when_the_template_lists_a_dataset_the_run_did_not_export(s3: Any) -> None:
+    export(s3, "run-1", interactions_csv(users=60, per_user=20, start=T0), ("interactions", "users"))
+
+    with pytest.raises(DataRequirementError) as err:
+        publish({"bucket": BUCKET, "run_id": "run-1", "params_template": DEMO_TEMPLATE})
+
+    assert str(err.value) == (
+        "the params template lists dataset Items but this run exported no items (found: "
+        "interactions, users): run export_items in the workflow or remove it from the template"
+    )
+
+
+def test_publish_fails_when_the_interactions_export_did_not_run(s3: Any) -> None:
+    with pytest.raises(DataRequirementError) as err:
+        publish({"bucket": BUCKET, "run_id": "run-9", "params_template": DEMO_TEMPLATE})
+
+    assert str(err.value) == (
+        f"s3://{BUCKET}/exports/run-9/manifest/interactions.json is missing: export_interactions did not finish for "
+        "run run-9 (found parts: none); run it with the same run id first"
+    )
+
+
+def test_incremental_runs_export_only_rows_newer_than_the_watermark(s3: Any, tmp_path: Path) -> None:
+    template, inc = shop_template(tmp_path), {"mode": "incremental", "dataset_group": "shop"}
+    first = interactions_csv(users=60, per_user=20, start=T0)  # T0 .. T0+1199
+    second = first + interactions_csv(users=55, per_user=20, start=T0 + 5000).split("\n", 1)[1]  # 1100 newer
+    third = second + interactions_csv(users=25, per_user=20, start=T0 + 9000).split("\n", 1)[1]  # 500 newer
+
+    export(s3, "run-1", first, extra=inc)
+    assert publish({"bucket": BUCKET, "run_id": "run-1", "params_template": template, **inc})["importModes"] == {
+        "interactions": "FULL"
+    }
+    export(s3, "run-2", second, extra=inc)
+    assert publish({"bucket": BUCKET, "run_id": "run-2", "params_template": template, **inc})["importModes"] == {
+        "interactions": "INCREMENTAL"
+    }
+    export(s3, "run-3", third, extra=inc)
+    skipped = publish({"bucket": BUCKET, "run_id": "run-3", "params_template": template, **inc})
+
+    part2 = get_json(s3, "exports/run-2/manifest/interactions.json")
+    assert (part2["rowsRead"], part2["rowsBeforeSince"], part2["rowsWritten"]) == (2300, 1200, 1100)
+    assert part2["since"] == {
+        "value": T0 + 1199,
+        "iso": "2023-11-14T22:33:19Z",
+        "from": f"s3://{BUCKET}/exports/_state/shop.json",
+    }
+    assert skipped == {
+        "published": False,
+        "runId": "run-3",
+        "reason": "500 new interactions since the watermark; an INCREMENTAL import needs >= 1000 (500 short)",
+    }
+    params = get_json(s3, "params/shop.json")["datasets"][0]
+    assert (params["dataLocation"], params["importMode"]) == (
+        f"s3://{BUCKET}/exports/run-2/interactions/",
+        "INCREMENTAL",
+    )
+    state = get_json(s3, "exports/_state/shop.json")
+    assert (state["lastSuccessfulRunId"], state["watermark"]) == ("run-2", T0 + 5000 + 1099)
+
+
+# ---------------------------------------------------------------- cleanup
+
+
+def put_run(s3: Any, run: str, decision: str | None) -> None:
+    s3.put_object(Bucket=BUCKET, Key=f"exports/{run}/interactions/part-00000.csv", Body=b"USER_ID\n")
+    if decision:
+        s3.put_object(Bucket=BUCKET, Key=f"exports/{run}/manifest.json", Body=json.dumps({"decision": decision}))
+
+
+def runs_left(s3: Any) -> set[str]:
+    return {o["Key"].split("/")[1] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="exports/").get("Contents", [])}
+
+
+def test_cleanup_deletes_expired_runs_but_never_the_latest_successful_one(s3: Any) -> None:
+    put_run(s3, "good", "published")
+    put_run(s3, "refused", "refused")
+    put_run(s3, "unfinished", None)
+    s3.put_object(Bucket=BUCKET, Key="exports/_state/shop.json", Body=json.dumps({"lastSuccessfulRunId": "good"}))
+
+    result = cleanup.main({"bucket": BUCKET, "retention_days": "0"})
+
+    assert result["deleted"] == ["refused", "unfinished"] and result["protected"] == ["good"]
+    assert runs_left(s3) == {"good", "_state"}
+
+
+def test_cleanup_keeps_runs_within_the_retention(s3: Any) -> None:
+    put_run(s3, "recent", "refused")
+
+    assert cleanup.main({"bucket": BUCKET, "retention_days": "1"})["deleted"] == []
+    assert runs_left(s3) == {"recent"}
+
+
+def test_cleanup_rejects_a_negative_retention(s3: Any) -> None:
+    with pytest.raises(ValueError, match=r"argument --retention_days='-1' must be an integer >= 0"):
+        cleanup.main({"bucket": BUCKET, "retention_days": "-1"})
+
+
+# ---------------------------------------------------------------- the Glue workflow
+
+
+def test_glue_workflow_run_shares_its_run_id_from_cleanup_to_publish(s3: Any) -> None:
+    s3.put_object(Bucket=BUCKET, Key="raw/interactions/a.csv", Body=interactions_csv(60, 20, T0).encode())
+    s3.put_object(Bucket=BUCKET, Key="raw/users/u.csv", Body=b"USER_ID,SEGMENT\nu1,gold\n")
+    s3.put_object(Bucket=BUCKET, Key="raw/items/i.csv", Body=b"ITEM_ID,CATEGORY,CREATION_TIMESTAMP\ni1,a,1\n")
+    glue = boto3.client("glue")
+    for job in ("cleanup", "export_users", "export_items", "export_interactions", "publish_params"):
+        dataset = job.removeprefix("export_")
+        arguments = (
+            {
+                "--bucket": BUCKET,
+                "--source_type": "s3_csv",
+                "--source": f"s3://{BUCKET}/raw/{dataset}/",
+                "--schema": str(SCHEMAS / f"{dataset}.avsc"),
+            }
+            if job.startswith("export_")
+            else {"--bucket": BUCKET}
+        )
+        arguments |= {"--params_template": DEMO_TEMPLATE} if job == "publish_params" else {}
+        glue.create_job(
+            Name=job,
+            Role="r",
+            DefaultArguments=arguments,
+            Command={"Name": "pythonshell", "ScriptLocation": f"s3://{BUCKET}/glue/{job}.py"},
+        )
+    glue.create_workflow(Name="export")
+    exports = ["export_users", "export_items", "export_interactions"]
+    glue.create_trigger(Name="start", WorkflowName="export", Type="ON_DEMAND", Actions=[{"JobName": "cleanup"}])
+    glue.create_trigger(
+        Name="fan-out",
+        WorkflowName="export",
+        Type="CONDITIONAL",
+        StartOnCreation=True,
+        Predicate={
+            "Logical": "AND",
+            "Conditions": [{"LogicalOperator": "EQUALS", "JobName": "cleanup", "State": "SUCCEEDED"}],
+        },
+        Actions=[{"JobName": j} for j in exports],
+    )
+    glue.create_trigger(
+        Name="publish",
+        WorkflowName="export",
+        Type="CONDITIONAL",
+        StartOnCreation=True,
+        Predicate={
+            "Logical": "AND",
+            "Conditions": [{"LogicalOperator": "EQUALS", "JobName": j, "State": "SUCCEEDED"} for j in exports],
+        },
+        Actions=[{"JobName": "publish_params"}],
+    )
+
+    run_id = glue.start_workflow_run(Name="export")["RunId"]
+
+    run = glue.get_workflow_run(Name="export", RunId=run_id)["Run"]
+    assert run["Statistics"]["SucceededActions"] == 5
+    params = get_json(s3, "params/demo.json")
+    assert {d["dataLocation"] for d in params["datasets"]} == {
+        f"s3://{BUCKET}/exports/{run_id}/{name}/" for name in ("interactions", "items", "users")
+    }

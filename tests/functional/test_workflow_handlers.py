@@ -1,0 +1,388 @@
+"""Each workflow handler against moto + the Personalize emulator: create, reuse, drift, failure, quota, skip."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from workflow.errors import (
+    InsufficientDataError,
+    InvalidParamsError,
+    ResourceConflictError,
+    ResourceFailedError,
+)
+
+from autopersonalize import emulator
+from autopersonalize.local import offline_aws
+from tests.e2e import workflow_support as ws
+
+NDCG = "normalized_discounted_cumulative_gain_at_10"
+
+
+@pytest.fixture
+def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    with offline_aws():
+        for key, value in ws.setup_account().items():
+            monkeypatch.setenv(key, value)
+        yield ws.ENV
+
+
+def loaded(**overrides: Any) -> dict[str, Any]:
+    return ws.load(ws.params(ws.upload_data("data"), **overrides))
+
+
+def group(state: dict[str, Any]) -> dict[str, Any]:
+    """Run the dataset group and dataset steps; the state after them."""
+    base = {"run": state["run"], "params": state["params"]}
+    first = ws.call("Ensure Dataset Group", base)
+    state["datasetGroup"] = first if first["ready"] else ws.call("Check Dataset Group", {**base, "poll": first["poll"]})
+    assert state["datasetGroup"]["ready"]
+    step = {**base, "datasetGroupArn": state["datasetGroup"]["arn"]}
+    datasets = ws.call("Ensure Datasets", step)
+    state["datasets"] = datasets if datasets["ready"] else ws.call("Check Datasets", {**step, "poll": datasets["poll"]})
+    assert state["datasets"]["ready"]
+    return state
+
+
+def import_step(state: dict[str, Any], dataset: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "run": state["run"],
+        "params": state["params"],
+        "datasetGroupArn": state["datasetGroup"]["arn"],
+        "dataset": dataset,
+        "datasets": state["datasets"]["datasets"],
+    }
+
+
+def imported(state: dict[str, Any]) -> list[dict[str, Any]]:
+    results = []
+    for dataset in state["params"]["datasets"]:
+        step = import_step(state, dataset)
+        result = ws.call("Start Import", step)
+        while not result["ready"]:
+            result = ws.call(
+                "Check Import", {**step, "jobArn": result["jobArn"], "poll": result["poll"], "previous": result}
+            )
+        results.append(result)
+    return results
+
+
+def trained(state: dict[str, Any], solution: dict[str, Any], imports: list[dict[str, Any]]) -> dict[str, Any]:
+    step = {
+        "run": state["run"],
+        "params": state["params"],
+        "datasetGroupArn": state["datasetGroup"]["arn"],
+        "solution": solution,
+    }
+    ensured = ws.call("Ensure Solution", step)
+    while not ensured["ready"]:
+        ensured = ws.call("Check Solution", {**step, "poll": ensured["poll"]})
+    version_step = {**step, "imports": imports, "solutionArn": ensured["solutionArn"]}
+    version = ws.call("Create Solution Version", version_step)
+    while not version["ready"]:
+        version = ws.call(
+            "Check Training",
+            {
+                **version_step,
+                "solutionVersionArn": version["solutionVersionArn"],
+                "poll": version["poll"],
+                "previous": version,
+            },
+        )
+    return ws.call("Evaluate", {**step, "solutionArn": ensured["solutionArn"], "version": version})
+
+
+def test_workflow_load_params_returns_run_params_and_lock(account: dict[str, str]) -> None:
+    state = loaded()
+    assert state["run"]["datasetGroup"] == "demo"
+    assert state["run"]["runId"] == "exec-1"
+    assert state["params"]["datasets"][0]["schema"]["name"] == "Interactions"
+    assert "schemaFile" not in state["params"]["datasets"][0]
+    assert state["lock"] == {"acquired": False, "poll": {"attempt": 0, "waited": 0, "waitSeconds": 0}}
+
+
+def test_workflow_load_params_lists_every_problem(account: dict[str, str]) -> None:
+    doc = ws.params(ws.upload_data("data"))
+    doc["solutions"][0]["recipe"] = "aws-nope"
+    doc["polling"] = {"initialIntervalSeconds": 0}
+    with pytest.raises(InvalidParamsError) as error:
+        ws.load(doc)
+    assert str(error.value).startswith("s3://data/params/demo.json: 2 problem(s):")
+    assert "aws-nope" in str(error.value)
+    assert "initialIntervalSeconds" in str(error.value)
+
+
+def test_workflow_load_params_rejects_an_input_that_is_not_an_s3_event(account: dict[str, str]) -> None:
+    with pytest.raises(InvalidParamsError) as error:
+        ws.call("Load Params", {"event": {"hello": 1}, "executionId": "x", "executionName": "x"})
+    assert 'execution input: 1 problem(s):\n  - expected the EventBridge "Object Created" event' in str(error.value)
+
+
+def test_workflow_load_params_fails_on_an_empty_data_location(account: dict[str, str]) -> None:
+    ws.upload_data("data")
+    doc = ws.params({"Interactions": "s3://data/exports/none/interactions/"})
+    with pytest.raises(InsufficientDataError) as error:
+        ws.load(doc)
+    assert str(error.value).startswith("s3://data/exports/none/interactions/: no data found there; run the export")
+
+
+def test_workflow_acquire_lock_waits_for_another_owner_then_takes_a_free_or_expired_lock(
+    account: dict[str, str],
+) -> None:
+    event = {"datasetGroup": "demo", "owner": "run-a", "polling": {}}
+    assert ws.call("Acquire Lock", event)["acquired"] is True
+    assert ws.call("Acquire Lock", event)["acquired"] is True  # the holder may take it again (retried task)
+    busy = ws.call("Acquire Lock", {**event, "owner": "run-b"})
+    assert busy["acquired"] is False
+    assert busy["heldBy"] == "run-a"
+    assert busy["poll"] == {"attempt": 1, "waited": 60, "waitSeconds": 1}
+    boto3.client("dynamodb").update_item(
+        TableName="ap-locks",
+        Key={"datasetGroup": {"S": "demo"}},
+        UpdateExpression="SET expiresAt = :past",
+        ExpressionAttributeValues={":past": {"N": "1"}},
+    )
+    assert ws.call("Acquire Lock", {**event, "owner": "run-b", "poll": busy["poll"]})["acquired"] is True
+
+
+def test_workflow_dataset_group_and_datasets_are_created_once(account: dict[str, str]) -> None:
+    state = group(loaded())
+    again = group(loaded())
+    assert again["datasetGroup"]["arn"] == state["datasetGroup"]["arn"]
+    assert again["datasets"]["datasets"] == state["datasets"]["datasets"]
+    assert ws.counts()["datasets"] == 2
+    assert ws.counts()["schemas"] == 2
+
+
+def test_workflow_dataset_group_with_another_domain_is_a_conflict(account: dict[str, str]) -> None:
+    boto3.client("personalize").create_dataset_group(name="ap-demo", domain="ECOMMERCE")
+    with pytest.raises(ResourceConflictError) as error:
+        group(loaded())
+    assert str(error.value).startswith(
+        "dataset group ap-demo exists with domain 'ECOMMERCE', but params datasetGroup.domain is None; "
+        "Personalize cannot change it: run the teardown machine"
+    )
+
+
+def test_workflow_changed_schema_is_a_conflict_that_says_which_fields(account: dict[str, str]) -> None:
+    group(loaded())
+    doc = ws.params(ws.upload_data("data"))
+    doc["datasets"][1].pop("schemaFile")
+    doc["datasets"][1]["schema"] = {
+        "type": "record",
+        "name": "Items",
+        "namespace": "com.amazonaws.personalize.schema",
+        "fields": [{"name": "ITEM_ID", "type": "string"}, {"name": "CATEGORY", "type": "string", "categorical": True}],
+        "version": "1.0",
+    }
+    with pytest.raises(ResourceConflictError) as error:
+        group(ws.load(doc))
+    assert str(error.value).startswith("schema ap-demo-items exists with fields ['ITEM_ID:\"string\"', 'CATEGORY:")
+    assert "a dataset cannot change its schema" in str(error.value)
+
+
+def test_workflow_import_is_reused_for_the_same_data_and_redone_for_new_data(account: dict[str, str]) -> None:
+    state = group(loaded())
+    first = imported(state)
+    assert [i["action"] for i in first] == ["started", "started"]
+    assert first[0]["rows"] == 3000
+    assert [i["action"] for i in imported(state)] == ["reused", "reused"]
+    boto3.client("s3").put_object(
+        Bucket="data", Key="exports/r1/interactions/part-1.csv", Body=ws.interactions_csv(seed=9).encode()
+    )
+    assert [i["action"] for i in imported(state)] == ["started", "reused"]
+    assert ws.counts()["imports"] == 3
+
+
+def test_workflow_failed_import_raises_with_personalizes_reason(account: dict[str, str]) -> None:
+    bad = ws.interactions_csv(header="user_id,item_id,timestamp,event_type,event_value")
+    state = group(ws.load(ws.params(ws.upload_data("data", interactions=bad))))
+    with pytest.raises(ResourceFailedError) as error:
+        imported(state)
+    assert error.value.status == "CREATE FAILED"
+    assert "ap-demo-interactions-d" in error.value.arn
+    assert error.value.failure_reason != "(Personalize gave no failureReason)"
+
+
+def test_workflow_solution_sends_perform_auto_training_and_detects_recipe_drift(account: dict[str, str]) -> None:
+    state = group(loaded())
+    result = trained(state, state["params"]["solutions"][1], imported(state))
+    described = boto3.client("personalize").describe_solution(solutionArn=result["solutionArn"])["solution"]
+    assert described["performAutoTraining"] is False
+    changed = dict(state["params"]["solutions"][1], recipe="aws-trending-now")
+    with pytest.raises(ResourceConflictError) as error:
+        ws.call(
+            "Ensure Solution",
+            {
+                "run": state["run"],
+                "params": state["params"],
+                "datasetGroupArn": state["datasetGroup"]["arn"],
+                "solution": changed,
+            },
+        )
+    assert str(error.value).startswith(
+        "solution ap-demo-popular exists with recipeArn "
+        "'arn:aws:personalize:::recipe/aws-popularity-count', but the params ask for "
+        "'arn:aws:personalize:::recipe/aws-trending-now'"
+    )
+
+
+def test_workflow_training_limit_exceeded_is_not_ready_then_retried_by_the_check(account: dict[str, str]) -> None:
+    state = group(loaded())
+    imports = imported(state)
+    solution = state["params"]["solutions"][1]
+    step = {
+        "run": state["run"],
+        "params": state["params"],
+        "datasetGroupArn": state["datasetGroup"]["arn"],
+        "solution": solution,
+    }
+    solution_arn = ws.call("Ensure Solution", step)["solutionArn"]
+    emulator.faults().limit_exceeded("CreateSolutionVersion", times=1)
+    version_step = {**step, "imports": imports, "solutionArn": solution_arn}
+    limited = ws.call("Create Solution Version", version_step)
+    assert (limited["action"], limited["ready"], limited["solutionVersionArn"]) == ("limited", False, None)
+    assert limited["poll"] == {"attempt": 1, "waited": 60, "waitSeconds": 0}
+    retried = ws.call(
+        "Check Training", {**version_step, "solutionVersionArn": None, "poll": limited["poll"], "previous": limited}
+    )
+    assert retried["action"] == "started"
+    assert retried["solutionVersionArn"]
+
+
+def test_workflow_failed_training_raises_and_the_retry_gets_a_new_name(account: dict[str, str]) -> None:
+    state = group(loaded())
+    imports = imported(state)
+    emulator.faults().fail_training("Insufficient memory (injected)")
+    with pytest.raises(ResourceFailedError) as error:
+        trained(state, state["params"]["solutions"][1], imports)
+    assert error.value.failure_reason == "Insufficient memory (injected)"
+    result = trained(state, state["params"]["solutions"][1], imports)
+    assert result["action"] == "started"
+    assert trained(state, state["params"]["solutions"][1], imports)["action"] == "reused"
+    assert ws.counts()["solutionVersions"] == 2
+
+
+def test_workflow_evaluate_rejects_with_numbers(account: dict[str, str]) -> None:
+    state = group(loaded(metricsGate=[{"solution": "popular", "minimums": {NDCG: 0.99}}]))
+    result = trained(state, state["params"]["solutions"][1], imported(state))
+    value = result["metrics"][NDCG]
+    assert result["gate"]["passed"] is False
+    assert result["gate"]["reasons"] == [f"{NDCG} {value:.3f} < minimum 0.990"]
+
+
+def campaign_step(state: dict[str, Any], campaign: dict[str, Any], solutions: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"run": state["run"], "params": state["params"], "campaign": campaign, "solutions": solutions}
+
+
+def deployed(state: dict[str, Any], campaign: dict[str, Any], solutions: list[dict[str, Any]]) -> dict[str, Any]:
+    step = campaign_step(state, campaign, solutions)
+    result = ws.call("Deploy Campaign", step)
+    while not result["ready"]:
+        result = ws.call("Check Campaign", {**step, "poll": result["poll"], "previous": result})
+    return result
+
+
+def test_workflow_campaign_is_created_then_updated_to_a_new_version_and_skipped_when_rejected(
+    account: dict[str, str],
+) -> None:
+    state = group(loaded())
+    campaign = state["params"]["campaigns"][1]
+    first = trained(state, state["params"]["solutions"][1], imported(state))
+    assert deployed(state, campaign, [first])["action"] == "created"
+    assert deployed(state, campaign, [first])["action"] == "unchanged"
+    boto3.client("s3").put_object(
+        Bucket="data", Key="exports/r1/interactions/part-1.csv", Body=ws.interactions_csv(seed=5).encode()
+    )
+    second = trained(state, state["params"]["solutions"][1], imported(state))
+    assert second["solutionVersionArn"] != first["solutionVersionArn"]
+    updated = deployed(state, campaign, [second])
+    assert (updated["action"], updated["solutionVersionArn"]) == ("updated", second["solutionVersionArn"])
+    rejected = {**second, "gate": {"passed": False, "reasons": ["coverage 0.100 < minimum 0.500"]}}
+    skipped = deployed(state, campaign, [rejected])
+    assert (skipped["action"], skipped["reason"]) == ("skipped", "coverage 0.100 < minimum 0.500")
+    assert ws.counts()["campaigns"] == 1
+
+
+def test_workflow_campaign_sync_with_latest_deploys_latest_and_settles(account: dict[str, str]) -> None:
+    state = group(loaded())
+    campaign = {**state["params"]["campaigns"][1], "campaignConfig": {"syncWithLatestSolutionVersion": True}}
+    first = trained(state, state["params"]["solutions"][1], imported(state))
+    result = deployed(state, campaign, [first])
+    assert result["solutionVersionArn"] == f"{first['solutionArn']}/$LATEST"
+    assert deployed(state, campaign, [first])["action"] == "unchanged"
+
+
+def test_workflow_filters_tracker_publish_and_notify(account: dict[str, str]) -> None:
+    state = group(loaded())
+    step = {"run": state["run"], "params": state["params"], "datasetGroupArn": state["datasetGroup"]["arn"]}
+    serving = ws.call("Ensure Filters And Tracker", step)
+    serving = ws.call("Check Filters And Tracker", {**step, "poll": serving["poll"]})
+    assert serving["ready"]
+    assert serving["eventTracker"]["trackingId"]
+    state.update(serving=serving, imports=[], solutions=[], campaigns=[], batch=[])
+    published = ws.call("Publish", {"state": state, "executionId": "x"})
+    assert published["parameters"] == ["/ap/demo/filters/no-purchased", "/ap/demo/event-tracker"]
+    tracking = boto3.client("ssm").get_parameter(Name="/ap/demo/event-tracker")["Parameter"]["Value"]
+    assert tracking == serving["eventTracker"]["trackingId"]
+    summary = ws.call("Notify", {"state": {**state, "published": published}, "executionId": "x"})
+    assert summary["outcome"] == "DEPLOYED"
+
+
+def test_workflow_notify_failure_names_the_error_and_respects_on_failure(account: dict[str, str]) -> None:
+    from moto.sns.models import sns_backends
+
+    state = loaded()
+    cause = json.dumps({"errorType": "ResourceFailedError", "errorMessage": "arn:x is CREATE FAILED: bad header"})
+    result = ws.call(
+        "Notify Failure",
+        {
+            "state": {**state, "error": {"Error": "ResourceFailedError", "Cause": cause}},
+            "executionId": "arn:aws:states:us-east-1:123456789012:execution:ap-training:nope",
+        },
+    )
+    assert result == {
+        "outcome": "FAILED",
+        "step": "unknown step",
+        "error": "ResourceFailedError",
+        "reason": "arn:x is CREATE FAILED: bad header",
+    }
+    topic = next(iter(sns_backends["123456789012"]["us-east-1"].topics.values()))
+    assert "Reason: arn:x is CREATE FAILED: bad header" in topic.sent_notifications[-1][1]
+    quiet = {
+        **state,
+        "params": {**state["params"], "notifications": {"onFailure": False}},
+        "error": {"Error": "X", "Cause": "y"},
+    }
+    sent = len(topic.sent_notifications)
+    ws.call("Notify Failure", {"state": quiet, "executionId": "x"})
+    assert len(topic.sent_notifications) == sent
+
+
+def test_workflow_teardown_phases_delete_everything_and_are_idempotent(account: dict[str, str]) -> None:
+    state = group(loaded())
+    first = trained(state, state["params"]["solutions"][1], imported(state))
+    deployed(state, state["params"]["campaigns"][1], [first])
+    step = {"run": state["run"], "params": state["params"], "datasetGroupArn": state["datasetGroup"]["arn"]}
+    ws.call("Check Filters And Tracker", {**step, "poll": None})
+    progress: dict[str, Any] = {}
+    for phase in (
+        "Delete Campaigns",
+        "Delete Event Tracker",
+        "Delete Filters",
+        "Delete Solutions",
+        "Delete Datasets",
+        "Delete Dataset Group",
+        "Delete Schemas",
+        "Delete Parameters",
+    ):
+        for _ in range(10):
+            progress = ws.call(phase, {"datasetGroup": "demo", "progress": progress})
+            if progress["done"]:
+                break
+        assert progress["done"], phase
+    assert ws.counts() == dict.fromkeys(ws.counts(), 0)
+    assert ws.call("Delete Dataset Group", {"datasetGroup": "demo", "progress": {}})["done"] is True

@@ -1,0 +1,65 @@
+"""solution_metrics(): Personalize's keys, determinism, and metrics that move the way Personalize's do."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from autopersonalize.engine import METRIC_NAMES, DataRequirementError, solution_metrics
+from autopersonalize.engine.data import encode, prepare
+from autopersonalize.engine.evaluate import evaluate_split
+from autopersonalize.engine.split import personalize_split
+from autopersonalize.engine.synthetic import synthetic_interactions
+from autopersonalize.engine.train import fit
+
+DATA = synthetic_interactions(300, 200, 20, seed=1)
+NDCG10 = "normalized_discounted_cumulative_gain_at_10"
+
+
+def test_solution_metrics_returns_personalize_keys_deterministically() -> None:
+    first = solution_metrics("aws-user-personalization", DATA, seed=3)
+    assert list(first) == list(METRIC_NAMES)
+    assert first == solution_metrics("aws-user-personalization", DATA, seed=3)
+    assert first != solution_metrics("aws-user-personalization", DATA, seed=4)
+    assert all(0.0 <= value <= 1.0 for value in first.values())
+
+
+def test_user_personalization_beats_popularity_by_a_wide_margin() -> None:
+    popular = solution_metrics("aws-popularity-count", DATA)[NDCG10]
+    personal = solution_metrics("aws-user-personalization", DATA)[NDCG10]
+    assert personal >= 1.5 * popular > 0
+
+
+def test_similar_items_beats_popularity_on_the_next_item() -> None:
+    enc = encode(prepare(DATA))
+    split = personalize_split(enc, seed=0)
+    n_items = enc.n_items
+    popular = fit("aws-popularity-count", "USER_PERSONALIZATION", split.train, items=None, hyperparameters=None, seed=0)
+    similar = fit("aws-similar-items", "RELATED_ITEMS", split.train, items=None, hyperparameters=None, seed=0)
+    baseline = evaluate_split(popular, split, n_items=n_items, task="next_item")[NDCG10]
+    assert evaluate_split(similar, split, n_items=n_items, task="next_item")[NDCG10] >= 1.5 * baseline
+
+
+def test_duplicate_events_in_the_same_second_raise_metrics_as_on_personalize() -> None:
+    # Held-out items whose duplicate fell into the input are hits, because history is not filtered out.
+    # Users of 11 to 20 events, so that for some the newest 10 % cuts a duplicated pair in two.
+    varied = DATA[DATA.groupby("USER_ID").cumcount() < 11 + DATA["USER_ID"].str[1:].astype(int) % 10]
+    doubled = pd.concat([varied, varied]).sort_index(kind="stable")
+    plain = solution_metrics("aws-user-personalization", varied)
+    duplicated = solution_metrics("aws-user-personalization", doubled)
+    assert duplicated["mean_reciprocal_rank_at_25"] > 1.2 * plain["mean_reciprocal_rank_at_25"]
+    assert duplicated[NDCG10] > plain[NDCG10]
+
+
+def test_solution_metrics_honours_the_event_type_filter() -> None:
+    typed = DATA.assign(EVENT_TYPE=["click" if i % 10 else "buy" for i in range(len(DATA))])
+    with pytest.raises(DataRequirementError, match=r"found 600 after filtering \(eventType='buy'\)"):
+        solution_metrics("aws-popularity-count", typed, event_type="buy")
+    clicks = solution_metrics("aws-popularity-count", typed, event_type="click")
+    assert clicks != solution_metrics("aws-popularity-count", typed)
+
+
+@pytest.mark.parametrize("recipe", ["aws-sims", "aws-personalized-ranking-v2"])
+def test_solution_metrics_for_related_and_ranking_recipes(recipe: str) -> None:
+    metrics = solution_metrics(recipe, DATA)
+    assert metrics[NDCG10] > 0 and metrics["coverage"] > 0
