@@ -121,6 +121,13 @@ def teardown(args: argparse.Namespace) -> int:
     return _guarded(lambda: commands.teardown(args.dataset_group, args.prefix, args.endpoint_url))
 
 
+def serve(args: argparse.Namespace) -> int:
+    """Run the demo pipeline offline, then serve get_recommendations over HTTP on 127.0.0.1 until Ctrl-C."""
+    from autopersonalize import commands
+
+    return _guarded(lambda: commands.serve(args.port))
+
+
 def _guarded(action: Callable[[], int]) -> int:
     """User mistakes end with one clear line on stderr and exit 2, never a traceback."""
     from autopersonalize.pipeline import PipelineError
@@ -159,6 +166,10 @@ def _endpoint_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--demo", action="store_true", help="run the demo pipeline into it first")
 
 
+def _serve_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1 (default 8080)")
+
+
 def _teardown_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset-group", required=True, help="dataset group name as in the params file")
     parser.add_argument("--prefix", default="ap", help="the stack's Prefix parameter (default ap)")
@@ -183,6 +194,7 @@ COMMANDS: dict[str, Command] = {
     "demo": (_demo_args, demo),
     "run": (_run_args, run),
     "endpoint": (_endpoint_args, endpoint),
+    "serve": (_serve_args, serve),
     "teardown": (_teardown_args, teardown),
 }
 

@@ -188,3 +188,22 @@ def teardown(dataset_group: str, prefix: str, endpoint_url: str | None) -> int:
         return EXIT_FAILED
     print(f"teardown of {dataset_group} SUCCEEDED: {described.get('output', '')}")
     return EXIT_OK
+
+
+def serve(port: int, host: str = "127.0.0.1") -> int:
+    """Run the demo pipeline offline, then serve get_recommendations from the same process until Ctrl-C."""
+    from autopersonalize.serve import function_environment
+    from autopersonalize.serve import serve as serve_http
+
+    out = Console()
+    params = json.loads((REPO / "params" / "demo.json").read_text())
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    with offline_aws(progression="immediate"):
+        with view.live_view(out):
+            result = pipeline.run(demo_sources(7), params, dataset_group="demo")
+        document = report.collect(result)
+        if document["outcome"] != "DEPLOYED":
+            raise PipelineError(f"the demo pipeline ended {document['outcome']}: nothing to serve")
+        environment = function_environment(result.stack.name("GetRecommendationsFunction"))
+        serve_http(port, host, environ=environment, announce=out.print)
+    return EXIT_OK

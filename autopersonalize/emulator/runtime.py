@@ -146,7 +146,7 @@ def put_events(store: Store, p: dict[str, Any]) -> dict[str, Any]:
     ]
     if any(r["ITEM_ID"] is None for r in rows):
         raise invalid("eventList: every event needs an itemId for an item interactions dataset.")
-    frame = pd.DataFrame(rows).astype({"TIMESTAMP": "int64"})
+    frame = pd.DataFrame(rows).astype({"TIMESTAMP": "int64", "EVENT_VALUE": "float64"})
     group.events = pd.concat([group.events, frame], ignore_index=True) if len(group.events) else frame
     group.revision += 1
     return {}

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from autopersonalize.engine.components import Factors, RepeatRates, decayed_counts
+from autopersonalize.engine.components import Factors, RepeatRates, decayed_counts, one_blas_thread
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,8 @@ class SequenceScorer:
     def score(self, items: np.ndarray, ts: np.ndarray) -> np.ndarray:
         if len(items) == 0:
             return self.popularity / max(self.popularity.sum(), 1.0)
-        blend = self.blend(items)
+        with one_blas_thread():
+            blend = self.blend(items)
         state = self.repeats.state(items)
         seen, distance = _last_seen(items)
         near = distance <= self.repeats.by_distance.shape[1]
@@ -65,7 +66,8 @@ class SequenceScorer:
         n_items = len(self.popularity)
         blend = 1e-6 * self.popularity / max(self.popularity.max(), 1.0) + 1e-9
         recent = decayed_counts(items, n_items, self.sequence_decay, self.history_length)
-        blend += self.sequence_weight * _max_scaled(np.asarray(self.transitions.T @ recent).ravel())
+        rows = np.flatnonzero(recent)
+        blend += self.sequence_weight * _max_scaled(np.asarray(self.transitions[rows].T @ recent[rows]).ravel())
         if self.factors is not None:
             confidence = decayed_counts(items, n_items, self.factor_decay, len(items))
             blend += self.factor_weight * _max_scaled(np.maximum(self.factors.fold_in(confidence), 0.0))

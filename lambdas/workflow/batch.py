@@ -39,7 +39,7 @@ def start_batch_inference(
             solutionVersionArn=version,
             roleArn=aws.env("PERSONALIZE_ROLE_ARN"),
             jobInput={"s3DataSource": {"path": job["jobInput"]}},
-            jobOutput={"s3DataSource": {"path": job["jobOutput"]}},
+            jobOutput={"s3DataDestination": {"path": job["jobOutput"]}},
             **extra,
             **tag_args(params),
         )

@@ -7,14 +7,17 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from workflow import aws, events, naming
-from workflow.errors import ResourceFailedError
+from workflow.errors import ResourceConflictError, ResourceFailedError
 from workflow.resources import FAILED, PENDING, find, personalize, tag_args, unless_limited
 
 
 def _solution_result(campaign: dict[str, Any], solutions: list[dict[str, Any]]) -> dict[str, Any]:
     found = next((s for s in solutions if s.get("solution") == campaign["solution"]), None)
     if found is None:
-        raise KeyError(f"campaigns[{campaign['name']}]: solution {campaign['solution']!r} was not trained in this run")
+        raise ResourceConflictError(
+            f"campaigns[{campaign['name']}]: solution {campaign['solution']!r} was not trained in this run; "
+            "name a solution of the params' solutions list"
+        )
     return found
 
 

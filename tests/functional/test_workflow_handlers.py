@@ -386,3 +386,40 @@ def test_workflow_teardown_phases_delete_everything_and_are_idempotent(account: 
         assert progress["done"], phase
     assert ws.counts() == dict.fromkeys(ws.counts(), 0)
     assert ws.call("Delete Dataset Group", {"datasetGroup": "demo", "progress": {}})["done"] is True
+
+
+def test_workflow_update_training_starts_full_then_updates_and_the_gate_reads_the_full_version(
+    account: dict[str, str],
+) -> None:
+    state = group(loaded())
+    solution = {**state["params"]["solutions"][0], "trainingMode": "UPDATE"}
+    first = trained(state, solution, imported(state))
+    assert first["trainingMode"] == "FULL"  # UPDATE needs an ACTIVE FULL version first
+    boto3.client("s3").put_object(Bucket="data", Key="exports/r1/interactions/part-1.csv",
+                                  Body=ws.interactions_csv(seed=3).encode())
+    second = trained(state, solution, imported(state))
+    assert second["trainingMode"] == "UPDATE"
+    assert second["gate"]["notes"][0] == (
+        f"UPDATE versions have no offline metrics; the gate read the FULL version {first['solutionVersionArn']}"
+    )
+    assert second["metrics"] == first["metrics"]
+
+
+def test_workflow_batch_inference_runs_with_the_gated_version_and_is_reused(account: dict[str, str]) -> None:
+    boto3.client("s3").put_object(Bucket="data", Key="batch/in.jsonl", Body=b'{"userId": "u1"}\n{"userId": "u2"}\n')
+    job = {"name": "nightly", "solution": "popular", "jobInput": "s3://data/batch/in.jsonl",
+           "jobOutput": "s3://data/batch/out/", "numResults": 5}
+    state = group(loaded(batchInferenceJobs=[job]))
+    solution = trained(state, state["params"]["solutions"][1], imported(state))
+    step = {"run": state["run"], "params": state["params"], "job": state["params"]["batchInferenceJobs"][0],
+            "solutions": [solution], "serving": {"filters": []}}
+    result = ws.call("Start Batch Inference", step)
+    while not result["ready"]:
+        result = ws.call("Check Batch Inference", {**step, "jobArn": result["batchInferenceJobArn"],
+                                                   "poll": result["poll"], "previous": result})
+    assert result["action"] == "started"
+    assert boto3.client("s3").list_objects_v2(Bucket="data", Prefix="batch/out/")["KeyCount"] >= 1
+    assert ws.call("Start Batch Inference", step)["action"] == "reused"
+    rejected = {**solution, "gate": {"passed": False, "reasons": ["x"]}}
+    skipped = ws.call("Start Batch Inference", {**step, "solutions": [rejected]})
+    assert (skipped["action"], skipped["reason"]) == ("skipped", "solution popular did not pass its gate")
