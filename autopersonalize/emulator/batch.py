@@ -10,7 +10,7 @@ from moto.s3.models import s3_backends
 
 from autopersonalize.emulator.data import object_body
 from autopersonalize.emulator.lifecycle import WorkFailed
-from autopersonalize.emulator.model import PersonalizeError
+from autopersonalize.emulator.model import PersonalizeError, invalid
 from autopersonalize.emulator.solutions import Solution, SolutionVersion
 from autopersonalize.emulator.store import Resource, Store
 
@@ -40,6 +40,9 @@ def _answer(store: Store, version: SolutionVersion, kind: str, line: dict[str, A
 
     request = {**line, "numResults": job.params.get("numResults", 25), "filterArn": job.params.get("filterArn")}
     if kind == "PERSONALIZED_RANKING":
+        missing = [key for key in ("userId", "itemList") if key not in line]
+        if missing:
+            raise invalid(f"{' and '.join(missing)}: required in every input line of a PERSONALIZED_RANKING job.")
         ranked = version.model.rank(
             line["userId"], list(line["itemList"]), extra_history=extra_history(store, version, line["userId"])
         )
@@ -72,8 +75,8 @@ def run(store: Store, job: Resource, version: SolutionVersion) -> None:
             try:
                 with store.lock:
                     output, error = _answer(store, version, kind, line, job), None
-            except (PersonalizeError, KeyError) as exc:
-                output, error = None, str(getattr(exc, "message", exc))
+            except PersonalizeError as exc:
+                output, error = None, exc.message
             lines.append(json.dumps({"input": line, "output": output, "error": error}))
         name = key.rsplit("/", 1)[-1] + ".out"
         target = f"{out_prefix.rstrip('/')}/{name}" if out_prefix else name

@@ -158,9 +158,10 @@ def _execution_role() -> str:
 
 
 def _function(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
-    merged = {**stack.template.resolve(stack.template.globals_for("Function")), **props}
-    variables = {
-        **merged.get("Environment", {}).get("Variables", {}),
+    globals_ = stack.template.resolve(stack.template.globals_for("Function"))
+    merged = {**globals_, **props}
+    variables = {  # SAM merges Globals' environment with the function's own, the function winning
+        **globals_.get("Environment", {}).get("Variables", {}),
         **props.get("Environment", {}).get("Variables", {}),
     }
     code_dir = str(stack.root / merged.get("CodeUri", "."))

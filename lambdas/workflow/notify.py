@@ -46,6 +46,7 @@ def summary(state: dict[str, Any], outcome: str) -> dict[str, Any]:
         ],
         "batchInference": state.get("batch") or [],
         "parameters": (state.get("published") or {}).get("parameters", []),
+        "warnings": list(state.get("warnings") or []),
     }
 
 
@@ -92,6 +93,7 @@ def render(data: dict[str, Any]) -> str:
         f"Batch inference: {b['job']}: {b['action']} {b.get('batchInferenceJobArn')}" for b in data["batchInference"]
     ]
     lines += ["SSM parameters:", *(f"  {p}" for p in data["parameters"])]
+    lines += ["Params warnings:", *(f"  {w}" for w in data["warnings"])] if data["warnings"] else []
     return "\n".join(lines)
 
 

@@ -30,12 +30,29 @@ def _delete(call: Callable[[], Any]) -> None:
             raise
 
 
-def _sweep(items: list[dict[str, Any]], arn_key: str, delete: Callable[[str], Any]) -> list[str]:
-    """Delete every listed resource not already deleting; the ARNs still present (done when empty)."""
+def _exists(describe: Callable[[], Any]) -> bool:
+    """Polling after a delete: ResourceNotFoundException means gone."""
+    try:
+        describe()
+    except ClientError as exc:
+        if aws.error_code(exc) == "ResourceNotFoundException":
+            return False
+        raise
+    return True
+
+
+def _sweep(
+    items: list[dict[str, Any]], kind: str, delete: Callable[..., Any], describe: Callable[..., Any]
+) -> list[str]:
+    """Delete every listed resource not already deleting; the ARNs still there (done when empty)."""
+    remaining = []
     for item in items:
+        arn = str(item[f"{kind}Arn"])
         if not str(item.get("status", "")).startswith("DELETE"):
-            _delete(partial(delete, item[arn_key]))
-    return [str(item[arn_key]) for item in items]
+            _delete(partial(delete, **{f"{kind}Arn": arn}))
+        if _exists(partial(describe, **{f"{kind}Arn": arn})):
+            remaining.append(arn)
+    return remaining
 
 
 def _solutions(arn: str) -> list[dict[str, Any]]:
@@ -47,19 +64,19 @@ def delete_campaigns(group: str) -> list[str]:
     if arn is None:
         return []
     campaigns = [c for s in _solutions(arn) for c in pages("list_campaigns", "campaigns", solutionArn=s["solutionArn"])]
-    return _sweep(campaigns, "campaignArn", lambda a: personalize().delete_campaign(campaignArn=a))
+    return _sweep(campaigns, "campaign", personalize().delete_campaign, personalize().describe_campaign)
 
 
 def delete_event_tracker(group: str) -> list[str]:
     arn = group_arn(group)
     trackers = list(pages("list_event_trackers", "eventTrackers", datasetGroupArn=arn)) if arn else []
-    return _sweep(trackers, "eventTrackerArn", lambda a: personalize().delete_event_tracker(eventTrackerArn=a))
+    return _sweep(trackers, "eventTracker", personalize().delete_event_tracker, personalize().describe_event_tracker)
 
 
 def delete_filters(group: str) -> list[str]:
     arn = group_arn(group)
     filters = list(pages("list_filters", "Filters", datasetGroupArn=arn)) if arn else []
-    return _sweep(filters, "filterArn", lambda a: personalize().delete_filter(filterArn=a))
+    return _sweep(filters, "filter", personalize().delete_filter, personalize().describe_filter)
 
 
 def delete_solutions(group: str) -> list[str]:
@@ -73,13 +90,13 @@ def delete_solutions(group: str) -> list[str]:
             if version["status"] in PENDING:
                 stop = personalize().stop_solution_version_creation
                 _delete(partial(stop, solutionVersionArn=version["solutionVersionArn"]))
-    return _sweep(solutions, "solutionArn", lambda a: personalize().delete_solution(solutionArn=a))
+    return _sweep(solutions, "solution", personalize().delete_solution, personalize().describe_solution)
 
 
 def delete_datasets(group: str) -> list[str]:
     arn = group_arn(group)
     datasets = list(pages("list_datasets", "datasets", datasetGroupArn=arn)) if arn else []
-    return _sweep(datasets, "datasetArn", lambda a: personalize().delete_dataset(datasetArn=a))
+    return _sweep(datasets, "dataset", personalize().delete_dataset, personalize().describe_dataset)
 
 
 def delete_dataset_group(group: str) -> list[str]:
@@ -87,14 +104,14 @@ def delete_dataset_group(group: str) -> list[str]:
     if arn is None:
         return []
     found = personalize().describe_dataset_group(datasetGroupArn=arn)["datasetGroup"]
-    return _sweep([found], "datasetGroupArn", lambda a: personalize().delete_dataset_group(datasetGroupArn=a))
+    return _sweep([found], "datasetGroup", personalize().delete_dataset_group, personalize().describe_dataset_group)
 
 
 def delete_schemas(group: str) -> list[str]:
     """The schemas autopersonalize created for this dataset group (by their deterministic names)."""
     names = {naming.schema(aws.env("PREFIX"), group, t) for t in DATASET_TYPES}
     schemas = [s for s in pages("list_schemas", "schemas") if s["name"] in names]
-    return _sweep(schemas, "schemaArn", lambda a: personalize().delete_schema(schemaArn=a))
+    return _sweep(schemas, "schema", personalize().delete_schema, personalize().describe_schema)
 
 
 def delete_parameters(group: str) -> list[str]:

@@ -272,3 +272,18 @@ def test_teardown_after_a_full_run_leaves_nothing_and_can_run_again(stack: Offli
         assert ws.counts() == dict.fromkeys(ws.counts(), 0)
         assert boto3.client("ssm").get_parameters_by_path(Path="/ap/demo", Recursive=True)["Parameters"] == []
     assert boto3.client("dynamodb").scan(TableName="ap-locks")["Items"] == []
+
+
+def test_training_and_teardown_with_paced_statuses_loop_until_ready() -> None:
+    with offline_aws(progression="paced"):
+        stack = deploy_stack()
+        with contextlib.suppress(ClientError):
+            boto3.client("s3").delete_bucket_policy(Bucket=stack.bucket)
+        execution = run(stack, "demo", ws.params(ws.upload_data(stack.bucket)))
+        assert execution["status"] == "SUCCEEDED", ws.failure(execution)
+        entered = states_entered(execution["executionArn"])
+        for loop in ("Wait For Dataset Group", "Wait For Import", "Wait For Training", "Wait For Campaign"):
+            assert entered.count(loop) >= 2, loop
+        teardown = stack.wait(stack.start("TeardownStateMachine", {"datasetGroup": "demo"}), timeout=300)
+        assert teardown["status"] == "SUCCEEDED", ws.failure(teardown)
+        assert ws.counts() == dict.fromkeys(ws.counts(), 0)

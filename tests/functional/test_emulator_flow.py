@@ -191,3 +191,23 @@ def test_emulator_batch_inference_writes_out_file(world: dict[str, Any]) -> None
     lines = [json.loads(line) for line in body.splitlines()]
     assert [line["input"]["userId"] for line in lines] == ["u0", "u1"]
     assert all(len(line["output"]["recommendedItems"]) == 3 and line["error"] is None for line in lines)
+
+
+def test_emulator_batch_inference_for_ranking_reports_bad_lines(world: dict[str, Any]) -> None:
+    pz, s3 = world["personalize"], world["s3"]
+    version = train(pz, world["group"], "aws-personalized-ranking", "rank")
+    body = b'{"userId": "u0", "itemList": ["i1", "i30", "i2"]}\n{"itemList": ["i1"]}\n'
+    s3.put_object(Bucket=BUCKET, Key="batch/rank/in.json", Body=body)
+    job = pz.create_batch_inference_job(
+        jobName="rank-1",
+        solutionVersionArn=version,
+        roleArn=ROLE,
+        jobInput={"s3DataSource": {"path": f"s3://{BUCKET}/batch/rank/"}},
+        jobOutput={"s3DataDestination": {"path": f"s3://{BUCKET}/batch/rank-out"}},
+    )["batchInferenceJobArn"]
+    assert pz.describe_batch_inference_job(batchInferenceJobArn=job)["batchInferenceJob"]["status"] == "ACTIVE"
+    out = s3.get_object(Bucket=BUCKET, Key="batch/rank-out/in.json.out")["Body"].read().decode()
+    good, bad = (json.loads(line) for line in out.splitlines())
+    assert sorted(good["output"]["recommendedItems"]) == ["i1", "i2", "i30"] and good["error"] is None
+    assert bad["output"] is None
+    assert bad["error"] == "userId: required in every input line of a PERSONALIZED_RANKING job."

@@ -395,8 +395,9 @@ def test_workflow_update_training_starts_full_then_updates_and_the_gate_reads_th
     solution = {**state["params"]["solutions"][0], "trainingMode": "UPDATE"}
     first = trained(state, solution, imported(state))
     assert first["trainingMode"] == "FULL"  # UPDATE needs an ACTIVE FULL version first
-    boto3.client("s3").put_object(Bucket="data", Key="exports/r1/interactions/part-1.csv",
-                                  Body=ws.interactions_csv(seed=3).encode())
+    boto3.client("s3").put_object(
+        Bucket="data", Key="exports/r1/interactions/part-1.csv", Body=ws.interactions_csv(seed=3).encode()
+    )
     second = trained(state, solution, imported(state))
     assert second["trainingMode"] == "UPDATE"
     assert second["gate"]["notes"][0] == (
@@ -407,16 +408,28 @@ def test_workflow_update_training_starts_full_then_updates_and_the_gate_reads_th
 
 def test_workflow_batch_inference_runs_with_the_gated_version_and_is_reused(account: dict[str, str]) -> None:
     boto3.client("s3").put_object(Bucket="data", Key="batch/in.jsonl", Body=b'{"userId": "u1"}\n{"userId": "u2"}\n')
-    job = {"name": "nightly", "solution": "popular", "jobInput": "s3://data/batch/in.jsonl",
-           "jobOutput": "s3://data/batch/out/", "numResults": 5}
+    job = {
+        "name": "nightly",
+        "solution": "popular",
+        "jobInput": "s3://data/batch/in.jsonl",
+        "jobOutput": "s3://data/batch/out/",
+        "numResults": 5,
+    }
     state = group(loaded(batchInferenceJobs=[job]))
     solution = trained(state, state["params"]["solutions"][1], imported(state))
-    step = {"run": state["run"], "params": state["params"], "job": state["params"]["batchInferenceJobs"][0],
-            "solutions": [solution], "serving": {"filters": []}}
+    step = {
+        "run": state["run"],
+        "params": state["params"],
+        "job": state["params"]["batchInferenceJobs"][0],
+        "solutions": [solution],
+        "serving": {"filters": []},
+    }
     result = ws.call("Start Batch Inference", step)
     while not result["ready"]:
-        result = ws.call("Check Batch Inference", {**step, "jobArn": result["batchInferenceJobArn"],
-                                                   "poll": result["poll"], "previous": result})
+        result = ws.call(
+            "Check Batch Inference",
+            {**step, "jobArn": result["batchInferenceJobArn"], "poll": result["poll"], "previous": result},
+        )
     assert result["action"] == "started"
     assert boto3.client("s3").list_objects_v2(Bucket="data", Prefix="batch/out/")["KeyCount"] >= 1
     assert ws.call("Start Batch Inference", step)["action"] == "reused"

@@ -228,3 +228,18 @@ def test_asl_diagram_draws_choices_waits_maps_and_catches() -> None:
         "  ready -->|else| wait_for_it",
         "  wait_for_it --> go",
     ]
+
+
+@pytest.mark.parametrize("machine", MACHINES.values())
+def test_asl_passes_cfn_lint_state_machine_schema(machine: str) -> None:
+    from cfnlint.api import ManualArgs, lint
+
+    resource = {
+        "Type": "AWS::StepFunctions::StateMachine",
+        "Properties": {
+            "RoleArn": "arn:aws:iam::123456789012:role/r",
+            "Definition": json.loads(substituted(asl_text(machine))),
+        },
+    }
+    document = {"AWSTemplateFormatVersion": "2010-09-09", "Resources": {"Machine": resource}}
+    assert [str(m) for m in lint(json.dumps(document), config=ManualArgs(regions=["us-east-1"]))] == []
