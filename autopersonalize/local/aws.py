@@ -44,6 +44,6 @@ def offline_aws(progression: Progression = "immediate") -> Iterator[None]:
     with mock.patch.dict(os.environ, _offline_environment()):
         for key in endpoint_vars:  # moto only intercepts *.amazonaws.com: a local endpoint would escape it
             os.environ.pop(key)
-        with mock_aws(config=MOTO_CONFIG):  # type: ignore[arg-type]
+        with mock_aws(config=MOTO_CONFIG):  # type: ignore[call-overload]
             emulator.set_progression(progression)
             yield

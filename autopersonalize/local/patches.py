@@ -71,7 +71,7 @@ def _function_environment(env: dict[str, str]) -> Iterator[None]:
 
 
 def _resolve_handler(fn: LambdaFunction) -> Callable[[Any, Any], Any]:
-    module_name, _, func_name = fn.handler.rpartition(".")
+    module_name, _, func_name = str(fn.handler).rpartition(".")
     return getattr(importlib.import_module(module_name), func_name)  # type: ignore[no-any-return]
 
 
@@ -160,7 +160,9 @@ def _start_execution_with_name(
     trace_header: str | None = None,
 ) -> Any:
     """moto 5.2.5 gives executions without a name the ARN suffix `None`; AWS gives a UUID."""
-    return _original_start_execution(self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header)
+    return _original_start_execution(
+        self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header  # type: ignore[arg-type]
+    )
 
 
 _original_send_to_targets = events_models.Rule.send_to_targets
@@ -180,17 +182,9 @@ def _send_to_targets(self: Any, original_event: dict[str, Any], transform_input:
     if others:
         saved, self.targets = self.targets, others
         try:
-            _original_send_to_targets(self, original_event, transform_input)
+            _original_send_to_targets(self, original_event, transform_input)  # type: ignore[arg-type]
         finally:
             self.targets = saved
-
-
-def _fix_glue_sync() -> None:
-    """moto 5.2.5: `glue:startJobRun.sync` calls an unset callback endpoint; declaring token support allocates it."""
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_glue as g
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import ResourceCondition
-
-    g._SUPPORTED_INTEGRATION_PATTERNS.add(ResourceCondition.WaitForTaskToken)
 
 
 def install() -> None:
@@ -202,8 +196,7 @@ def install() -> None:
     glue_models.FakeJob.start_job_run = _start_and_run_script  # type: ignore[method-assign]
     glue_models.FakeJobRun.as_dict = _job_run_as_dict  # type: ignore[method-assign]
     StepFunctionsParserBackend.start_execution = _start_execution_with_name  # type: ignore[method-assign]
-    events_models.Rule.send_to_targets = _send_to_targets  # type: ignore[method-assign]
-    _fix_glue_sync()
+    events_models.Rule.send_to_targets = _send_to_targets  # type: ignore[method-assign,assignment]
     from autopersonalize.local import glue_workflow
 
     glue_workflow.install()
