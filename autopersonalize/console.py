@@ -113,14 +113,12 @@ def _export_table(document: dict[str, Any]) -> Table:
     for column in ("dataset", "rows read", "written", "rejected", "duplicates"):
         table.add_column(column, justify="left" if column == "dataset" else "right")
     for dataset, numbers in (document.get("export", {}).get("datasets") or {}).items():
-        rejected = numbers.get("rows_rejected", numbers.get("rejected", 0))
-        rejected_total = sum(rejected.values()) if isinstance(rejected, dict) else rejected
         table.add_row(
             dataset,
-            str(numbers.get("rows_read", "")),
-            str(numbers.get("rows_written", "")),
-            str(rejected_total),
-            str(numbers.get("duplicates", "")),
+            str(numbers.get("rowsRead", "")),
+            str(numbers.get("rowsWritten", "")),
+            str(numbers.get("rowsRejected", "")),
+            str(numbers.get("duplicatesRemoved", "")),
         )
     return table
 

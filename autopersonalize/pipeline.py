@@ -23,6 +23,7 @@ from autopersonalize.local.template import Template
 
 LAKE = "lake"
 DATASETS = ("interactions", "items", "users")
+DEFAULT_EVENT_TYPE = "interaction"
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,9 @@ def stack_parameters(bucket: str, sources: dict[str, Source], dataset_group: str
             parameters[f"{key}Mapping"] = sources[dataset].mapping
         else:
             parameters[f"{key}Source"] = ""
+    interactions = sources["interactions"]
+    if "EVENT_TYPE=" not in interactions.mapping and "EVENT_TYPE" not in interactions.frame.columns:
+        parameters["InteractionsEventType"] = DEFAULT_EVENT_TYPE  # the schema's EVENT_TYPE is required
     return parameters
 
 

@@ -96,7 +96,7 @@ class OfflineStack:
         from autopersonalize.local.template import ACCOUNT, REGION
 
         topic = sns_backends[ACCOUNT][REGION].topics[self.ref("NotificationTopic")]
-        return [{"subject": n[3] if len(n) > 3 else None, "message": n[1]} for n in topic.sent_notifications]
+        return [{"subject": subject, "message": message} for _, message, subject, *_ in topic.sent_notifications]
 
 
 # ---------- deployers: one per resource type, each (stack, logical_id, properties) -> None ----------

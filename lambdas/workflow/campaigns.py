@@ -28,17 +28,22 @@ def _target(campaign: dict[str, Any], solution: dict[str, Any]) -> str:
     return str(solution["solutionVersionArn"])
 
 
+def _serves(current: str | None, target: str, config: dict[str, Any]) -> bool:
+    """Whether the campaign serves `target`; a synced campaign may report the version $LATEST resolved to."""
+    if current == target:
+        return True
+    latest = target.endswith("/$LATEST") and bool(config.get("syncWithLatestSolutionVersion"))
+    return latest and str(current).startswith(target.removesuffix("$LATEST"))
+
+
 def _differs(found: dict[str, Any], campaign: dict[str, Any], target: str) -> bool:
     latest = found.get("latestCampaignUpdate") or {}
     current = latest.get("solutionVersionArn") or found.get("solutionVersionArn")
     tps = latest.get("minProvisionedTPS") or found.get("minProvisionedTPS")
     config = latest.get("campaignConfig") or found.get("campaignConfig") or {}
     wanted = campaign.get("campaignConfig") or {}
-    return (
-        current != target
-        or tps != campaign.get("minProvisionedTPS", 1)
-        or any(config.get(k) != v for k, v in wanted.items())
-    )
+    changed = tps != campaign.get("minProvisionedTPS", 1) or any(config.get(k) != v for k, v in wanted.items())
+    return changed or not _serves(current, target, config)
 
 
 def _result(campaign: dict[str, Any], arn: str | None, action: str, ready: bool, target: str | None) -> dict[str, Any]:

@@ -436,3 +436,31 @@ def test_workflow_batch_inference_runs_with_the_gated_version_and_is_reused(acco
     rejected = {**solution, "gate": {"passed": False, "reasons": ["x"]}}
     skipped = ws.call("Start Batch Inference", {**step, "solutions": [rejected]})
     assert (skipped["action"], skipped["reason"]) == ("skipped", "solution popular did not pass its gate")
+
+
+def test_workflow_synced_campaign_reporting_the_resolved_version_is_not_updated_again() -> None:
+    from workflow.campaigns import _differs
+
+    solution_arn = "arn:aws:personalize:us-east-1:123456789012:solution/ap-demo-popular"
+    found = {
+        "solutionVersionArn": f"{solution_arn}/abc123",
+        "minProvisionedTPS": 1,
+        "campaignConfig": {"syncWithLatestSolutionVersion": True},
+    }
+    campaign = {"name": "popular", "minProvisionedTPS": 1, "campaignConfig": {"syncWithLatestSolutionVersion": True}}
+    assert _differs(found, campaign, f"{solution_arn}/$LATEST") is False
+    assert _differs({**found, "campaignConfig": {}}, campaign, f"{solution_arn}/$LATEST") is True
+    assert _differs(found, {**campaign, "minProvisionedTPS": 2}, f"{solution_arn}/$LATEST") is True
+
+
+def test_workflow_changed_filter_expression_is_a_conflict(account: dict[str, str]) -> None:
+    state = group(loaded())
+    step = {"run": state["run"], "params": state["params"], "datasetGroupArn": state["datasetGroup"]["arn"]}
+    ws.call("Ensure Filters And Tracker", step)
+    changed = [
+        {"name": "no-purchased", "filterExpression": 'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("click")'}
+    ]
+    with pytest.raises(ResourceConflictError) as error:
+        ws.call("Check Filters And Tracker", {**step, "params": {**state["params"], "filters": changed}, "poll": None})
+    assert str(error.value).startswith("filter ap-demo-no-purchased exists with expression ")
+    assert str(error.value).endswith("filters cannot change: rename the filter in the params")

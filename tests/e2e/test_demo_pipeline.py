@@ -1,0 +1,91 @@
+"""The whole demo pipeline offline through the CLI: `autopersonalize demo --json` and `run`'s user errors."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from autopersonalize import sample_data
+from autopersonalize.cli import main
+
+
+@pytest.fixture(scope="module")
+def demo_document() -> dict[str, Any]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("POWERTOOLS_LOG_LEVEL", "ERROR")
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            code = main(["demo", "--json"])
+    assert code == 0
+    return dict(json.loads(out.getvalue()))  # stdout holds the document and nothing else
+
+
+def test_demo_json_document_reports_a_deployed_campaign(demo_document: dict[str, Any]) -> None:
+    assert demo_document["outcome"] == "DEPLOYED"
+    assert demo_document["executionStatus"] == "SUCCEEDED"
+
+
+def test_demo_json_document_lists_every_resource_created(demo_document: dict[str, Any]) -> None:
+    counts = {kind: len(arns) for kind, arns in demo_document["resources"].items()}
+    assert counts == {
+        "datasetGroup": 1,
+        "datasets": 3,
+        "solutions": 3,
+        "solutionVersions": 3,
+        "campaigns": 2,
+        "filters": 2,
+        "eventTrackers": 1,
+    }
+
+
+def test_demo_json_document_counts_the_exported_rows(demo_document: dict[str, Any]) -> None:
+    lake = sample_data.generate(seed=7)
+    exported = demo_document["export"]["datasets"]
+    assert exported["interactions"]["rowsWritten"] == len(lake.interactions)
+    assert exported["items"]["rowsWritten"] == len(lake.items)
+    assert exported["users"]["rowsWritten"] == len(lake.users)
+    assert exported["interactions"]["rowsRejected"] == 0
+
+
+def test_demo_json_document_personalized_model_beats_popularity(demo_document: dict[str, Any]) -> None:
+    metrics = demo_document["metrics"]
+    ndcg = "normalized_discounted_cumulative_gain_at_10"
+    assert metrics["ap-demo-user-personalization"][ndcg] >= 2 * metrics["ap-demo-popularity"][ndcg]
+
+
+def test_demo_json_document_has_ten_recommendations_per_sample(demo_document: dict[str, Any]) -> None:
+    samples = demo_document["recommendations"]
+    assert {s["campaign"] for s in samples} == {"ap-demo-user-personalization", "ap-demo-similar-items"}
+    assert all(len(s["recommendations"]) == 10 for s in samples)
+
+
+def test_demo_json_document_times_each_state(demo_document: dict[str, Any]) -> None:
+    states = {t["state"] for t in demo_document["timings"]}
+    assert {"Load Params", "Train Solutions", "Deploy Campaigns", "Release Lock"} <= states
+
+
+def test_run_missing_file_is_one_clear_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code = main(["run", "--interactions", str(tmp_path / "nope.csv")])
+    assert code == 2
+    assert capsys.readouterr().err.strip() == f"error: {tmp_path / 'nope.csv'}: file not found"
+
+
+def test_run_bad_mapping_names_the_missing_column(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    data = tmp_path / "ratings.csv"
+    data.write_text("userId,movieId,timestamp\n1,2,3\n")
+    code = main(["run", "--interactions", str(data), "--map", "USER_ID=user,ITEM_ID=movieId,TIMESTAMP=timestamp"])
+    assert code == 2
+    assert "interactions: the file has no column 'user' for USER_ID" in capsys.readouterr().err
+
+
+def test_run_malformed_mapping_says_the_expected_form(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    data = tmp_path / "ratings.csv"
+    data.write_text("userId,movieId,timestamp\n1,2,3\n")
+    code = main(["run", "--interactions", str(data), "--map", "USER_ID"])
+    assert code == 2
+    assert "--map: 'USER_ID' is not FIELD=column" in capsys.readouterr().err
