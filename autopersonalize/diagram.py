@@ -10,7 +10,9 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 DOC = REPO / "docs" / "statemachine.md"
+README = REPO / "README.md"
 MACHINES = ("training", "teardown")
+TARGETS = {DOC: MACHINES, README: ("training",)}  # the README shows the training machine only
 _OPERATORS = {
     "BooleanEquals": "==",
     "StringEquals": "==",
@@ -91,29 +93,31 @@ def block(machine: str) -> str:
     )
 
 
-def render(text: str) -> str:
+def render(text: str, machines: tuple[str, ...] = MACHINES, where: Path = DOC) -> str:
     """`text` with every generated block replaced by the current ASL's diagram."""
-    for machine in MACHINES:
+    for machine in machines:
         pattern = re.compile(rf"<!-- BEGIN {machine} .*?<!-- END {machine} -->", re.DOTALL)
         match = pattern.search(text)
         if match is None:
-            raise ValueError(f"{DOC}: no <!-- BEGIN {machine} ... --> / <!-- END {machine} --> markers")
+            raise ValueError(f"{where}: no <!-- BEGIN {machine} ... --> / <!-- END {machine} --> markers")
         text = text[: match.start()] + block(machine) + text[match.end() :]
     return text
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Rewrite the diagrams in docs/statemachine.md; with --check, exit 1 if they are out of date."""
+    """Rewrite the diagrams in docs/statemachine.md and README.md; with --check, exit 1 if they are out of date."""
     args = sys.argv[1:] if argv is None else argv
-    current = DOC.read_text()
-    wanted = render(current)
-    if "--check" in args:
-        if wanted != current:
-            print(f"{DOC} is out of date: run python -m autopersonalize.diagram", file=sys.stderr)
-            return 1
-        return 0
-    DOC.write_text(wanted)
-    return 0
+    stale = 0
+    for path, machines in TARGETS.items():
+        current = path.read_text()
+        wanted = render(current, machines, path)
+        if "--check" in args:
+            if wanted != current:
+                print(f"{path} is out of date: run python -m autopersonalize.diagram", file=sys.stderr)
+                stale = 1
+        else:
+            path.write_text(wanted)
+    return stale
 
 
 if __name__ == "__main__":

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from personalize_export import get_json, int_arg, main_from_argv, require, s3_client
+from personalize_export import UTC_ZONE, get_json, int_arg, main_from_argv, require, s3_client
 
 DEFAULT_RETENTION_DAYS = 30
 
@@ -51,7 +51,7 @@ def delete_run(bucket: str, run: str) -> int:
 def main(args: dict[str, str]) -> dict[str, Any]:
     bucket = require(args, "bucket", "the bucket holding exports/<run-id>/")
     retention = int_arg(args, "retention_days", DEFAULT_RETENTION_DAYS, minimum=0)
-    cutoff = datetime.now(UTC) - timedelta(days=retention)
+    cutoff = datetime.now(UTC_ZONE) - timedelta(days=retention)
     runs = list_runs(bucket)
     keep = protected_runs(bucket, runs)
     expired = sorted(run for run, when in runs.items() if when < cutoff and run not in keep)

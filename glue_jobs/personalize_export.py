@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+UTC_ZONE = timezone.utc  # noqa: UP017 (Glue Python shell runs Python 3.9: no datetime.UTC there)
 DEFAULT_CHUNK_ROWS = 500_000
 MAX_ID_CHARS = 256  # Personalize: USER_ID / ITEM_ID are at most 256 characters
 MAX_CATEGORICAL_CHARS = 1000  # Personalize: each categorical value (between `|`) is at most 1000 characters
@@ -325,10 +326,10 @@ def _as_text(s: pd.Series) -> pd.Series:
     if _is_text(s):
         return s
     if s.dtype == object:
-        s = s.map(lambda v: "|".join(map(str, v)) if isinstance(v, list | tuple | np.ndarray) else v)
+        s = s.map(lambda v: "|".join(map(str, v)) if isinstance(v, (list, tuple, np.ndarray)) else v)
     if pd.api.types.is_float_dtype(s.dtype) and s.dropna().mod(1).eq(0).all():
         s = s.astype("Int64")
-    return s.astype("str").where(s.notna(), None).astype("str")
+    return s.astype("string")  # missing stays missing (pandas 2 would turn None into "None" with astype(str))
 
 
 def _epoch_seconds(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
@@ -596,7 +597,7 @@ def resolve_since(args: dict[str, str], bucket: str, fields: list[Field]) -> tup
 
 
 def _iso(secs: int | None) -> str | None:
-    return None if secs is None else datetime.fromtimestamp(secs, UTC).isoformat().replace("+00:00", "Z")
+    return None if secs is None else datetime.fromtimestamp(secs, UTC_ZONE).isoformat().replace("+00:00", "Z")
 
 
 def run_export(dataset: str, args: dict[str, str]) -> dict[str, Any]:
@@ -666,7 +667,7 @@ def _manifest_part(
     part: dict[str, Any] = {
         "dataset": dataset,
         "runId": run_id,
-        "createdAt": _iso(int(datetime.now(UTC).timestamp())),
+        "createdAt": _iso(int(datetime.now(UTC_ZONE).timestamp())),
         "mode": args.get("mode", "full"),
         "source": {"type": args.get("source_type", "s3_parquet"), "source": args.get("source")},
         "location": f"s3://{bucket}/exports/{run_id}/{dataset}/",

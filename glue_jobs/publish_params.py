@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from personalize_export import (
+    UTC_ZONE,
     ExportArgumentError,
     get_json,
     int_arg,
@@ -142,7 +143,7 @@ def _next_state(state: dict[str, Any], run_id: str, parts: dict[str, Any], modes
         "lastSuccessfulRunId": run_id,
         "watermark": max(marks) if marks else None,
         "fullImports": {**state.get("fullImports", {}), **{ds: True for ds in modes if parts[ds]["rowsWritten"]}},
-        "updatedAt": datetime.now(UTC).isoformat(),
+        "updatedAt": datetime.now(UTC_ZONE).isoformat(),
     }
 
 
