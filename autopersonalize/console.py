@@ -77,23 +77,41 @@ def live_view(console: Console) -> Iterator[LiveSteps]:
         patches.LISTENERS.clear()
 
 
+SHOWN_METRICS = {
+    "normalized_discounted_cumulative_gain_at_10": "NDCG@10",
+    "precision_at_10": "precision@10",
+    "mean_reciprocal_rank_at_25": "MRR@25",
+    "coverage": "coverage",
+}
+
+
 def _metrics_table(document: dict[str, Any]) -> Table:
-    gate = {g.get("solution"): g for g in (document.get("gate") or []) if isinstance(g, dict)}
-    table = Table(title="Offline metrics (Personalize's split) against the gate", title_justify="left")
+    table = Table(title="Offline metrics (Personalize's split) and the gate", title_justify="left")
     table.add_column("solution")
-    table.add_column("metric")
-    table.add_column("value", justify="right")
+    for label in SHOWN_METRICS.values():
+        table.add_column(label, justify="right")
     table.add_column("gate")
+    gates = {g["solution"]: g for g in document.get("gate") or []}
     for solution, values in (document.get("metrics") or {}).items():
-        rule = next((g for name, g in gate.items() if name and solution.endswith(name)), {})
-        minimums = rule.get("minimums", {}) if isinstance(rule, dict) else {}
-        for metric, value in values.items():
-            floor = minimums.get(metric)
-            verdict = (
-                "" if floor is None else (f"[green]>= {floor:.3f}[/]" if value >= floor else f"[red]< {floor:.3f}[/]")
-            )
-            table.add_row(solution, metric, f"{value:.4f}", verdict)
+        checks = {c["metric"]: c for c in (gates.get(solution, {}).get("checks") or [])}
+        cells = [_cell(values.get(metric), checks.get(metric)) for metric in SHOWN_METRICS]
+        table.add_row(solution, *cells, _decision(gates.get(solution)))
     return table
+
+
+def _cell(value: float | None, check: dict[str, Any] | None) -> str:
+    if value is None:
+        return "-"
+    if not check or check.get("minimum") is None:
+        return f"{value:.4f}"
+    colour = "green" if check.get("passed") else "red"
+    return f"[{colour}]{value:.4f}[/] (min {check['minimum']:.3f})"
+
+
+def _decision(gate: dict[str, Any] | None) -> str:
+    if not gate or not gate.get("checks"):
+        return "no gate"
+    return "[green]passed[/]" if gate.get("passed") else "[bold red]REJECTED[/]"
 
 
 def _recommendations_table(document: dict[str, Any]) -> Table:
@@ -103,7 +121,10 @@ def _recommendations_table(document: dict[str, Any]) -> Table:
     for sample in document.get("recommendations") or []:
         who = sample.get("userId") or f"item {sample.get('itemId')}"
         table.add_row(
-            sample["campaign"], who, " ".join(sample["recentInteractions"]), " ".join(sample["recommendations"])
+            sample["campaign"].split("-", 2)[-1],  # <prefix>-<dataset group>-<campaign> -> <campaign>
+            who,
+            " ".join(sample["recentInteractions"]),
+            " ".join(sample["recommendations"]),
         )
     return table
 
@@ -137,8 +158,8 @@ def render_report(console: Console, document: dict[str, Any]) -> None:
     decision = Text.assemble(("Outcome: ", "bold"), (outcome, colour), f"   ({document.get('wallSeconds', 0):.1f} s)")
     parts: list[Any] = [counts, _export_table(document), _metrics_table(document), decision]
     for gate in document.get("gate") or []:
-        if isinstance(gate, dict) and gate.get("reasons"):
-            parts.append(Text(f"  gate {gate.get('solution')}: " + "; ".join(gate["reasons"]), style="yellow"))
+        if gate.get("reasons"):
+            parts.append(Text(f"  gate {gate['solution']}: " + "; ".join(gate["reasons"]), style="yellow"))
     if document.get("error"):
         parts.append(Text(f"Failed: {document['error']}: {document.get('cause')}", style="bold red"))
     parts.append(_recommendations_table(document))

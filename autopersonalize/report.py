@@ -62,22 +62,6 @@ def manifest(bucket: str) -> dict[str, Any]:
     return dict(json.loads(s3.get_object(Bucket=bucket, Key=newest)["Body"].read()))
 
 
-def metrics(solution_arns: list[str]) -> dict[str, dict[str, float]]:
-    """Offline metrics of each solution's newest ACTIVE version that has them, keyed by solution name."""
-    p = boto3.client("personalize")
-    result: dict[str, dict[str, float]] = {}
-    for arn in solution_arns:
-        versions = _paginate(p.list_solution_versions, "solutionVersions", solutionArn=arn)
-        for version in sorted(versions, key=lambda v: v["creationDateTime"], reverse=True):
-            if version["status"] != "ACTIVE":
-                continue
-            found = p.get_solution_metrics(solutionVersionArn=version["solutionVersionArn"]).get("metrics", {})
-            if found:
-                result[arn.rsplit("/", 1)[-1]] = {k: round(v, 4) for k, v in sorted(found.items())}
-                break
-    return result
-
-
 def sample_recommendations(campaign_arns: list[str], bucket: str) -> list[dict[str, Any]]:
     """Top-10 of each campaign for a few users (or items), next to what they interacted with."""
     exported = wr.s3.list_objects(f"s3://{bucket}/exports/")
@@ -110,13 +94,19 @@ def sample_recommendations(campaign_arns: list[str], bucket: str) -> list[dict[s
 def collect(result: RunResult) -> dict[str, Any]:
     """The run as one document: outcome, ARNs, row counts, metrics, gate decision, recommendations, timings."""
     output = result.execution.get("output") or {}
+    solutions = output.get("solutions") or []
     document: dict[str, Any] = {
         "outcome": output.get("outcome", "FAILED" if result.execution["status"] != "SUCCEEDED" else "UNKNOWN"),
         "executionStatus": result.execution["status"],
         "executionArn": result.execution["executionArn"],
         "wallSeconds": round(result.wall_seconds, 2),
         "export": manifest(result.stack.bucket),
-        "gate": output.get("gate"),
+        "imports": output.get("imports", []),
+        "metrics": {
+            s["solution"]: {k: round(v, 4) for k, v in sorted(s.get("metrics", {}).items())} for s in solutions
+        },
+        "gate": [{k: s.get(k) for k in ("solution", "passed", "reasons", "notes", "checks")} for s in solutions],
+        "campaigns": output.get("campaigns", []),
         "timings": [{**t, "seconds": round(t["seconds"], 3)} for t in result.timings],
     }
     if result.execution["status"] != "SUCCEEDED":
@@ -127,7 +117,6 @@ def collect(result: RunResult) -> dict[str, Any]:
     if groups:
         found = resources(groups[0]["datasetGroupArn"])
         document["resources"] = found
-        document["metrics"] = metrics(found["solutions"])
         active = [a for a in found["campaigns"] if p.describe_campaign(campaignArn=a)["campaign"]["status"] == "ACTIVE"]
         document["recommendations"] = sample_recommendations(active, result.stack.bucket)
     document["notifications"] = [n["subject"] for n in result.stack.notifications()]

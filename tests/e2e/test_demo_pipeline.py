@@ -55,7 +55,7 @@ def test_demo_json_document_counts_the_exported_rows(demo_document: dict[str, An
 def test_demo_json_document_personalized_model_beats_popularity(demo_document: dict[str, Any]) -> None:
     metrics = demo_document["metrics"]
     ndcg = "normalized_discounted_cumulative_gain_at_10"
-    assert metrics["ap-demo-user-personalization"][ndcg] >= 2 * metrics["ap-demo-popularity"][ndcg]
+    assert metrics["user-personalization"][ndcg] >= 2 * metrics["popularity"][ndcg]
 
 
 def test_demo_json_document_has_ten_recommendations_per_sample(demo_document: dict[str, Any]) -> None:
