@@ -68,34 +68,23 @@ def _users(rng: np.random.Generator, n_users: int) -> pd.DataFrame:
 
 
 def _sessions(
-    rng: np.random.Generator, user: pd.Series, items: pd.DataFrame, per_category: int
-) -> list[dict[str, object]]:
+    rng: np.random.Generator, user: str, segment: str, ids: list[str], prices: list[float], per_category: int
+) -> list[tuple[str, str, pd.Timestamp, str, float | None]]:
     """One user's events: short chains through a preferred category, sometimes a detour elsewhere."""
-    preferred = SEGMENTS[str(user["segment"])]
+    preferred = SEGMENTS[segment]
     zipf = 1.0 / np.arange(1, per_category + 1) ** 0.8
     zipf /= zipf.sum()
-    events: list[dict[str, object]] = []
+    events: list[tuple[str, str, pd.Timestamp, str, float | None]] = []
     when = START + pd.Timedelta(minutes=int(rng.integers(0, DAYS * 24 * 60 // 3)))
     for _ in range(int(rng.integers(2, 9))):
-        category = (
-            preferred[int(rng.random() < 0.35)]
-            if rng.random() < 0.9
-            else CATEGORIES[int(rng.integers(len(CATEGORIES)))]
-        )
+        detour = rng.random() >= 0.9
+        category = CATEGORIES[int(rng.integers(len(CATEGORIES)))] if detour else preferred[int(rng.random() < 0.35)]
         c = CATEGORIES.index(category)
         k = int(rng.choice(per_category, p=zipf))
         for _ in range(int(rng.integers(2, 7))):
-            row = items.iloc[c * per_category + k]
+            index = c * per_category + k
             bought = rng.random() < 0.12
-            events.append(
-                {
-                    "customer_id": user["customer_id"],
-                    "product_id": row["product_id"],
-                    "event_time": when,
-                    "event_type": "purchase" if bought else "view",
-                    "amount": float(row["price"]) if bought else None,
-                }
-            )
+            events.append((user, ids[index], when, "purchase" if bought else "view", prices[index] if bought else None))
             when += pd.Timedelta(minutes=int(rng.integers(1, 90)))
             k = min(k + 1, per_category - 1) if rng.random() < 0.75 else int(rng.choice(per_category, p=zipf))
         when += pd.Timedelta(hours=int(rng.integers(6, 24 * 14)))
@@ -107,6 +96,12 @@ def generate(seed: int = 7, n_users: int = 800, per_category: int = 60) -> DataL
     rng = np.random.default_rng(seed)
     items = _items(rng, per_category)
     users = _users(rng, n_users)
-    events = [e for _, user in users.iterrows() for e in _sessions(rng, user, items, per_category)]
-    interactions = pd.DataFrame(events).sort_values("event_time", kind="stable").reset_index(drop=True)
+    ids, prices = items["product_id"].tolist(), items["price"].tolist()
+    events = [
+        event
+        for user, segment in zip(users["customer_id"], users["segment"], strict=True)
+        for event in _sessions(rng, user, segment, ids, prices, per_category)
+    ]
+    columns = ["customer_id", "product_id", "event_time", "event_type", "amount"]
+    interactions = pd.DataFrame(events, columns=columns).sort_values("event_time", kind="stable").reset_index(drop=True)
     return DataLake(users=users, items=items, interactions=interactions)

@@ -449,17 +449,17 @@ class HashCounter:
         fresh = np.ones(len(keys), bool)
         for b in np.flatnonzero(np.diff(bounds)):
             lo, hi = bounds[b], bounds[b + 1]
-            known, part = self.keys[b], grouped[lo:hi]
+            within = np.argsort(grouped[lo:hi])  # sorted needles: searchsorted walks the bucket once
+            order[lo:hi] = order[lo:hi][within]
+            known, part = self.keys[b], grouped[lo:hi][within]
+            n[lo:hi] = n[lo:hi][within]
             pos = np.searchsorted(known, part)
             seen = np.zeros(len(part), bool) if not len(known) else known[np.minimum(pos, len(known) - 1)] == part
             fresh[lo:hi] = ~seen
-            new_order = np.argsort(part[~seen])
-            new_keys = part[~seen][new_order]
-            at = np.searchsorted(known, new_keys)
-            self.keys[b] = np.insert(known, at, new_keys)
+            self.keys[b] = np.insert(known, pos[~seen], part[~seen])
             if self.counts is not None:
                 self.counts[b][pos[seen]] += n[lo:hi][seen]
-                self.counts[b] = np.insert(self.counts[b], at, n[lo:hi][~seen][new_order])
+                self.counts[b] = np.insert(self.counts[b], pos[~seen], n[lo:hi][~seen])
         mask = np.empty(len(keys), bool)
         mask[order] = fresh
         return mask
@@ -563,10 +563,16 @@ class PartWriter:
             pending.result()
 
     def _upload(self, key: str, df: pd.DataFrame) -> None:
-        buffer = io.BytesIO()
-        buffer.write((",".join(self.columns) + "\n").encode())
         table = pa.Table.from_pandas(df, preserve_index=False)
-        pacsv.write_csv(table, buffer, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
+        buffer = io.BytesIO()
+        for quoting in ("none", "needed"):  # unquoted unless some value holds a comma, quote or line break
+            buffer = io.BytesIO()
+            buffer.write((",".join(self.columns) + "\n").encode())
+            try:
+                pacsv.write_csv(table, buffer, pacsv.WriteOptions(include_header=False, quoting_style=quoting))
+                break
+            except pa.ArrowInvalid:
+                continue
         self._client.put_object(Bucket=self.bucket, Key=key, Body=buffer.getvalue(), ContentType="text/csv")
 
 

@@ -32,6 +32,9 @@ def is_immediate() -> bool:
     return state_manager.get_transition(MODEL_NAME)["progression"] == "immediate"
 
 
+PACED_DESCRIBE_PAUSE = 0.2  # seconds a paced describe of unfinished work waits for it
+
+
 class Lifecycle:
     """One status chain; `observe()` (a describe) may move it one step, `current()` never does (except immediate)."""
 
@@ -90,6 +93,10 @@ class Lifecycle:
         kind = config["progression"]
         if kind == "immediate":
             return self.current()
+        if self.step == 1 and not self.done.is_set():
+            # Time passes between two describes on AWS: give the background work the CPU instead of a poller that
+            # checks again at once (offline waits are 0 s), without holding a describe up for long.
+            self.done.wait(PACED_DESCRIBE_PAUSE)
         if kind == "manual" and self._ticks >= int(config.get("times", 1)):
             self._move()
             self._ticks = 0

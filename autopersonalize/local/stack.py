@@ -32,6 +32,14 @@ class OfflineStack:
     template: Template
     root: Path
     resources: dict[str, str] = field(default_factory=dict)
+    execution_role: str = ""  # the role moto requires on functions and state machines (SAM would create one each)
+    _clients: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def client(self, service: str) -> Any:
+        """One boto3 client per service for the stack's lifetime (creating one costs ~15 ms)."""
+        if service not in self._clients:
+            self._clients[service] = boto3.client(service)  # type: ignore[call-overload]
+        return self._clients[service]
 
     def name(self, logical_id: str) -> str:
         return self.template.names[logical_id]
@@ -47,7 +55,7 @@ class OfflineStack:
         """Upload params/<dataset_group>.json; returns the execution ARN the EventBridge rule started."""
         body = params if isinstance(params, str) else json.dumps(params, indent=2)
         before = set(self.executions("TrainingStateMachine"))
-        boto3.client("s3").put_object(Bucket=self.bucket, Key=f"params/{dataset_group}.json", Body=body.encode())
+        self.client("s3").put_object(Bucket=self.bucket, Key=f"params/{dataset_group}.json", Body=body.encode())
         started = [arn for arn in self.executions("TrainingStateMachine") if arn not in before]
         if not started:
             raise RuntimeError(
@@ -56,21 +64,21 @@ class OfflineStack:
         return started[0]
 
     def executions(self, machine_logical_id: str) -> list[str]:
-        sfn = boto3.client("stepfunctions")
+        sfn = self.client("stepfunctions")
         arn = self.ref(machine_logical_id)
         return [e["executionArn"] for e in sfn.list_executions(stateMachineArn=arn)["executions"]]
 
     def start(self, machine_logical_id: str, payload: dict[str, Any], name: str | None = None) -> str:
         kwargs = {"name": name} if name else {}
         return str(
-            boto3.client("stepfunctions").start_execution(
+            self.client("stepfunctions").start_execution(
                 stateMachineArn=self.ref(machine_logical_id), input=json.dumps(payload), **kwargs
             )["executionArn"]
         )
 
     def wait(self, execution_arn: str, timeout: float = 600.0) -> dict[str, Any]:
         """Block until the execution ends; returns describe_execution with `output` parsed."""
-        sfn = boto3.client("stepfunctions")
+        sfn = self.client("stepfunctions")
         deadline = time.monotonic() + timeout
         while (described := sfn.describe_execution(executionArn=execution_arn))["status"] == "RUNNING":
             if time.monotonic() > deadline:
@@ -84,7 +92,7 @@ class OfflineStack:
         self, logical_id: str = "ExportWorkflow", properties: dict[str, str] | None = None
     ) -> dict[str, Any]:
         """Run the Glue workflow (its jobs execute in-process) and return the run as Glue describes it."""
-        glue = boto3.client("glue")
+        glue = self.client("glue")
         name = self.name(logical_id)
         run_id = glue.start_workflow_run(Name=name, **({"RunProperties": properties} if properties else {}))["RunId"]
         return dict(glue.get_workflow_run(Name=name, RunId=run_id)["Run"])
@@ -103,7 +111,7 @@ class OfflineStack:
 
 
 def _bucket(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
-    s3 = boto3.client("s3")
+    s3 = stack.client("s3")
     name = stack.name(logical_id)
     s3.create_bucket(Bucket=name)
     if props.get("VersioningConfiguration"):
@@ -123,13 +131,13 @@ def _bucket_policy(stack: OfflineStack, logical_id: str, props: dict[str, Any]) 
 
 
 def _role(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
-    boto3.client("iam").create_role(
+    stack.client("iam").create_role(
         RoleName=stack.name(logical_id), AssumeRolePolicyDocument=json.dumps(props["AssumeRolePolicyDocument"])
     )
 
 
 def _table(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
-    boto3.client("dynamodb").create_table(
+    stack.client("dynamodb").create_table(
         TableName=stack.name(logical_id),
         AttributeDefinitions=props["AttributeDefinitions"],
         KeySchema=props["KeySchema"],
@@ -138,23 +146,15 @@ def _table(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
 
 
 def _topic(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
-    boto3.client("sns").create_topic(Name=stack.name(logical_id))
+    stack.client("sns").create_topic(Name=stack.name(logical_id))
 
 
 def _log_group(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
-    boto3.client("logs").create_log_group(logGroupName=stack.name(logical_id))
+    stack.client("logs").create_log_group(logGroupName=stack.name(logical_id))
 
 
 def _nothing(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
     """Types with no offline effect (an e-mail subscription, IAM-only HTTP API auth): accepted knowingly."""
-
-
-def _execution_role() -> str:
-    iam = boto3.client("iam")
-    try:
-        return str(iam.get_role(RoleName="offline-execution")["Role"]["Arn"])
-    except iam.exceptions.NoSuchEntityException:
-        return str(iam.create_role(RoleName="offline-execution", AssumeRolePolicyDocument="{}")["Role"]["Arn"])
 
 
 def _function(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
@@ -167,10 +167,10 @@ def _function(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> No
     code_dir = str(stack.root / merged.get("CodeUri", "."))
     if code_dir not in sys.path:
         sys.path.insert(0, code_dir)  # the handler module imports from its CodeUri, as in the Lambda package
-    boto3.client("lambda").create_function(
+    stack.client("lambda").create_function(
         FunctionName=stack.name(logical_id),
         Runtime=merged.get("Runtime", "python3.12"),
-        Role=_execution_role(),
+        Role=stack.execution_role,
         Handler=merged["Handler"],
         Code={"ZipFile": EMPTY_ZIP},
         Timeout=int(merged.get("Timeout", 3)),
@@ -184,10 +184,10 @@ def _state_machine(stack: OfflineStack, logical_id: str, props: dict[str, Any]) 
     for key, value in props.get("DefinitionSubstitutions", {}).items():
         text = text.replace("${" + key + "}", str(value))
     name = stack.name(logical_id)
-    arn = boto3.client("stepfunctions").create_state_machine(name=name, definition=text, roleArn=_execution_role())[
+    arn = stack.client("stepfunctions").create_state_machine(name=name, definition=text, roleArn=stack.execution_role)[
         "stateMachineArn"
     ]
-    events = boto3.client("events")
+    events = stack.client("events")
     for event_id, event in props.get("Events", {}).items():
         if event["Type"] != "EventBridgeRule":
             raise TemplateError(
@@ -202,7 +202,7 @@ def _glue_job(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> No
     patches.GLUE_SCRIPTS_DIR[:] = [stack.root / "glue_jobs"]
     if str(stack.root / "glue_jobs") not in sys.path:  # the shared module, as --extra-py-files provides it on Glue
         sys.path.insert(0, str(stack.root / "glue_jobs"))
-    boto3.client("glue").create_job(
+    stack.client("glue").create_job(
         Name=stack.name(logical_id),
         Role=str(props["Role"]),
         Command=props["Command"],
@@ -212,7 +212,7 @@ def _glue_job(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> No
 
 
 def _glue_workflow(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
-    boto3.client("glue").create_workflow(Name=stack.name(logical_id), Description=props.get("Description", ""))
+    stack.client("glue").create_workflow(Name=stack.name(logical_id), Description=props.get("Description", ""))
 
 
 def _glue_trigger(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
@@ -226,13 +226,13 @@ def _glue_trigger(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -
         kwargs["Predicate"] = props["Predicate"]
     if "Schedule" in props:
         kwargs["Schedule"] = props["Schedule"]
-    boto3.client("glue").create_trigger(**kwargs)
+    stack.client("glue").create_trigger(**kwargs)
 
 
 def _glue_security_configuration(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
     config = dict(props["EncryptionConfiguration"])
     config["S3Encryption"] = config.pop("S3Encryptions", [])  # CloudFormation's plural, the API's singular
-    boto3.client("glue").create_security_configuration(Name=stack.name(logical_id), EncryptionConfiguration=config)
+    stack.client("glue").create_security_configuration(Name=stack.name(logical_id), EncryptionConfiguration=config)
 
 
 # Creation order: what others depend on first.
@@ -259,6 +259,9 @@ def deploy_stack(template_path: Path | None = None, parameters: dict[str, str] |
     path = template_path or REPO / "template.yaml"
     template = Template.read(path, {**OFFLINE_PARAMETERS, **(parameters or {})})
     stack = OfflineStack(template=template, root=path.parent)
+    stack.execution_role = stack.client("iam").create_role(RoleName="offline-execution", AssumeRolePolicyDocument="{}")[
+        "Role"
+    ]["Arn"]
     resources = {k: v for k, v in template.resources.items() if template.included(v)}
     unsupported = sorted({f"{k} ({v['Type']})" for k, v in resources.items() if v["Type"] not in DEPLOYERS})
     if unsupported:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import random
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,10 +15,11 @@ import boto3
 import export_interactions
 import export_items
 import export_users
+import numpy as np
 import pandas as pd
 import pytest
 import requests
-from personalize_export import ExportArgumentError, ExportSourceError, parse_glue_args
+from personalize_export import ExportArgumentError, ExportSourceError, HashCounter, parse_glue_args
 
 from autopersonalize.local import offline_aws
 
@@ -437,3 +439,39 @@ def test_glue_job_run_executes_the_script_with_the_workflow_run_id(s3: Any) -> N
     run = glue.get_job_run(JobName="export-users", RunId=failed)["JobRun"]
     assert run["JobRunState"] == "FAILED"
     assert "ExportArgumentError: the run id comes from --run_id or --WORKFLOW_RUN_ID" in run["ErrorMessage"]
+
+
+def test_hash_counter_matches_a_python_counter_across_batches() -> None:
+    rng = random.Random(5)
+    counter, reference = HashCounter(with_counts=True), {}
+    for _ in range(6):
+        keys = np.array(sorted({rng.getrandbits(64) for _ in range(3000)} | set(list(reference)[:500])), np.uint64)
+        np.random.default_rng(rng.getrandbits(32)).shuffle(keys)
+        counts = np.array([rng.randint(1, 3) for _ in keys], np.uint32)
+
+        fresh = counter.add(keys, counts)
+
+        assert fresh.tolist() == [int(k) not in reference for k in keys]
+        for key, count in zip(keys.tolist(), counts.tolist(), strict=True):
+            reference[key] = reference.get(key, 0) + count
+    assert counter.distinct() == len(reference)
+    assert counter.at_least(2) == sum(c >= 2 for c in reference.values())
+    assert all(np.all(np.diff(bucket.astype(np.float64)) >= 0) for bucket in counter.keys)
+
+
+def test_export_writes_unquoted_csv_and_quotes_only_parts_that_need_it(s3: Any) -> None:
+    plain = put(s3, "raw/plain/a.csv", "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE\nu1,i1,1700000000,click\n")
+    comma = put(s3, "raw/comma/a.csv", 'USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE\nu1,i1,1700000000,"add, then buy"\n')
+
+    export_interactions.main(job_args(source_type="s3_csv", source=plain))
+    export_interactions.main(job_args(source_type="s3_csv", source=comma, run_id="run-2"))
+
+    body = s3.get_object(Bucket=BUCKET, Key="exports/run-1/interactions/part-00000.csv")["Body"].read().decode()
+    assert body == "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE\nu1,i1,1700000000,click,\n"
+    assert rows_at(s3, "exports/run-2/interactions/part-00000.csv")[1] == [
+        "u1",
+        "i1",
+        "1700000000",
+        "add, then buy",
+        "",
+    ]
