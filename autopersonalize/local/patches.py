@@ -160,9 +160,8 @@ def _start_execution_with_name(
     trace_header: str | None = None,
 ) -> Any:
     """moto 5.2.5 gives executions without a name the ARN suffix `None`; AWS gives a UUID."""
-    return _original_start_execution(
-        self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header  # type: ignore[arg-type]
-    )
+    start: Any = _original_start_execution  # moto annotates the optional arguments as plain str
+    return start(self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header)
 
 
 _original_send_to_targets = events_models.Rule.send_to_targets

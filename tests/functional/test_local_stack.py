@@ -35,7 +35,8 @@ def test_stack_function_gets_globals_environment_and_parameter_overrides() -> No
         stack = deploy_stack(MINI, {"Prefix": "other"})
         variables = boto3.client("lambda").get_function_configuration(FunctionName="other-Echo")["Environment"]
     assert stack.bucket == "other-123456789012-data"
-    assert variables["Variables"] == {"PREFIX": "other", "WAIT_SCALE": "0", "OWN": "yes"}  # Globals merged, not replaced
+    # Globals merged with the function's own variables, not replaced by them
+    assert variables["Variables"] == {"PREFIX": "other", "WAIT_SCALE": "0", "OWN": "yes"}
 
 
 def test_stack_conditional_resource_is_skipped_when_its_condition_is_false() -> None:
