@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 import os
 import runpy
 import sys
@@ -196,6 +197,9 @@ def install() -> None:
     glue_models.FakeJobRun.as_dict = _job_run_as_dict  # type: ignore[method-assign]
     StepFunctionsParserBackend.start_execution = _start_execution_with_name  # type: ignore[method-assign]
     events_models.Rule.send_to_targets = _send_to_targets  # type: ignore[method-assign,assignment]
+    # The interpreter logs every caught state error (a Choice probing an absent path, a Catch) as a whole parse tree;
+    # failures reach the user through the execution's error and cause instead.
+    logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
     from autopersonalize.local import glue_workflow
 
     glue_workflow.install()

@@ -136,6 +136,12 @@ def _role(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
     )
 
 
+def _managed_policy(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
+    stack.client("iam").create_policy(
+        PolicyName=stack.name(logical_id), PolicyDocument=json.dumps(props["PolicyDocument"])
+    )
+
+
 def _table(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
     stack.client("dynamodb").create_table(
         TableName=stack.name(logical_id),
@@ -238,6 +244,7 @@ def _glue_security_configuration(stack: OfflineStack, logical_id: str, props: di
 # Creation order: what others depend on first.
 DEPLOYERS: dict[str, Callable[[OfflineStack, str, dict[str, Any]], None]] = {
     "AWS::IAM::Role": _role,
+    "AWS::IAM::ManagedPolicy": _managed_policy,
     "AWS::S3::Bucket": _bucket,
     "AWS::S3::BucketPolicy": _bucket_policy,
     "AWS::DynamoDB::Table": _table,

@@ -34,6 +34,7 @@ def arn_of(resource_type: str, name: str) -> str:
     arns = {
         "AWS::S3::Bucket": f"arn:aws:s3:::{name}",
         "AWS::IAM::Role": f"arn:aws:iam::{ACCOUNT}:role/{name}",
+        "AWS::IAM::ManagedPolicy": f"arn:aws:iam::{ACCOUNT}:policy/{name}",
         "AWS::DynamoDB::Table": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}",
         "AWS::SNS::Topic": f"arn:aws:sns:{REGION}:{ACCOUNT}:{name}",
         "AWS::Logs::LogGroup": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}:*",
@@ -45,7 +46,7 @@ def arn_of(resource_type: str, name: str) -> str:
 
 
 # What `Ref` returns per type (name unless listed here).
-REF_IS_ARN = {"AWS::SNS::Topic", "AWS::Serverless::StateMachine"}
+REF_IS_ARN = {"AWS::SNS::Topic", "AWS::Serverless::StateMachine", "AWS::IAM::ManagedPolicy"}
 
 
 @dataclass
