@@ -1,0 +1,90 @@
+"""template.yaml: cfn-lint clean, least privilege as the README promises, every Handler importable."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.api import ManualArgs, lint
+
+from autopersonalize.local.template import Template
+
+REPO = Path(__file__).resolve().parents[2]
+TEMPLATE = Template.read(REPO / "template.yaml")
+FUNCTIONS = {k: v for k, v in TEMPLATE.resources.items() if v["Type"] == "AWS::Serverless::Function"}
+
+
+def _statements(resource: dict[str, Any]) -> list[dict[str, Any]]:
+    props = resource.get("Properties", {})
+    found: list[dict[str, Any]] = []
+    for policy in props.get("Policies", []):
+        if isinstance(policy, dict) and "Statement" in policy:
+            found += policy["Statement"]
+        elif isinstance(policy, dict) and "PolicyDocument" in policy:
+            found += policy["PolicyDocument"]["Statement"]
+    if "PolicyDocument" in props:
+        found += props["PolicyDocument"]["Statement"]
+    return found
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    action = statement.get("Action", [])
+    return [action] if isinstance(action, str) else list(action)
+
+
+def test_template_cfn_lint_reports_no_error_or_warning() -> None:
+    matches = lint((REPO / "template.yaml").read_text(), config=ManualArgs(regions=["us-east-1"]))
+    assert [str(m) for m in matches] == []
+
+
+def test_template_cfn_lint_informational_rules_report_nothing() -> None:
+    # I4010 asks for a free-text architecture summary in Metadata; it checks documentation, not the stack.
+    config = ManualArgs(include_checks=["I"], ignore_checks=["I4010"], regions=["us-east-1"])
+    matches = lint((REPO / "template.yaml").read_text(), config=config)
+    assert [str(m) for m in matches] == []
+
+
+def test_template_uses_no_aws_managed_full_access_policy() -> None:
+    assert "FullAccess" not in (REPO / "template.yaml").read_text()
+
+
+def test_template_pass_role_only_for_the_personalize_role() -> None:
+    for logical_id, resource in TEMPLATE.resources.items():
+        for statement in _statements(resource):
+            if any(a.startswith("iam:") for a in _actions(statement)):
+                assert _actions(statement) == ["iam:PassRole"], logical_id
+                assert statement["Resource"] == {"Fn::GetAtt": ["PersonalizeRole", "Arn"]}, logical_id
+
+
+def test_template_personalize_actions_are_scoped_to_the_prefix() -> None:
+    for logical_id, resource in TEMPLATE.resources.items():
+        for statement in _statements(resource):
+            personalize = [a for a in _actions(statement) if a.startswith("personalize:")]
+            if not personalize:
+                continue
+            resources = json.dumps(statement["Resource"])
+            if all(a.startswith("personalize:List") for a in personalize):
+                continue  # List* actions do not support resource-level permissions
+            assert '"*"' not in resources, f"{logical_id}: {personalize} on *"
+            assert "${Prefix}-*" in resources, f"{logical_id}: {personalize} not scoped to the prefix"
+
+
+@pytest.mark.parametrize("logical_id", sorted(FUNCTIONS))
+def test_template_function_handler_is_importable(logical_id: str) -> None:
+    props = {**TEMPLATE.globals_for("Function"), **FUNCTIONS[logical_id]["Properties"]}
+    code_dir = str(REPO / props["CodeUri"])
+    if code_dir not in sys.path:
+        sys.path.insert(0, code_dir)
+    module, _, attribute = props["Handler"].rpartition(".")
+    assert callable(getattr(importlib.import_module(module), attribute))
+
+
+def test_template_bucket_denies_insecure_transport_and_blocks_public_access() -> None:
+    bucket = TEMPLATE.resources["DataBucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    deny = [s for s in _statements(TEMPLATE.resources["DataBucketPolicy"]) if s["Effect"] == "Deny"]
+    assert deny and deny[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
