@@ -67,6 +67,7 @@ def run_export(source: str, run_id: str = "bench") -> int:
         "bucket": BUCKET, "run_id": run_id, "schema": str(ROOT / "schemas" / "interactions.avsc"),
         "source_type": "s3_parquet", "source": source, "mapping": "USER_ID=customer_id,ITEM_ID=sku,TIMESTAMP=ts_ms",
         "event_type_column": "event", "event_value_column": "value", "chunk_rows": str(FILE_ROWS),
+        "dedupe": os.environ.get("BENCH_DEDUPE", "global"),
     })  # fmt: skip
     return int(result["rowsWritten"])
 
@@ -157,6 +158,10 @@ def verdict(name: str, measured: float, op: str, goal: float) -> str:
 
 
 def report(speed: dict[tuple[str, str], Any], memory: dict[tuple[str, str], Any]) -> None:
+    print(
+        f"export_interactions --dedupe {os.environ.get('BENCH_DEDUPE', 'global')}, {FILE_ROWS:,}-row parts; floor: "
+        "pyarrow parquet -> CSV, one object per 250k-row file"
+    )
     print(f"{'size':>4} {'export rows/s':>13} {'floor rows/s':>12} {'ratio':>5} {'export rows/cpu-s':>17} "
           f"{'floor rows/cpu-s':>16} {'ratio':>5} {'export peak MB':>14} {'floor peak MB':>13} "
           f"{'(in-process moto: export / floor MB)':>37}")  # fmt: skip
@@ -185,9 +190,11 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--child", nargs=2, metavar=("KIND", "ROWS"), help=argparse.SUPPRESS)
     parser.add_argument("--sizes", help="comma-separated subset of 1M,10M (default: both)")
+    parser.add_argument("--dedupe", choices=("global", "chunk"), default="global", help="the export's --dedupe")
     cli = parser.parse_args()
     if cli.child:
         child(cli.child[0], int(cli.child[1]))
     else:
         SIZES = {k: v for k, v in SIZES.items() if not cli.sizes or k in cli.sizes.split(",")}
+        os.environ["BENCH_DEDUPE"] = cli.dedupe  # inherited by the children
         main()

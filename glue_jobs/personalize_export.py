@@ -497,30 +497,33 @@ class ExportStats:
     rows: HashCounter = field(default_factory=lambda: HashCounter(with_counts=False))
     users: HashCounter = field(default_factory=lambda: HashCounter(with_counts=True))
     items: HashCounter = field(default_factory=lambda: HashCounter(with_counts=False))
+    across_chunks: bool = True  # --dedupe global (8 bytes per distinct row) or chunk (flat memory)
 
     def absorb(self, good: pd.DataFrame) -> np.ndarray:
         """Count the chunk's users, items and time range; return the mask of rows never seen before in this export
-        (exact duplicates, within and across chunks, are False and not counted)."""
+        (exact duplicates are False and not counted: within the chunk, and across chunks unless --dedupe chunk)."""
         columns = {name: column_digests(good[name]) for name in good.columns}
         digests = np.zeros(len(good), np.uint64)
         for per_row, _, _ in columns.values():
             digests = (digests * _MIX) ^ per_row
         repeat = pd.Series(digests).duplicated().to_numpy()
         fresh = np.zeros(len(good), bool)
-        fresh[~repeat] = self.rows.add(digests[~repeat])
+        fresh[~repeat] = self.rows.add(digests[~repeat]) if self.across_chunks else True
         for name, counter in (("USER_ID", self.users), ("ITEM_ID", self.items)):
             _, codes, distinct = columns.get(name, (None, None, None))
             if codes is not None and distinct is not None:
                 kept = codes[fresh]
                 counts = np.bincount(kept[kept >= 0], minlength=len(distinct))
                 counter.add(distinct[counts > 0], counts[counts > 0])
-        self._observe_time(good[fresh])
+        self._observe_time(good, fresh)
         return fresh
 
-    def _observe_time(self, good: pd.DataFrame) -> None:
-        ts_name = "TIMESTAMP" if "TIMESTAMP" in good else "CREATION_TIMESTAMP" if "CREATION_TIMESTAMP" in good else ""
-        if ts_name and len(good) and good[ts_name].notna().any():
-            lo, hi = int(good[ts_name].min()), int(good[ts_name].max())
+    def _observe_time(self, good: pd.DataFrame, fresh: np.ndarray) -> None:
+        name = "TIMESTAMP" if "TIMESTAMP" in good else "CREATION_TIMESTAMP" if "CREATION_TIMESTAMP" in good else ""
+        stamps = good[name].to_numpy(dtype="float64", na_value=np.nan)[fresh] if name else np.empty(0)
+        stamps = stamps[~np.isnan(stamps)]
+        if len(stamps):
+            lo, hi = int(stamps.min()), int(stamps.max())
             self.ts_min = lo if self.ts_min is None else min(self.ts_min, lo)
             self.ts_max = hi if self.ts_max is None else max(self.ts_max, hi)
 
@@ -579,6 +582,20 @@ class PartWriter:
 # ---------------------------------------------------------------- the export
 
 
+def export_mode(args: dict[str, str]) -> str:
+    mode = args.get("mode") or "full"
+    if mode not in ("full", "incremental"):
+        raise ExportArgumentError(f"--mode {mode!r} is not full or incremental")
+    return mode
+
+
+def dedupe_mode(args: dict[str, str]) -> str:
+    mode = args.get("dedupe") or "global"
+    if mode not in ("global", "chunk"):
+        raise ExportArgumentError(f"--dedupe {mode!r} is not global (whole export, 8 bytes per row) or chunk")
+    return mode
+
+
 def parse_since(text: str) -> int:
     """--since as Unix seconds: ISO 8601, or epoch seconds / ms / us / ns."""
     secs, bad = _epoch_seconds(pd.Series([text.strip()], dtype="str"))
@@ -594,7 +611,7 @@ def resolve_since(args: dict[str, str], bucket: str, fields: list[Field]) -> tup
         if not has_ts:
             raise ExportArgumentError("--since filters on TIMESTAMP, which this schema does not have")
         return parse_since(args["since"]), "--since"
-    if args.get("mode", "full") == "incremental" and has_ts:
+    if export_mode(args) == "incremental" and has_ts:
         group = require(args, "dataset_group", "incremental mode reads exports/_state/<dataset_group>.json")
         state = get_json(bucket, state_key(group)) or {}
         if state.get("watermark") is not None:
@@ -613,12 +630,12 @@ def run_export(dataset: str, args: dict[str, str]) -> dict[str, Any]:
     schema, fields = load_schema(require(args, "schema", f"the Avro schema, e.g. s3://{bucket}/schemas/{dataset}.avsc"))
     check_mapping(fields, args)
     chunk_rows = int_arg(args, "chunk_rows", DEFAULT_CHUNK_ROWS)
+    stats = ExportStats(across_chunks=dedupe_mode(args) == "global")
     since, since_from = resolve_since(args, bucket, fields)
     names = [f.name for f in fields]
     base = f"exports/{run_id}"
     writer = PartWriter(bucket, f"{base}/{dataset}", names)
     rejects = PartWriter(bucket, f"{base}/rejected/{dataset}", [*names, "REJECT_REASON"])
-    stats = ExportStats()
     try:
         _stream(iter_source(args, chunk_rows), fields, args, since, stats, writer, rejects)
     finally:
@@ -649,10 +666,10 @@ def _stream(
         if since is not None:
             newer = good["TIMESTAMP"].gt(since).to_numpy(dtype=bool, na_value=False)
             stats.rows_before_since += int((~newer).sum())
-            good = good[newer]
+            good = good if newer.all() else good[newer]
         fresh = stats.absorb(good)
         stats.duplicates += int(len(good) - fresh.sum())
-        good = good[fresh]
+        good = good if fresh.all() else good[fresh]
         stats.rejected.update(bad["REJECT_REASON"].value_counts().to_dict())
         stats.rows_written += len(good)
         writer.write(good)
@@ -674,7 +691,7 @@ def _manifest_part(
         "dataset": dataset,
         "runId": run_id,
         "createdAt": _iso(int(datetime.now(UTC_ZONE).timestamp())),
-        "mode": args.get("mode", "full"),
+        "mode": export_mode(args),
         "source": {"type": args.get("source_type", "s3_parquet"), "source": args.get("source")},
         "location": f"s3://{bucket}/exports/{run_id}/{dataset}/",
         "parts": len(writer.keys),
@@ -685,6 +702,7 @@ def _manifest_part(
         "rejectedByReason": dict(sorted(stats.rejected.items())),
         "rejectedLocation": f"s3://{bucket}/exports/{run_id}/rejected/{dataset}/" if rejects.keys else None,
         "duplicatesRemoved": stats.duplicates,
+        "dedupe": "global" if stats.across_chunks else "chunk",
         "timeRange": None
         if stats.ts_min is None
         else {"min": stats.ts_min, "max": stats.ts_max, "minIso": _iso(stats.ts_min), "maxIso": _iso(stats.ts_max)},

@@ -10,6 +10,7 @@ from typing import Any
 from personalize_export import (
     UTC_ZONE,
     ExportArgumentError,
+    export_mode,
     get_json,
     int_arg,
     main_from_argv,
@@ -115,7 +116,7 @@ def main(args: dict[str, str]) -> dict[str, Any]:
         raise ExportArgumentError("pass --dataset_group, or give the template a datasetGroup.name")
     state = get_json(bucket, state_key(group)) or {}
     parts = read_parts(bucket, run_id)
-    incremental = args.get("mode", "full") == "incremental" and bool(state.get("fullImports", {}).get("interactions"))
+    incremental = export_mode(args) == "incremental" and bool(state.get("fullImports", {}).get("interactions"))
     modes = import_modes(parts, state, incremental)
     problems, skip = decide(parts["interactions"], incremental, args)
     manifest = {

@@ -355,6 +355,23 @@ def test_export_removes_exact_duplicates_across_chunks(s3: Any) -> None:
     assert manifest(s3, "interactions")["usersWithAtLeast2Interactions"] == 0
 
 
+def test_export_dedupe_chunk_keeps_memory_flat_and_only_removes_duplicates_within_a_chunk(s3: Any) -> None:
+    lines = ["a,1,1700000000", "a,1,1700000000", "b,2,1700000000", "a,1,1700000000"]
+    source = put(s3, "raw/dupc/a.csv", "USER_ID,ITEM_ID,TIMESTAMP\n" + "\n".join(lines) + "\n")
+
+    result = export_interactions.main(
+        job_args(source_type="s3_csv", source=source, chunk_rows="2", event_type="click", dedupe="chunk")
+    )
+
+    assert result["duplicatesRemoved"] == 1 and result["rowsWritten"] == 3
+    assert manifest(s3, "interactions")["dedupe"] == "chunk"
+
+
+def test_export_rejects_an_unknown_dedupe_mode(s3: Any) -> None:
+    with pytest.raises(ExportArgumentError, match=r"^--dedupe 'rows' is not global \(whole export, 8 bytes per row\)"):
+        export_interactions.main(job_args(source=f"s3://{BUCKET}/raw/", dedupe="rows"))
+
+
 def test_export_since_keeps_only_newer_rows(s3: Any) -> None:
     lines = ["a,1,1699999999", "b,2,1700000000", "c,3,1700000001"]
     source = put(
@@ -443,7 +460,7 @@ def test_glue_job_run_executes_the_script_with_the_workflow_run_id(s3: Any) -> N
 
 def test_hash_counter_matches_a_python_counter_across_batches() -> None:
     rng = random.Random(5)
-    counter, reference = HashCounter(with_counts=True), {}
+    counter, reference = HashCounter(with_counts=True), dict[int, int]()
     for _ in range(6):
         keys = np.array(sorted({rng.getrandbits(64) for _ in range(3000)} | set(list(reference)[:500])), np.uint64)
         np.random.default_rng(rng.getrandbits(32)).shuffle(keys)

@@ -163,6 +163,13 @@ def test_publish_fails_when_the_interactions_export_did_not_run(s3: Any) -> None
     )
 
 
+def test_publish_rejects_an_unknown_mode(s3: Any) -> None:
+    export(s3, "run-1", interactions_csv(users=60, per_user=20, start=T0))
+
+    with pytest.raises(ValueError, match=r"^--mode 'Incremental' is not full or incremental$"):
+        publish({"bucket": BUCKET, "run_id": "run-1", "params_template": DEMO_TEMPLATE, "mode": "Incremental"})
+
+
 def test_incremental_runs_export_only_rows_newer_than_the_watermark(s3: Any, tmp_path: Path) -> None:
     template, inc = shop_template(tmp_path), {"mode": "incremental", "dataset_group": "shop"}
     first = interactions_csv(users=60, per_user=20, start=T0)  # T0 .. T0+1199
