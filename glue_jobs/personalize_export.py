@@ -623,10 +623,17 @@ def _iso(secs: int | None) -> str | None:
     return None if secs is None else datetime.fromtimestamp(secs, UTC_ZONE).isoformat().replace("+00:00", "Z")
 
 
+OPTIONAL_DATASETS = ("users", "items")  # interactions are always exported
+
+
 def run_export(dataset: str, args: dict[str, str]) -> dict[str, Any]:
     """Stream the source into exports/<run-id>/<dataset>/part-*.csv and write the manifest part; return its summary."""
     bucket = require(args, "bucket", "the S3 bucket that receives exports/<run-id>/ (bucket name, no s3://)")
     run_id = run_id_of(args)
+    if dataset in OPTIONAL_DATASETS and not args.get("source", "").strip():
+        # The stack exports no such dataset (its Source parameter is empty): no part, so publish_params knows.
+        print(f"export_{dataset}: skipped, no --source: this stack exports no {dataset}")
+        return {"dataset": dataset, "runId": run_id, "skipped": True}
     schema, fields = load_schema(require(args, "schema", f"the Avro schema, e.g. s3://{bucket}/schemas/{dataset}.avsc"))
     check_mapping(fields, args)
     chunk_rows = int_arg(args, "chunk_rows", DEFAULT_CHUNK_ROWS)

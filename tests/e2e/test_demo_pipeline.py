@@ -89,3 +89,30 @@ def test_run_malformed_mapping_says_the_expected_form(capsys: pytest.CaptureFixt
     code = main(["run", "--interactions", str(data), "--map", "USER_ID"])
     assert code == 2
     assert "--map: 'USER_ID' is not FIELD=column" in capsys.readouterr().err
+
+
+MOVIELENS = Path(__file__).resolve().parents[3] / "shared" / "data" / "movielens-latest-small" / "ratings.csv"
+
+
+def test_run_movielens_ratings_ends_deployed(capsys: pytest.CaptureFixture[str]) -> None:
+    mapping = "USER_ID=userId,ITEM_ID=movieId,TIMESTAMP=timestamp"
+    code = main(["run", "--interactions", str(MOVIELENS), "--map", mapping, "--json"])
+    document = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert document["outcome"] == "DEPLOYED"
+    assert document["export"]["datasets"]["interactions"]["rowsWritten"] == 100836
+    ndcg = "normalized_discounted_cumulative_gain_at_10"
+    assert document["metrics"]["user-personalization"][ndcg] > 1.7 * document["metrics"]["popularity"][ndcg]
+
+
+def test_run_data_that_cannot_train_says_which_rule_and_by_how_much(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    data = tmp_path / "few.csv"
+    rows = [f"u{i % 20},i{i % 50},{1700000000 + i}" for i in range(500)]
+    data.write_text("user,item,ts\n" + "\n".join(rows) + "\n")
+    code = main(["run", "--interactions", str(data), "--map", "USER_ID=user,ITEM_ID=item,TIMESTAMP=ts"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "Personalize needs >= 1000 interactions; this run exported 500 (500 short)" in err
+    assert "Traceback" not in err

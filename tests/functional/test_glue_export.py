@@ -492,3 +492,15 @@ def test_export_writes_unquoted_csv_and_quotes_only_parts_that_need_it(s3: Any) 
         "add, then buy",
         "",
     ]
+
+
+def test_export_users_without_a_source_is_skipped_and_writes_no_manifest_part(s3: Any) -> None:
+    result = export_users.main(job_args("users", source=""))
+
+    assert result == {"dataset": "users", "runId": "run-1", "skipped": True}
+    assert keys_under(s3, "exports/run-1/") == []
+
+
+def test_export_interactions_without_a_source_fails_naming_the_argument(s3: Any) -> None:
+    with pytest.raises(ExportArgumentError, match=r"argument --source is required"):
+        export_interactions.main(job_args(source=""))
