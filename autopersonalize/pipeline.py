@@ -73,17 +73,8 @@ def write_lake(bucket: str, sources: dict[str, Source], params_template: dict[st
     s3.put_object(Bucket=bucket, Key="templates/params.json", Body=json.dumps(params_template, indent=2).encode())
 
 
-def state_timings(execution_arn: str) -> list[dict[str, Any]]:
+def state_timings(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Seconds spent in each state (summed over Map iterations and polling loops), in first-entered order."""
-    sfn = boto3.client("stepfunctions")
-    events: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
-    while True:
-        page = sfn.get_execution_history(**kwargs)
-        events += page["events"]
-        if not page.get("nextToken"):
-            break
-        kwargs["nextToken"] = page["nextToken"]
     entered: dict[str, list[Any]] = {}
     totals: dict[str, dict[str, Any]] = {}
     for event in events:
@@ -122,7 +113,7 @@ def run(
         dataset_group=dataset_group,
         workflow_run=workflow_run,
         execution=execution,
-        timings=state_timings(executions[0]),
+        timings=state_timings(stack.history(executions[0])),
         wall_seconds=time.monotonic() - started,
     )
 

@@ -24,6 +24,7 @@ from unittest import mock
 from moto.awslambda.models import LambdaFunction
 from moto.events import models as events_models
 from moto.glue import models as glue_models
+from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for as _original_boto_client_for
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 # Where Glue job scripts live offline: ScriptLocation's basename under this folder (set by the offline stack).
@@ -187,6 +188,33 @@ def _send_to_targets(self: Any, original_event: dict[str, Any], transform_input:
             self.targets = saved
 
 
+_CLIENTS: dict[tuple[str, str, bool, str], Any] = {}
+_CLIENTS_LOCK = threading.Lock()
+
+
+def _cached_boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+    """The interpreter makes a new boto3 client for every Task (~15 ms each, 150 per demo run): reuse one per service.
+
+    Clients are thread-safe, and moto's in-process interception is decided per request, so one client per
+    (region, service, mode, port) behaves exactly as a fresh one would."""
+    from moto.core.models import botocore_stubber
+    from moto.settings import moto_server_port
+
+    key = (region, service, bool(botocore_stubber.enabled), str(moto_server_port()))
+    with _CLIENTS_LOCK:
+        if key not in _CLIENTS:
+            _CLIENTS[key] = _original_boto_client_for(region, service, state_credentials)
+        return _CLIENTS[key]
+
+
+def _install_client_cache() -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_dynamodb
+
+    for module in (lambda_eval_utils, state_task_service_dynamodb):
+        module.boto_client_for = _cached_boto_client_for  # type: ignore[attr-defined]
+
+
 def install() -> None:
     """Install every patch once per process (idempotent)."""
     global _installed
@@ -197,6 +225,7 @@ def install() -> None:
     glue_models.FakeJobRun.as_dict = _job_run_as_dict  # type: ignore[method-assign]
     StepFunctionsParserBackend.start_execution = _start_execution_with_name  # type: ignore[method-assign]
     events_models.Rule.send_to_targets = _send_to_targets  # type: ignore[method-assign,assignment]
+    _install_client_cache()
     # The interpreter logs every caught state error (a Choice probing an absent path, a Catch) as a whole parse tree;
     # failures reach the user through the execution's error and cause instead.
     logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
