@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic.alias_generators import to_camel
@@ -15,16 +15,6 @@ TAG_PUNCTUATION = "_.:/=+-@ "
 ROLE_ARN_PATTERN = r"^arn:([a-z\d-]+):iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$"
 KMS_ARN_PATTERN = r"^arn:aws.*:kms:.*:[0-9]{12}:key/.*$"
 
-METRICS = (
-    "coverage",
-    "mean_reciprocal_rank_at_25",
-    "normalized_discounted_cumulative_gain_at_5",
-    "normalized_discounted_cumulative_gain_at_10",
-    "normalized_discounted_cumulative_gain_at_25",
-    "precision_at_5",
-    "precision_at_10",
-    "precision_at_25",
-)
 Metric = Literal[
     "coverage",
     "mean_reciprocal_rank_at_25",
@@ -35,6 +25,7 @@ Metric = Literal[
     "precision_at_10",
     "precision_at_25",
 ]
+METRICS: tuple[str, ...] = get_args(Metric)
 DatasetType = Literal["Interactions", "Items", "Users"]
 
 

@@ -2,20 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+# The step is idempotent: checking is running it again, so both states share one handler (and one test suite).
+from workflow.handlers.deploy_campaign import handler
 
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from workflow import campaigns, polling
-from workflow.steps import CampaignStep
-
-logger = Logger()
-
-
-@logger.inject_lambda_context
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    step = CampaignStep.model_validate(event)
-    result = campaigns.deploy_campaign(step.params, step.campaign, step.solutions, step.previous.get("action"))
-    logger.info("campaign", extra={"result": result})
-    return polling.advance(result, step.poll, step.params, f"campaign {step.campaign['name']}")
+__all__ = ["handler"]

@@ -2,20 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+# The step is idempotent: checking is running it again, so both states share one handler (and one test suite).
+from workflow.handlers.ensure_dataset_group import handler
 
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from workflow import datasets, polling
-from workflow.steps import RunStep
-
-logger = Logger()
-
-
-@logger.inject_lambda_context
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    step = RunStep.model_validate(event)
-    result = datasets.ensure_dataset_group(step.params)
-    logger.info("dataset group", extra={"result": result})
-    return polling.advance(result, step.poll, step.params, f"dataset group {step.run.dataset_group}")
+__all__ = ["handler"]

@@ -2,20 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+# The step is idempotent: checking is running it again, so both states share one handler (and one test suite).
+from workflow.handlers.ensure_solution import handler
 
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from workflow import polling, training
-from workflow.steps import SolutionStep
-
-logger = Logger()
-
-
-@logger.inject_lambda_context
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    step = SolutionStep.model_validate(event)
-    result = training.ensure_solution(step.params, step.dataset_group_arn, step.solution)
-    logger.info("solution", extra={"result": result})
-    return polling.advance(result, step.poll, step.params, f"solution {step.solution['name']}")
+__all__ = ["handler"]
