@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -91,6 +92,14 @@ def run_params_template(sources: dict[str, Source], params_file: Path | None) ->
     return dict(params)
 
 
+def quiet_glue_output(verbose: bool) -> None:
+    """The Glue scripts' summaries (CloudWatch lines on AWS) go to stderr with --verbose, nowhere otherwise."""
+    glue_log = logging.getLogger("glue_jobs")
+    glue_log.handlers[:] = [logging.StreamHandler(sys.stderr) if verbose else logging.NullHandler()]
+    glue_log.setLevel(logging.INFO)
+    glue_log.propagate = False
+
+
 @contextlib.contextmanager
 def _quiet_stdout(enabled: bool) -> Iterator[None]:
     """With --json, stdout carries the document only: everything else the run prints goes to stderr."""
@@ -106,6 +115,7 @@ def execute(
 ) -> int:
     """Run the pipeline offline and show it; exit 0 on DEPLOYED or REJECTED, 1 otherwise."""
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "INFO" if verbose else "WARNING")
+    quiet_glue_output(verbose)
     out = Console(stderr=as_json)
     with _quiet_stdout(as_json), offline_aws(progression="paced"):
         with view.live_view(out):
@@ -146,6 +156,7 @@ def endpoint(port: int, run_demo: bool = False) -> int:
     from autopersonalize.local.stack import deploy_stack
 
     out = Console()
+    quiet_glue_output(verbose=False)
     with offline_endpoint(port) as url:
         if run_demo:
             params = json.loads((REPO / "params" / "demo.json").read_text())
@@ -198,6 +209,7 @@ def serve(port: int, host: str = "127.0.0.1") -> int:
     out = Console()
     params = json.loads((REPO / "params" / "demo.json").read_text())
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    quiet_glue_output(verbose=False)
     with offline_aws(progression="immediate"):
         with view.live_view(out):
             result = pipeline.run(demo_sources(7), params, dataset_group="demo")

@@ -73,6 +73,7 @@ def live_view(console: Console) -> Iterator[LiveSteps]:
             patches.LISTENERS.append(lambda *_: live.update(steps.render()))
             yield steps
             live.update(steps.render())
+        console.line()  # a non-terminal Live leaves its last line open
     finally:
         patches.LISTENERS.clear()
 

@@ -6,7 +6,7 @@ import sys
 from datetime import datetime, timedelta
 from typing import Any
 
-from personalize_export import UTC_ZONE, get_json, int_arg, main_from_argv, require, s3_client
+from personalize_export import UTC_ZONE, get_json, int_arg, log, main_from_argv, require, s3_client
 
 DEFAULT_RETENTION_DAYS = 30
 
@@ -56,7 +56,7 @@ def main(args: dict[str, str]) -> dict[str, Any]:
     keep = protected_runs(bucket, runs)
     expired = sorted(run for run, when in runs.items() if when < cutoff and run not in keep)
     objects = sum(delete_run(bucket, run) for run in expired)
-    print(
+    log.info(
         f"cleanup: deleted {len(expired)} run(s) older than {retention} day(s) ({objects} objects); kept {sorted(keep)}"
     )
     return {"deleted": expired, "objectsDeleted": objects, "protected": sorted(keep), "retentionDays": retention}

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import re
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -19,6 +21,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
+
+log = logging.getLogger("glue_jobs")  # the jobs' output: stdout on Glue (CloudWatch), quiet in the demo
 
 UTC_ZONE = timezone.utc  # noqa: UP017 (Glue Python shell runs Python 3.9: no datetime.UTC there)
 DEFAULT_CHUNK_ROWS = 500_000
@@ -632,7 +636,7 @@ def run_export(dataset: str, args: dict[str, str]) -> dict[str, Any]:
     run_id = run_id_of(args)
     if dataset in OPTIONAL_DATASETS and not args.get("source", "").strip():
         # The stack exports no such dataset (its Source parameter is empty): no part, so publish_params knows.
-        print(f"export_{dataset}: skipped, no --source: this stack exports no {dataset}")
+        log.info(f"export_{dataset}: skipped, no --source: this stack exports no {dataset}")
         return {"dataset": dataset, "runId": run_id, "skipped": True}
     schema, fields = load_schema(require(args, "schema", f"the Avro schema, e.g. s3://{bucket}/schemas/{dataset}.avsc"))
     check_mapping(fields, args)
@@ -725,5 +729,8 @@ def _manifest_part(
 
 
 def main_from_argv(main: Any, argv: list[str]) -> None:
-    """The jobs' `__main__`: parse Glue's argv, run, print the summary as one JSON line (it lands in CloudWatch)."""
-    print(json.dumps(main(parse_glue_args(argv)), default=str))
+    """The jobs' `__main__`: parse Glue's argv, run, log the summary as one JSON line (it lands in CloudWatch)."""
+    if not log.handlers:  # on Glue: plain lines on stdout; a process that runs the scripts may configure it first
+        log.addHandler(logging.StreamHandler(sys.stdout))
+        log.setLevel(logging.INFO)
+    log.info(json.dumps(main(parse_glue_args(argv)), default=str))

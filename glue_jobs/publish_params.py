@@ -13,6 +13,7 @@ from personalize_export import (
     export_mode,
     get_json,
     int_arg,
+    log,
     main_from_argv,
     put_json,
     read_text,
@@ -129,7 +130,7 @@ def main(args: dict[str, str]) -> dict[str, Any]:
     if problems:
         raise DataRequirementError(f"run {run_id} cannot train dataset group {group}: " + "; ".join(problems))
     if skip:
-        print(f"publish_params: skipped, params/{group}.json not written: {skip}; they are exported again next run")
+        log.info(f"publish_params: skipped, params/{group}.json not written: {skip}; they are exported again next run")
         return {"published": False, "runId": run_id, "reason": skip}
     params_key = f"params/{group}.json"
     put_json(bucket, params_key, build_params(template, parts, modes))
