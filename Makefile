@@ -4,7 +4,10 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PYTHONPATH := lambdas:glue_jobs
 
-.PHONY: demo test lint validate bench clean
+STACK ?= autopersonalize
+PARAMS_TEMPLATE ?= params/demo.json
+
+.PHONY: demo test lint validate bench deploy clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -33,6 +36,16 @@ bench: $(STAMP)
 	$(PY) bench/etl.py
 	$(PY) bench/serving.py
 	$(PY) bench/e2e.py
+
+# Needs the SAM CLI and AWS credentials (not available offline). After the stack: the files the Glue jobs and the
+# params read from the data bucket (sam does not package --extra-py-files, schemas or the params template).
+deploy:
+	sam build && sam deploy --guided --stack-name $(STACK)
+	bucket=$$(aws cloudformation describe-stacks --stack-name $(STACK) \
+	  --query "Stacks[0].Outputs[?OutputKey=='DataBucketName'].OutputValue" --output text) && \
+	aws s3 cp glue_jobs/personalize_export.py s3://$$bucket/glue/personalize_export.py && \
+	aws s3 cp schemas/ s3://$$bucket/schemas/ --recursive --exclude "*" --include "*.avsc" && \
+	aws s3 cp $(PARAMS_TEMPLATE) s3://$$bucket/templates/params.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
