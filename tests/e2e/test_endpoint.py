@@ -64,3 +64,22 @@ def test_endpoint_serves_the_personalize_emulator(endpoint: str) -> None:
     arn = personalize.create_dataset_group(name="ap-probe")["datasetGroupArn"]  # type: ignore[attr-defined]
     described = personalize.describe_dataset_group(datasetGroupArn=arn)["datasetGroup"]  # type: ignore[attr-defined]
     assert described["name"] == "ap-probe"
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI in a fresh process with throwaway credentials and nothing else from this environment."""
+    env = {"AWS_ACCESS_KEY_ID": "any", "AWS_SECRET_ACCESS_KEY": "any", "AWS_DEFAULT_REGION": "us-east-1"}
+    command = [sys.executable, "-m", "autopersonalize", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+
+
+def test_teardown_command_runs_the_teardown_machine_against_the_endpoint(endpoint: str) -> None:
+    result = _cli("teardown", "--dataset-group", "absent", "--endpoint-url", endpoint)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("teardown of absent SUCCEEDED")
+
+
+def test_teardown_command_with_a_wrong_prefix_says_what_to_check(endpoint: str) -> None:
+    result = _cli("teardown", "--dataset-group", "x", "--prefix", "zz", "--endpoint-url", endpoint)
+    assert result.returncode == 2
+    assert "no state machine zz-teardown here: is the stack deployed with Prefix=zz?" in result.stderr
