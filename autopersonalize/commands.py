@@ -22,6 +22,11 @@ from autopersonalize.pipeline import PipelineError, Source
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
+def demo_params() -> dict[str, Any]:
+    """params/demo.json with its schema files inline: what the demo's Glue workflow publishes."""
+    return pipeline.load_params_template(REPO / "params" / "demo.json")
+
+
 def demo_sources(seed: int) -> dict[str, Source]:
     lake = sample_data.generate(seed=seed)
     return {
@@ -75,10 +80,8 @@ def check_mapping(dataset: str, source: Source) -> None:
 def run_params_template(sources: dict[str, Source], params_file: Path | None) -> dict[str, Any]:
     """The params the pipeline publishes: the user's file, or demo.json trimmed to the datasets given."""
     if params_file is not None:
-        if not params_file.exists():
-            raise PipelineError(f"{params_file}: params file not found")
-        return dict(json.loads(params_file.read_text()))
-    params = json.loads((REPO / "params" / "demo.json").read_text())
+        return pipeline.load_params_template(params_file)
+    params = demo_params()
     present = {d.capitalize() for d in sources}
     params["datasets"] = [d for d in params["datasets"] if d["datasetType"] in present]
     params["filters"] = [
@@ -129,7 +132,7 @@ def execute(
 
 
 def demo(as_json: bool = False, verbose: bool = False, seed: int = 7) -> int:
-    params = json.loads((REPO / "params" / "demo.json").read_text())
+    params = demo_params()
     return execute(demo_sources(seed), params, as_json=as_json, verbose=verbose, dataset_group="demo")
 
 
@@ -159,7 +162,7 @@ def endpoint(port: int, run_demo: bool = False) -> int:
     quiet_glue_output(verbose=False)
     with offline_endpoint(port) as url:
         if run_demo:
-            params = json.loads((REPO / "params" / "demo.json").read_text())
+            params = demo_params()
             with view.live_view(out):
                 result = pipeline.run(demo_sources(7), params, dataset_group="demo")
             view.render_report(out, report.collect(result))
@@ -207,7 +210,7 @@ def serve(port: int, host: str = "127.0.0.1") -> int:
     from autopersonalize.serve import serve as serve_http
 
     out = Console()
-    params = json.loads((REPO / "params" / "demo.json").read_text())
+    params = demo_params()
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     quiet_glue_output(verbose=False)
     with offline_aws(progression="immediate"):

@@ -64,12 +64,17 @@ def stack_parameters(bucket: str, sources: dict[str, Source], dataset_group: str
 
 
 def write_lake(bucket: str, sources: dict[str, Source], params_template: dict[str, Any]) -> None:
-    """The source tables as parquet under lake/, the Avro schemas under schemas/, the params template."""
+    """The source tables as parquet under lake/, the Avro schemas under schemas/ (the params' inline ones first),
+    the params template."""
     for dataset, source in sources.items():
         wr.s3.to_parquet(source.frame, f"s3://{bucket}/{LAKE}/{dataset}/", dataset=True, mode="overwrite")
     s3 = boto3.client("s3")
-    for schema in (REPO / "schemas").glob("*.avsc"):
-        s3.put_object(Bucket=bucket, Key=f"schemas/{schema.name}", Body=schema.read_bytes())
+    schemas = {path.name: path.read_text() for path in (REPO / "schemas").glob("*.avsc")}
+    for entry in params_template.get("datasets", []):  # the params' own schemas win: the exports must conform to them
+        if "schema" in entry:
+            schemas[f"{str(entry['datasetType']).lower()}.avsc"] = json.dumps(entry["schema"], indent=2)
+    for name, text in schemas.items():
+        s3.put_object(Bucket=bucket, Key=f"schemas/{name}", Body=text.encode())
     s3.put_object(Bucket=bucket, Key="templates/params.json", Body=json.dumps(params_template, indent=2).encode())
 
 
@@ -132,6 +137,24 @@ def glue_failure(stack: OfflineStack) -> str:
 
 class PipelineError(RuntimeError):
     """The pipeline could not run: the message says which step and why."""
+
+
+def load_params_template(path: Path) -> dict[str, Any]:
+    """A params file with each `schemaFile` read (relative to the file) and put inline, so the exports and the
+    published params use the very schema the user gave."""
+    if not path.exists():
+        raise PipelineError(f"{path}: params file not found")
+    try:
+        params = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise PipelineError(f"{path}: not JSON ({exc})") from exc
+    for index, entry in enumerate(params.get("datasets", []) if isinstance(params, dict) else []):
+        if "schemaFile" in entry:
+            schema_path = path.parent / entry.pop("schemaFile")
+            if not schema_path.exists():
+                raise PipelineError(f"{path}: datasets[{index}].schemaFile: {schema_path} not found")
+            entry["schema"] = json.loads(schema_path.read_text())
+    return dict(params)
 
 
 def read_table(path: Path, mapping: str = "") -> Source:

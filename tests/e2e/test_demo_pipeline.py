@@ -116,3 +116,23 @@ def test_run_data_that_cannot_train_says_which_rule_and_by_how_much(
     assert code == 2
     assert "Personalize needs >= 1000 interactions; this run exported 500 (500 short)" in err
     assert "Traceback" not in err
+
+
+def test_run_movielens_with_items_and_its_own_params_uses_the_params_schemas(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    data = MOVIELENS.parent
+    params = Path(__file__).resolve().parents[2] / "params" / "movielens.json"
+    # GENRES is only in the params' Items schema: the export fails on the mapping if it used the repo's items.avsc
+    mapping = "USER_ID=userId,ITEM_ID=movieId,TIMESTAMP=timestamp,EVENT_VALUE=rating,GENRES=genres"
+    files = ["--interactions", str(data / "ratings.csv"), "--items", str(data / "movies.csv")]
+    code = main(["run", *files, "--map", mapping, "--params", str(params), "--json"])
+    document = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert document["outcome"] == "DEPLOYED"
+    items = document["export"]["datasets"]["items"]
+    assert (items["rowsWritten"], items["rowsRejected"]) == (9742, 0)
+    assert {s["campaign"] for s in document["recommendations"]} == {
+        "ap-movielens-user-personalization",
+        "ap-movielens-similar-items",
+    }
