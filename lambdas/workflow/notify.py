@@ -88,7 +88,8 @@ def render(data: dict[str, Any]) -> str:
             if c["action"] == "skipped"
             else f"{c['action']}, serves {c['solutionVersionArn']}"
         )
-        lines.append(f"  {c['campaign']}: {detail}; {c.get('campaignArn')}")
+        arn = f"; {c['campaignArn']}" if c.get("campaignArn") else ""
+        lines.append(f"  {c['campaign']}: {detail}{arn}")
     lines += [
         f"Batch inference: {b['job']}: {b['action']} {b.get('batchInferenceJobArn')}" for b in data["batchInference"]
     ]
