@@ -17,9 +17,16 @@ import export_items
 import export_users
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 import requests
-from personalize_export import ExportArgumentError, ExportSourceError, HashCounter, parse_glue_args
+from personalize_export import (
+    ExportArgumentError,
+    ExportSourceError,
+    HashCounter,
+    column_digests,
+    parse_glue_args,
+)
 
 from autopersonalize.local import offline_aws
 
@@ -353,6 +360,58 @@ def test_export_removes_exact_duplicates_across_chunks(s3: Any) -> None:
     assert written == [["a", "1"], ["b", "2"], ["c", "3"], ["d", "4"]]
     assert result["duplicatesRemoved"] == 2 and len(parts) == 3
     assert manifest(s3, "interactions")["usersWithAtLeast2Interactions"] == 0
+
+
+def test_export_counts_users_and_items_exactly_with_repeats_multibyte_and_long_ids(s3: Any) -> None:
+    long_id = "x" * 70  # past the 64 positions whose hash words are looked up
+    lines = [f"a,{long_id},1", "a,i2,2", "é,i2,3", "a,i2,2", f"{long_id},i3,4", f"a,{long_id},1", "é,i4,5"]
+    source = put(s3, "raw/users/a.csv", "USER_ID,ITEM_ID,TIMESTAMP\n" + "\n".join(lines) + "\n")
+
+    result = export_interactions.main(job_args(source_type="s3_csv", source=source, chunk_rows="3", event_type="click"))
+
+    part = manifest(s3, "interactions")
+    assert result["duplicatesRemoved"] == 2 and result["rowsWritten"] == 5
+    assert (part["distinctUsers"], part["distinctItems"], part["usersWithAtLeast2Interactions"]) == (3, 4, 2)
+
+
+def test_column_digests_do_not_depend_on_the_arrow_layout_and_tell_values_apart() -> None:
+    values = ["a", "", None, "ab", "ba", "a\x00", "é", "e", "x" * 70, "x" * 71, "1"]
+    expected = column_digests(pd.Series(values, dtype="str"))
+
+    layouts = [
+        pd.Series(values, dtype="string"),
+        pd.Series(values, dtype=object),
+        pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([pa.array(values[:4]), pa.array(values[4:])]))),
+        pd.Series(pd.arrays.ArrowStringArray(pa.array(["skipped", *values], pa.large_string()).slice(1))),
+    ]
+
+    assert all(column_digests(s).tolist() == expected.tolist() for s in layouts)
+    assert len(set(expected.tolist())) == len(values)
+    assert column_digests(pd.Series([1, 1], dtype="Int64")).tolist() != column_digests(pd.Series(["1", "1"])).tolist()
+
+
+def test_hash_counter_counts_repeats_within_a_batch_and_marks_only_first_occurrences() -> None:
+    rng = np.random.default_rng(11)
+    counter, reference = HashCounter(with_counts=True), dict[int, int]()
+    pool = rng.integers(0, 2**64, 5000, dtype=np.uint64)
+    for _ in range(8):  # buckets outgrow their capacity several times
+        keys = rng.choice(pool, 4000)
+
+        fresh = counter.add(keys)
+
+        first_seen = [k not in reference and k not in keys[:i].tolist() for i, k in enumerate(keys.tolist())]
+        assert fresh.tolist() == first_seen
+        for key in keys.tolist():
+            reference[key] = reference.get(key, 0) + 1
+    counter.count(pool[:10])
+    for key in pool[:10].tolist():
+        reference[key] = reference.get(key, 0) + 1
+    assert counter.distinct() == len(reference)
+    assert counter.at_least(3) == sum(c >= 3 for c in reference.values())
+    merged = np.concatenate(counter.keys)
+    assert merged.tolist() == sorted(reference) and np.concatenate(counter.counts or []).tolist() == [
+        reference[k] for k in merged.tolist()
+    ]
 
 
 def test_export_dedupe_chunk_keeps_memory_flat_and_only_removes_duplicates_within_a_chunk(s3: Any) -> None:
