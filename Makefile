@@ -32,10 +32,7 @@ validate: lint
 	@if command -v sam >/dev/null 2>&1; then sam validate --lint; else echo "sam not installed: skipped 'sam validate --lint' (cfn-lint ran above)"; fi
 
 bench: $(STAMP)
-	$(PY) bench/engine.py
-	$(PY) bench/etl.py
-	$(PY) bench/serving.py
-	$(PY) bench/e2e.py
+	$(VENV)/bin/autopersonalize bench
 
 # Needs the SAM CLI and AWS credentials (not available offline). After the stack: the files the Glue jobs and the
 # params read from the data bucket (sam does not package --extra-py-files, schemas or the params template).

@@ -128,6 +128,24 @@ def serve(args: argparse.Namespace) -> int:
     return _guarded(lambda: commands.serve(args.port))
 
 
+BENCHES = ("engine", "etl", "serving", "e2e")
+REPO_BENCH = Path(__file__).resolve().parents[1] / "bench"
+
+
+def bench(args: argparse.Namespace) -> int:
+    """Run benchmarks from bench/ (each prints ratios against baselines measured in the same run, then TARGET lines)."""
+    import subprocess
+
+    unknown = sorted(set(args.names) - set(BENCHES))
+    if unknown:
+        print(f"error: no benchmark {', '.join(unknown)}; choose from {', '.join(BENCHES)}", file=sys.stderr)
+        return 2
+    for name in args.names or BENCHES:
+        print(f"== bench/{name}.py", flush=True)
+        subprocess.run([sys.executable, str(REPO_BENCH / f"{name}.py")], check=False)
+    return EXIT_OK
+
+
 def _guarded(action: Callable[[], int]) -> int:
     """User mistakes end with one clear line on stderr and exit 2, never a traceback."""
     from autopersonalize.pipeline import PipelineError
@@ -170,6 +188,10 @@ def _serve_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1 (default 8080)")
 
 
+def _bench_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("names", nargs="*", metavar="NAME", help=f"any of {', '.join(BENCHES)} (default: all)")
+
+
 def _teardown_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset-group", required=True, help="dataset group name as in the params file")
     parser.add_argument("--prefix", default="ap", help="the stack's Prefix parameter (default ap)")
@@ -196,6 +218,7 @@ COMMANDS: dict[str, Command] = {
     "endpoint": (_endpoint_args, endpoint),
     "serve": (_serve_args, serve),
     "teardown": (_teardown_args, teardown),
+    "bench": (_bench_args, bench),
 }
 
 
