@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,15 +97,12 @@ def run(
     params_template: dict[str, Any],
     *,
     dataset_group: str = "demo",
-    on_stack: Callable[[OfflineStack], None] | None = None,
     timeout: float = 900.0,
 ) -> RunResult:
     """Run the pipeline inside the caller's offline_aws(); returns when the training execution has ended."""
     started = time.monotonic()
     bucket = Template.read(REPO / "template.yaml").names["DataBucket"]  # the sources' S3 paths are stack parameters
     stack = deploy_stack(parameters=stack_parameters(bucket, sources, dataset_group))
-    if on_stack:
-        on_stack(stack)
     write_lake(stack.bucket, sources, params_template)
     workflow_run = stack.run_glue_workflow()
     executions = stack.executions("TrainingStateMachine")

@@ -100,6 +100,7 @@ def collect(result: RunResult) -> dict[str, Any]:
         "executionStatus": result.execution["status"],
         "executionArn": result.execution["executionArn"],
         "wallSeconds": round(result.wall_seconds, 2),
+        "glueWorkflow": {k: result.workflow_run.get(k) for k in ("WorkflowRunId", "Status", "Statistics")},
         "export": manifest(result.stack.bucket),
         "imports": output.get("imports", []),
         "metrics": {

@@ -43,6 +43,12 @@ def test_demo_json_document_lists_every_resource_created(demo_document: dict[str
     }
 
 
+def test_demo_json_document_reports_the_glue_workflow_run(demo_document: dict[str, Any]) -> None:
+    workflow = demo_document["glueWorkflow"]
+    assert workflow["Status"] == "COMPLETED"
+    assert workflow["Statistics"] == {"TotalActions": 5, "SucceededActions": 5, "FailedActions": 0}
+
+
 def test_demo_json_document_counts_the_exported_rows(demo_document: dict[str, Any]) -> None:
     lake = sample_data.generate(seed=7)
     exported = demo_document["export"]["datasets"]
