@@ -40,7 +40,7 @@ deploy:
 	sam build && sam deploy --guided --stack-name $(STACK)
 	bucket=$$(aws cloudformation describe-stacks --stack-name $(STACK) \
 	  --query "Stacks[0].Outputs[?OutputKey=='DataBucketName'].OutputValue" --output text) && \
-	aws s3 cp glue_jobs/personalize_export.py s3://$$bucket/glue/personalize_export.py && \
+	for module in personalize_export digests; do aws s3 cp glue_jobs/$$module.py s3://$$bucket/glue/$$module.py || exit 1; done && \
 	aws s3 cp schemas/ s3://$$bucket/schemas/ --recursive --exclude "*" --include "*.avsc" && \
 	aws s3 cp $(PARAMS_TEMPLATE) s3://$$bucket/templates/params.json
 

@@ -20,13 +20,8 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 import requests
-from personalize_export import (
-    ExportArgumentError,
-    ExportSourceError,
-    HashCounter,
-    column_digests,
-    parse_glue_args,
-)
+from digests import HashCounter, column_digests
+from personalize_export import ExportArgumentError, ExportSourceError, parse_glue_args
 
 from autopersonalize.local import offline_aws
 
