@@ -19,7 +19,7 @@ from autopersonalize.local import offline_aws
 from autopersonalize.local.stack import REPO
 from autopersonalize.pipeline import PipelineError, Source
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED = 0, 1
 
 
 def demo_params() -> dict[str, Any]:

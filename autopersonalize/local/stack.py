@@ -69,13 +69,11 @@ class OfflineStack:
         arn = self.ref(machine_logical_id)
         return [e["executionArn"] for e in sfn.list_executions(stateMachineArn=arn)["executions"]]
 
-    def start(self, machine_logical_id: str, payload: dict[str, Any], name: str | None = None) -> str:
-        kwargs = {"name": name} if name else {}
-        return str(
-            self.client("stepfunctions").start_execution(
-                stateMachineArn=self.ref(machine_logical_id), input=json.dumps(payload), **kwargs
-            )["executionArn"]
-        )
+    def start(self, machine_logical_id: str, payload: dict[str, Any]) -> str:
+        """Start one of the stack's state machines with `payload`; returns the execution ARN."""
+        sfn = self.client("stepfunctions")
+        arn = sfn.start_execution(stateMachineArn=self.ref(machine_logical_id), input=json.dumps(payload))
+        return str(arn["executionArn"])
 
     def wait(self, execution_arn: str, timeout: float = 600.0) -> dict[str, Any]:
         """Block until the execution ends; returns describe_execution with `output` parsed."""
