@@ -68,8 +68,11 @@ def sample_recommendations(campaign_arns: list[str], bucket: str) -> list[dict[s
     parts = sorted(k for k in exported if "/interactions/part-" in k)
     if not parts:
         return []
-    history = wr.s3.read_csv(parts[-1], dtype=str)
+    history = wr.s3.read_csv(parts[-1], usecols=["USER_ID", "ITEM_ID"], dtype=str, engine="pyarrow")
     heavy = history["USER_ID"].value_counts().index[:SAMPLE_USERS].tolist()
+    seen_by = {
+        user: items["ITEM_ID"].tolist() for user, items in history[history["USER_ID"].isin(heavy)].groupby("USER_ID")
+    }
     p, runtime = boto3.client("personalize"), boto3.client("personalize-runtime")
     samples: list[dict[str, Any]] = []
     for arn in campaign_arns:
@@ -77,7 +80,7 @@ def sample_recommendations(campaign_arns: list[str], bucket: str) -> list[dict[s
         solution = p.describe_solution_version(solutionVersionArn=campaign["solutionVersionArn"])["solutionVersion"]
         related = "sims" in solution["recipeArn"] or "similar-items" in solution["recipeArn"]
         for user in heavy:
-            seen = history[history["USER_ID"] == user]["ITEM_ID"].tolist()
+            seen = seen_by[user]
             query = {"itemId": seen[-1]} if related else {"userId": user}
             answer = runtime.get_recommendations(campaignArn=arn, numResults=TOP_N, **query)
             samples.append(

@@ -1,15 +1,17 @@
 """End-to-end benchmark: the demo pipeline's wall time, the time in training + metrics, and orchestration's share.
 
 Run: `.venv/bin/python bench/e2e.py` (prints a table, then one TARGET line; exits 0 either way).
-Training and metrics time is measured by timing every call of the engine's `train` and `solution_metrics` in the run;
-orchestration is everything else (data generation, stack deployment, Glue exports, Lambdas, the state machine
-interpreter, polling, the report). Module imports happen once per process and are timed and printed separately, not
-counted in the pipeline's wall time.
+Training and metrics time is the wall time during which at least one call of the engine's `train` or
+`solution_metrics` was running (the demo's three solutions train in parallel, as on AWS: overlapping calls count once);
+orchestration is the rest of the wall time (data generation, stack deployment, Glue exports, dataset imports, Lambdas,
+the state machine interpreter, polling, the report). Module imports (ours, the Lambda handlers', the libraries') happen
+once per process, as a Lambda's cold start does: they are timed and printed separately, not counted in the wall time.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import json
 import os
@@ -19,11 +21,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parents[1] / "lambdas")]
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO), str(REPO / "lambdas")]
 
 from autopersonalize import engine  # noqa: E402
 
-SPENT = {"train": 0.0, "metrics": 0.0}
+INTERVALS: dict[str, list[tuple[float, float]]] = {"train": [], "metrics": []}
 
 
 def _timed(kind: str, fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -32,9 +35,19 @@ def _timed(kind: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return fn(*args, **kwargs)
         finally:
-            SPENT[kind] += time.perf_counter() - started
+            INTERVALS[kind].append((started, time.perf_counter()))
 
     return wrapper
+
+
+def covered(intervals: list[tuple[float, float]]) -> float:
+    """Seconds covered by the union of the intervals."""
+    total, end = 0.0, float("-inf")
+    for start, stop in sorted(intervals):
+        if stop > end:
+            total += stop - max(start, end)
+            end = stop
+    return total
 
 
 def main() -> int:
@@ -45,6 +58,9 @@ def main() -> int:
     from autopersonalize.emulator import solutions  # noqa: F401 - imported lazily by the first training otherwise
     from autopersonalize.local import offline_aws  # noqa: F401
 
+    for handler in sorted((REPO / "lambdas" / "workflow" / "handlers").glob("[a-z]*.py")):
+        importlib.import_module(f"workflow.handlers.{handler.stem}")
+
     import_seconds = time.perf_counter() - imported
 
     os.environ["POWERTOOLS_LOG_LEVEL"] = "ERROR"
@@ -54,13 +70,15 @@ def main() -> int:
         code = commands.demo(as_json=True)
     wall = time.perf_counter() - started
     document = json.loads(captured.getvalue()[captured.getvalue().index("{") :])
-    modelling = SPENT["train"] + SPENT["metrics"]
+    modelling = covered(INTERVALS["train"] + INTERVALS["metrics"])
     share = (wall - modelling) / wall
     print(f"imports (once)        {import_seconds:8.2f} s  (not part of the wall time below)")
     print(f"demo exit code        {code} ({document['outcome']})")
     print(f"wall time             {wall:8.2f} s")
-    print(f"training              {SPENT['train']:8.2f} s")
-    print(f"metrics               {SPENT['metrics']:8.2f} s")
+    for kind, intervals in INTERVALS.items():
+        summed = sum(stop - start for start, stop in intervals)
+        print(f"{kind:22s}{covered(intervals):8.2f} s  ({len(intervals)} calls, {summed:.2f} s summed)")
+    print(f"training + metrics    {modelling:8.2f} s  (wall time with at least one of them running)")
     print(f"orchestration         {wall - modelling:8.2f} s  ({share:.0%} of wall)")
     verdict = "HOLDS" if share <= 0.30 else "MISSES"
     print(f"TARGET orchestration_share: {share:.2f} (goal <= 0.30) {verdict}")

@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Literal
+from typing import Any, Literal
 from unittest import mock
 
+import boto3
+import botocore.session
 from moto import mock_aws
 
 from autopersonalize import emulator
@@ -31,6 +33,22 @@ def _offline_environment() -> dict[str, str]:
     }
 
 
+_SERVICE_MODELS: list[Any] = []  # the process's botocore loader: parsed service models, shared by every session
+
+
+def _default_session() -> boto3.Session:
+    """A fresh default session (moto resets it, so no earlier credentials leak in) that reuses the service models the
+    process has parsed: loading one costs ~50 ms per service, paid once per process instead of once per context."""
+    core = botocore.session.get_session()
+    if _SERVICE_MODELS:
+        core.register_component("data_loader", _SERVICE_MODELS[0])
+    session = boto3.Session(botocore_session=core)
+    loader = core.get_component("data_loader")
+    loader.search_paths[:] = list(dict.fromkeys(loader.search_paths))  # boto3 appends its data path per session
+    _SERVICE_MODELS[:] = [loader]
+    return session
+
+
 @contextmanager
 def offline_aws(progression: Progression = "immediate") -> Iterator[None]:
     """Run the body against emulated AWS: plain boto3 clients work unchanged inside, and state is fresh each time.
@@ -45,5 +63,6 @@ def offline_aws(progression: Progression = "immediate") -> Iterator[None]:
         for key in endpoint_vars:  # moto only intercepts *.amazonaws.com: a local endpoint would escape it
             os.environ.pop(key)
         with mock_aws(config=MOTO_CONFIG):  # type: ignore[call-overload]
+            boto3.DEFAULT_SESSION = _default_session()  # moto puts the previous one back on exit
             emulator.set_progression(progression)
             yield

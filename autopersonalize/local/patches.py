@@ -1,11 +1,12 @@
 """Fixes that make moto 5.2.5 run this project offline: in-process Lambdas, Glue scripts and workflows, SFN quirks.
 
-Each patch touches a moto internal (hence the exact pin); `tests/functional/test_local_patches.py` covers each one so a
-moto upgrade fails loudly. See `../shared/notes/local-aws.md` (Appendices A-D) for why each is needed.
+Each patch touches a moto internal (hence the exact pin); `tests/functional/test_local_stack.py` and the e2e tests
+cover them, so a moto upgrade fails loudly. See `../shared/notes/local-aws.md` (Appendices A-D) for why each is needed.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import logging
@@ -24,6 +25,8 @@ from unittest import mock
 from moto.awslambda.models import LambdaFunction
 from moto.events import models as events_models
 from moto.glue import models as glue_models
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for as _original_boto_client_for
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
@@ -188,6 +191,22 @@ def _send_to_targets(self: Any, original_event: dict[str, Any], transform_input:
             self.targets = saved
 
 
+_original_parse = AmazonStateLanguageParser.parse
+
+
+@functools.lru_cache(maxsize=64)
+def _syntax_tree(definition: str) -> Any:
+    return _original_parse(definition)[1]
+
+
+def _parse_reusing_syntax_tree(definition: str) -> tuple[Any, Any]:
+    """moto lexes and parses a definition with ANTLR at CreateStateMachine and again at every execution (~0.15 s for
+    the training machine): parse each definition once, and build fresh evaluation components from its tree per call,
+    so no execution shares state with another. A syntax error raises as before (errors are not cached)."""
+    tree = _syntax_tree(definition)
+    return Preprocessor().visit(tree), tree
+
+
 _CLIENTS: dict[tuple[str, str, bool, str], Any] = {}
 _CLIENTS_LOCK = threading.Lock()
 
@@ -225,6 +244,7 @@ def install() -> None:
     glue_models.FakeJobRun.as_dict = _job_run_as_dict  # type: ignore[method-assign]
     StepFunctionsParserBackend.start_execution = _start_execution_with_name  # type: ignore[method-assign]
     events_models.Rule.send_to_targets = _send_to_targets  # type: ignore[method-assign,assignment]
+    AmazonStateLanguageParser.parse = staticmethod(_parse_reusing_syntax_tree)  # type: ignore[method-assign,assignment]
     _install_client_cache()
     # The interpreter logs every caught state error (a Choice probing an absent path, a Catch) as a whole parse tree;
     # failures reach the user through the execution's error and cause instead.

@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 from workflow import aws
@@ -45,41 +47,56 @@ def fingerprint(location: str, import_mode: str, files: list[dict[str, Any]]) ->
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _rows(files: list[dict[str, Any]]) -> tuple[int, Counter[str] | None]:
-    """Data rows (headers excluded) and, when a USER_ID column exists, interactions per user."""
+def _bodies(files: list[dict[str, Any]]) -> Iterator[str]:
     s3 = aws.client("s3")
-    rows, users = 0, Counter[str]()
-    has_users = True
     for o in files:
-        body = s3.get_object(Bucket=o["bucket"], Key=o["key"])["Body"].read().decode("utf-8", errors="replace")
+        yield s3.get_object(Bucket=o["bucket"], Key=o["key"])["Body"].read().decode("utf-8", errors="replace")
+
+
+def _data_rows(body: str) -> int:
+    """Non-empty rows after the header; a file without quotes has one row per line (10x faster than parsing)."""
+    if '"' not in body:
+        return max(sum(1 for line in body.splitlines() if line) - 1, 0)
+    reader = csv.reader(io.StringIO(body))
+    next(reader, None)
+    return sum(1 for line in reader if line)
+
+
+def check_minimums(location: str, files: list[dict[str, Any]]) -> None:
+    """Interactions must meet Personalize's minimums; reading stops as soon as they are met."""
+    rows, repeat_users, users, has_users = 0, 0, Counter[str](), True
+    for body in _bodies(files):
         reader = csv.reader(io.StringIO(body))
         header = next(reader, [])
         column = header.index("USER_ID") if "USER_ID" in header else None
         has_users = has_users and column is not None
-        for line in reader:
-            if line:
-                rows += 1
-                if column is not None and column < len(line):
-                    users[line[column]] += 1
-    return rows, (users if has_users else None)
+        while chunk := [line for line in itertools.islice(reader, 20_000) if line]:
+            rows += len(chunk)
+            if column is not None:  # Counter counts in C; "" marks a row too short to have a user
+                users.update(line[column] if column < len(line) else "" for line in chunk)
+            repeat_users = sum(1 for user, n in users.items() if n >= 2 and user)
+            if rows >= MIN_INTERACTIONS and (not has_users or repeat_users >= MIN_USERS):
+                return
+    problems = []
+    if rows < MIN_INTERACTIONS:
+        problems.append(f"{rows} interaction rows (Personalize needs at least {MIN_INTERACTIONS})")
+    if has_users and repeat_users < MIN_USERS:
+        problems.append(f"{repeat_users} users with 2 or more interactions (Personalize needs at least {MIN_USERS})")
+    raise InsufficientDataError(
+        f"{location}: too little data to train: {'; '.join(problems)}. Export a longer history (or more users) "
+        "and drop the params again; nothing was imported"
+    )
+
+
+def countable(files: list[dict[str, Any]]) -> bool:
+    """Small enough to read here (big data: Personalize itself counts and checks)."""
+    return sum(o["size"] for o in files) <= COUNT_LIMIT_BYTES
 
 
 def count_and_check(dataset_type: str, location: str, files: list[dict[str, Any]]) -> int | None:
     """The dataset's row count (None when too big to count here); Interactions must meet Personalize's minimums."""
-    if sum(o["size"] for o in files) > COUNT_LIMIT_BYTES:
+    if not countable(files):
         return None
-    rows, users = _rows(files)
-    if dataset_type != "Interactions":
-        return rows
-    repeat_users = sum(1 for n in (users or Counter()).values() if n >= 2) if users is not None else None
-    problems = []
-    if rows < MIN_INTERACTIONS:
-        problems.append(f"{rows} interaction rows (Personalize needs at least {MIN_INTERACTIONS})")
-    if repeat_users is not None and repeat_users < MIN_USERS:
-        problems.append(f"{repeat_users} users with 2 or more interactions (Personalize needs at least {MIN_USERS})")
-    if problems:
-        raise InsufficientDataError(
-            f"{location}: too little data to train: {'; '.join(problems)}. Export a longer history (or more users) "
-            "and drop the params again; nothing was imported"
-        )
-    return rows
+    if dataset_type == "Interactions":
+        check_minimums(location, files)
+    return sum(_data_rows(body) for body in _bodies(files))

@@ -58,8 +58,8 @@ def load_run(event: dict[str, Any], execution_id: str, execution_name: str) -> d
     document = params.resolved_dict()
     for dataset in document["datasets"]:  # missing or too little data fails here, before any resource is created
         files = data_check.objects(dataset["dataLocation"])
-        if dataset["datasetType"] == "Interactions":
-            data_check.count_and_check("Interactions", dataset["dataLocation"], files)
+        if dataset["datasetType"] == "Interactions" and data_check.countable(files):
+            data_check.check_minimums(dataset["dataLocation"], files)
     run = Run(
         run_id=naming.run_id(execution_name),
         execution_id=execution_id,

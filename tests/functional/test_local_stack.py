@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from autopersonalize.local import offline_aws
 from autopersonalize.local.stack import DEPLOYERS, REPO, deploy_stack
@@ -85,3 +87,37 @@ def test_stack_unsupported_resource_type_fails_naming_it(tmp_path: Path) -> None
         pytest.raises(TemplateError, match=r"not supported by the offline stack: Queue \(AWS::SQS::Queue\)"),
     ):
         deploy_stack(tmp_path / "template.yaml")
+
+
+def test_state_machine_definition_is_parsed_once_and_each_execution_gets_fresh_components() -> None:
+    from autopersonalize.local import patches
+
+    definition = {
+        "StartAt": "Each",
+        "States": {
+            "Each": {
+                "Type": "Map",
+                "ItemsPath": "$.items",
+                "ItemProcessor": {"StartAt": "Double", "States": {"Double": {"Type": "Pass", "End": True}}},
+                "End": True,
+            }
+        },
+    }
+    with offline_aws():
+        sfn = boto3.client("stepfunctions")
+        role = "arn:aws:iam::123456789012:role/any"
+        arn = sfn.create_state_machine(name="parsed-once", definition=json.dumps(definition), roleArn=role)[
+            "stateMachineArn"
+        ]
+        misses = patches._syntax_tree.cache_info().misses
+        outputs = []
+        for items in ([1, 2], ["a"]):
+            run = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"items": items}))["executionArn"]
+            while (described := sfn.describe_execution(executionArn=run))["status"] == "RUNNING":
+                time.sleep(0.01)
+            outputs.append(json.loads(described["output"]))
+        assert patches._syntax_tree.cache_info().misses == misses  # the executions reused the create-time parse
+        assert outputs == [[1, 2], ["a"]]
+        for _ in range(2):  # a syntax error is not cached: refused every time
+            with pytest.raises(ClientError, match="ASLParserException"):
+                sfn.create_state_machine(name="bad", definition='{"StartAt": "X", "States": {}}', roleArn=role)

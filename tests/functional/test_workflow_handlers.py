@@ -464,3 +464,41 @@ def test_workflow_changed_filter_expression_is_a_conflict(account: dict[str, str
         ws.call("Check Filters And Tracker", {**step, "params": {**state["params"], "filters": changed}, "poll": None})
     assert str(error.value).startswith("filter ap-demo-no-purchased exists with expression ")
     assert str(error.value).endswith("filters cannot change: rename the filter in the params")
+
+
+def _put_files(bucket: str, bodies: dict[str, str]) -> list[dict[str, Any]]:
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket=bucket)
+    for key, body in bodies.items():
+        s3.put_object(Bucket=bucket, Key=key, Body=body.encode())
+    from workflow import data_check
+
+    return data_check.objects(f"s3://{bucket}/in/")
+
+
+def test_data_check_counts_rows_with_quoted_newlines_and_blank_lines(account: dict[str, str]) -> None:
+    from workflow import data_check
+
+    files = _put_files(
+        "counted",
+        {
+            "in/a.csv": 'ITEM_ID,DESCRIPTION\ni1,"two\nlines"\n\ni2,plain\n',
+            "in/b.csv": "ITEM_ID,DESCRIPTION\r\ni3,x\r\ni4,y\r\n",
+        },
+    )
+    assert data_check.count_and_check("Items", "s3://counted/in/", files) == 4
+
+
+def test_data_check_minimums_count_users_with_two_or_more_interactions(account: dict[str, str]) -> None:
+    from workflow import data_check
+
+    rows = [f"u{i % 30 if i < 48 else i},i{i},{i}" for i in range(1200)]  # 18 users twice, the rest once
+    files = _put_files("few-repeats", {"in/i.csv": "USER_ID,ITEM_ID,TIMESTAMP\n" + "\n".join(rows) + "\n"})
+    with pytest.raises(InsufficientDataError) as error:
+        data_check.check_minimums("s3://few-repeats/in/", files)
+    assert "too little data to train: 18 users with 2 or more interactions (Personalize needs at least 25)" in str(
+        error.value
+    )
+    rows += [f"u{i},i,{i}" for i in range(100, 107)]  # 7 more repeat users: 25
+    files = _put_files("enough", {"in/i.csv": "USER_ID,ITEM_ID,TIMESTAMP\n" + "\n".join(rows) + "\n"})
+    assert data_check.count_and_check("Interactions", "s3://enough/in/", files) == 1207
