@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import logging
 import os
@@ -113,6 +114,17 @@ def _quiet_stdout(enabled: bool) -> Iterator[None]:
         yield
 
 
+@contextlib.contextmanager
+def _frozen_heap() -> Iterator[None]:
+    """Keep the garbage collector from re-scanning what already exists (modules, the source tables) on each full
+    collection during the run: those scans cost ~0.3 s per demo. Unfrozen afterwards, so nothing stays exempt."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def execute(
     sources: dict[str, Source], params_template: dict[str, Any], *, as_json: bool, verbose: bool, dataset_group: str
 ) -> int:
@@ -120,7 +132,7 @@ def execute(
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "INFO" if verbose else "WARNING")
     quiet_glue_output(verbose)
     out = Console(stderr=as_json)
-    with _quiet_stdout(as_json), offline_aws(progression="paced"):
+    with _quiet_stdout(as_json), _frozen_heap(), offline_aws(progression="paced"):
         with view.live_view(out):
             result = pipeline.run(sources, params_template, dataset_group=dataset_group)
         document = report.collect(result)

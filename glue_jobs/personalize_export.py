@@ -611,11 +611,13 @@ def run_export(dataset: str, args: dict[str, str]) -> dict[str, Any]:
     client = s3_client()
     writer = PartWriter(bucket, f"{base}/{dataset}", names, client)
     rejects = PartWriter(bucket, f"{base}/rejected/{dataset}", [*names, "REJECT_REASON"], client)
+    frozen_by_caller = gc.get_freeze_count() > 0  # offline, the CLI freezes the heap for the whole pipeline run
     gc.freeze()  # see _stream
     try:
         _stream(iter_source(args, chunk_rows), fields, args, since, stats, writer, rejects)
     finally:
-        gc.unfreeze()
+        if not frozen_by_caller:  # else the caller's unfreeze releases what we froze too
+            gc.unfreeze()
         writer.close()
         rejects.close()
     part = _manifest_part(dataset, run_id, bucket, schema, args, stats, writer, rejects)

@@ -7,7 +7,6 @@ import hashlib
 import io
 import itertools
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 from workflow import aws
@@ -47,17 +46,15 @@ def fingerprint(location: str, import_mode: str, files: list[dict[str, Any]]) ->
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _bodies(files: list[dict[str, Any]]) -> Iterator[str]:
-    s3 = aws.client("s3")
-    for o in files:
-        yield s3.get_object(Bucket=o["bucket"], Key=o["key"])["Body"].read().decode("utf-8", errors="replace")
+def _body(o: dict[str, Any]) -> Any:
+    return aws.client("s3").get_object(Bucket=o["bucket"], Key=o["key"])["Body"]
 
 
-def _data_rows(body: str) -> int:
+def _data_rows(raw: bytes) -> int:
     """Non-empty rows after the header; a file without quotes has one row per line (10x faster than parsing)."""
-    if '"' not in body:
-        return max(sum(1 for line in body.splitlines() if line) - 1, 0)
-    reader = csv.reader(io.StringIO(body))
+    if b'"' not in raw:
+        return max(sum(1 for line in raw.splitlines() if line) - 1, 0)
+    reader = csv.reader(io.StringIO(raw.decode("utf-8", errors="replace")))
     next(reader, None)
     return sum(1 for line in reader if line)
 
@@ -65,8 +62,8 @@ def _data_rows(body: str) -> int:
 def check_minimums(location: str, files: list[dict[str, Any]]) -> None:
     """Interactions must meet Personalize's minimums; reading stops as soon as they are met."""
     rows, repeat_users, users, has_users = 0, 0, Counter[str](), True
-    for body in _bodies(files):
-        reader = csv.reader(io.StringIO(body))
+    for o in files:  # streamed: the minimums are usually met within the first rows
+        reader = csv.reader(io.TextIOWrapper(_body(o), encoding="utf-8", errors="replace", newline=""))
         header = next(reader, [])
         column = header.index("USER_ID") if "USER_ID" in header else None
         has_users = has_users and column is not None
@@ -99,4 +96,4 @@ def count_and_check(dataset_type: str, location: str, files: list[dict[str, Any]
         return None
     if dataset_type == "Interactions":
         check_minimums(location, files)
-    return sum(_data_rows(body) for body in _bodies(files))
+    return sum(_data_rows(_body(o).read()) for o in files)
