@@ -163,5 +163,7 @@ def render_report(console: Console, document: dict[str, Any]) -> None:
             parts.append(Text(f"  gate {gate['solution']}: " + "; ".join(gate["reasons"]), style="yellow"))
     if document.get("error"):
         parts.append(Text(f"Failed: {document['error']}: {document.get('cause')}", style="bold red"))
+    for subject in document.get("notifications") or []:
+        parts.append(Text(f"SNS notification sent: {subject}", style="dim"))
     parts.append(_recommendations_table(document))
     console.print(Group(*parts))

@@ -43,6 +43,10 @@ def test_demo_json_document_lists_every_resource_created(demo_document: dict[str
     }
 
 
+def test_demo_json_document_lists_the_sns_notification_of_the_run(demo_document: dict[str, Any]) -> None:
+    assert demo_document["notifications"] == ["autopersonalize demo: DEPLOYED"]
+
+
 def test_demo_json_document_reports_the_glue_workflow_run(demo_document: dict[str, Any]) -> None:
     workflow = demo_document["glueWorkflow"]
     assert workflow["Status"] == "COMPLETED"
