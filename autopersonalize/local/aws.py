@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Literal
+from typing import Literal
 from unittest import mock
 
 import boto3
@@ -33,19 +33,14 @@ def _offline_environment() -> dict[str, str]:
     }
 
 
-_SERVICE_MODELS: list[Any] = []  # the process's botocore loader: parsed service models, shared by every session
-
-
 def _default_session() -> boto3.Session:
     """A fresh default session (moto resets it, so no earlier credentials leak in) that reuses the service models the
-    process has parsed: loading one costs ~50 ms per service, paid once per process instead of once per context."""
+    process has parsed: loading one costs 10-60 ms per service, paid once per process instead of once per context."""
     core = botocore.session.get_session()
-    if _SERVICE_MODELS:
-        core.register_component("data_loader", _SERVICE_MODELS[0])
+    core.register_component("data_loader", patches.SERVICE_MODELS)
     session = boto3.Session(botocore_session=core)
-    loader = core.get_component("data_loader")
-    loader.search_paths[:] = list(dict.fromkeys(loader.search_paths))  # boto3 appends its data path per session
-    _SERVICE_MODELS[:] = [loader]
+    paths = patches.SERVICE_MODELS.search_paths  # boto3 appends its data path once per session
+    paths[:] = list(dict.fromkeys(paths))
     return session
 
 

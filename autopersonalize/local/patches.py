@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
+import botocore.loaders
 from moto.awslambda.models import LambdaFunction
+from moto.core import utils as moto_utils
 from moto.events import models as events_models
 from moto.glue import models as glue_models
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
@@ -34,6 +36,9 @@ from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 GLUE_SCRIPTS_DIR: list[Path] = [Path.cwd() / "glue_jobs"]
 # Called with (kind, name, phase, detail) as Lambdas and Glue jobs start and end: the CLI's live view listens here.
 LISTENERS: list[Callable[[str, str, str, dict[str, Any]], None]] = []
+# One botocore loader per process: each service's JSON model is parsed once, for boto3's clients (every
+# offline_aws() session registers it) and for moto's response serialisers alike (moto makes a new loader per model).
+SERVICE_MODELS = botocore.loaders.create_loader()
 _ENV_LOCK = threading.RLock()  # os.environ is process-global: handler calls are serialised
 _installed = False
 
@@ -234,6 +239,10 @@ def _install_client_cache() -> None:
         module.boto_client_for = _cached_boto_client_for  # type: ignore[attr-defined]
 
 
+def _load_service_model(service_name: str, model_name: str) -> Any:
+    return SERVICE_MODELS.load_service_model(service_name, model_name)
+
+
 def install() -> None:
     """Install every patch once per process (idempotent)."""
     global _installed
@@ -246,6 +255,7 @@ def install() -> None:
     events_models.Rule.send_to_targets = _send_to_targets  # type: ignore[method-assign,assignment]
     AmazonStateLanguageParser.parse = staticmethod(_parse_reusing_syntax_tree)  # type: ignore[method-assign,assignment]
     _install_client_cache()
+    moto_utils._load_service_model = _load_service_model
     # The interpreter logs every caught state error (a Choice probing an absent path, a Catch) as a whole parse tree;
     # failures reach the user through the execution's error and cause instead.
     logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
