@@ -132,8 +132,12 @@ def _recommendations_table(document: dict[str, Any]) -> Table:
 
 def _export_table(document: dict[str, Any]) -> Table:
     table = Table(title="Export (Glue) and import", title_justify="left")
-    for column in ("dataset", "rows read", "written", "rejected", "duplicates"):
+    for column in ("dataset", "rows read", "written", "rejected", "duplicates", "imported"):
         table.add_column(column, justify="left" if column == "dataset" else "right")
+    imported = {
+        str(i.get("datasetType", "")).lower(): str(i["rows"]) if i.get("rows") is not None else str(i.get("action", ""))
+        for i in document.get("imports") or []
+    }
     for dataset, numbers in (document.get("export", {}).get("datasets") or {}).items():
         table.add_row(
             dataset,
@@ -141,6 +145,7 @@ def _export_table(document: dict[str, Any]) -> Table:
             str(numbers.get("rowsWritten", "")),
             str(numbers.get("rowsRejected", "")),
             str(numbers.get("duplicatesRemoved", "")),
+            imported.get(dataset, "-"),
         )
     return table
 

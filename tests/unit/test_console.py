@@ -1,0 +1,92 @@
+"""What `demo` and `run` print: the live steps and the end-of-run report, rendered from a run document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+
+from autopersonalize.console import LiveSteps, render_report, state_name
+
+NDCG = "normalized_discounted_cumulative_gain_at_10"
+
+
+def _document(**overrides: Any) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "outcome": "DEPLOYED",
+        "wallSeconds": 9.5,
+        "resources": {"datasetGroup": ["arn:aws:personalize:us-east-1:1:dataset-group/ap-demo"], "campaigns": []},
+        "export": {
+            "datasets": {
+                "interactions": {"rowsRead": 1203, "rowsWritten": 1200, "rowsRejected": 2, "duplicatesRemoved": 1},
+                "items": {"rowsRead": 40, "rowsWritten": 40, "rowsRejected": 0, "duplicatesRemoved": 0},
+            }
+        },
+        "imports": [
+            {"datasetType": "Interactions", "action": "started", "rows": 1200},
+            {"datasetType": "Items", "action": "reused", "rows": None},
+        ],
+        "metrics": {"up": {NDCG: 0.31}, "pop": {NDCG: 0.07}},
+        "gate": [{"solution": "up", "passed": True, "checks": [{"metric": NDCG, "minimum": 0.05, "passed": True}]}],
+        "notifications": ["autopersonalize demo: DEPLOYED"],
+        "recommendations": [
+            {"campaign": "ap-demo-up", "userId": "u1", "recentInteractions": ["i1"], "recommendations": ["i2", "i3"]}
+        ],
+    }
+    document.update(overrides)
+    return document
+
+
+def _render(document: dict[str, Any]) -> str:
+    console = Console(record=True, width=160, color_system=None)
+    render_report(console, document)
+    return console.export_text()
+
+
+def _row(text: str, first_cell: str) -> list[str]:
+    """The cells of the table row that starts with `first_cell`."""
+    for line in text.splitlines():
+        cells = [cell.strip() for cell in line.split("│")[1:-1]]
+        if cells and cells[0] == first_cell:
+            return cells
+    raise AssertionError(f"no row {first_cell!r} in:\n{text}")
+
+
+def test_report_shows_exported_rejected_and_imported_rows_per_dataset() -> None:
+    text = _render(_document())
+    assert _row(text, "interactions") == ["interactions", "1203", "1200", "2", "1", "1200"]
+    assert _row(text, "items") == ["items", "40", "40", "0", "0", "reused"]
+
+
+def test_report_shows_the_gate_outcome_and_the_sns_notification() -> None:
+    text = _render(_document())
+    assert "0.3100 (min 0.050)" in text
+    assert "Outcome: DEPLOYED" in text
+    assert "SNS notification sent: autopersonalize demo: DEPLOYED" in text
+    assert "u1" in text and "i2 i3" in text
+
+
+def test_report_of_a_rejected_run_gives_the_gate_reasons() -> None:
+    gate = [{"solution": "up", "passed": False, "reasons": ["NDCG@10 0.01 < minimum 0.05"], "checks": []}]
+    text = _render(_document(outcome="REJECTED", gate=gate))
+    assert "Outcome: REJECTED" in text
+    assert "gate up: NDCG@10 0.01 < minimum 0.05" in text
+
+
+def test_report_of_a_failed_run_gives_the_error_and_cause() -> None:
+    text = _render(_document(outcome="FAILED", error="InsufficientDataError", cause="200 interaction rows"))
+    assert "Failed: InsufficientDataError: 200 interaction rows" in text
+
+
+def test_live_steps_count_calls_and_mark_failures() -> None:
+    steps = LiveSteps()
+    steps.on_event("lambda", "ap-CheckTraining", "start", {})
+    steps.on_event("lambda", "ap-CheckTraining", "end", {})
+    steps.on_event("lambda", "ap-CheckTraining", "start", {})
+    steps.on_event("lambda", "ap-CheckTraining", "fail", {"errorType": "ResourceConflictError"})
+    steps.on_event("glue", "ap-export-items", "start", {})
+    assert steps.rows["Check Training"]["calls"] == 2
+    assert steps.rows["Check Training"]["status"] == "failed"
+    assert steps.rows["Check Training"]["error"] == "ResourceConflictError"
+    assert steps.rows["Glue job ap-export-items"]["status"] == "running"
+    assert state_name("ap-CreateSolutionVersion") == "Create Solution Version"
