@@ -8,10 +8,16 @@ export PYTHONPATH := lambdas:glue_jobs
 SAM_VENV ?= .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_CLI_VERSION := 1.170.0
+# Glue Python shell's own runtime (Python 3.9 + the modules template.yaml installs), for the Glue jobs' tests.
+GLUE_VENV ?= .venv-glue39
+PY39 ?= $(shell for c in python3.9 $$(pyenv root 2>/dev/null)/versions/3.9*/bin/python3.9; do \
+	"$$c" -c "" 2>/dev/null && { echo "$$c"; break; }; done)
+GLUE_STAMP := $(GLUE_VENV)/.installed
+GLUE_TESTS := tests/functional/test_glue_export.py tests/functional/test_glue_publish.py
 STACK ?= autopersonalize
 PARAMS_TEMPLATE ?= params/demo.json
 
-.PHONY: demo test lint validate bench deploy clean
+.PHONY: demo test glue-py39 lint validate bench deploy clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -25,6 +31,20 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q -n 2 --dist loadfile
+	@if [ -n "$(PY39)" ]; then $(MAKE) -s glue-py39; \
+	else echo "no Python 3.9 here: the Glue jobs' tests ran on 3.11 only (make glue-py39 runs them on Glue's 3.9)"; fi
+
+$(GLUE_STAMP): glue_jobs/requirements.txt glue_jobs/requirements-test.txt
+	@test -n "$(PY39)" || { echo "make glue-py39 needs a Python 3.9 interpreter (python3.9 or pyenv's 3.9)"; exit 1; }
+	test -x $(GLUE_VENV)/bin/python || $(PY39) -m venv $(GLUE_VENV)
+	$(GLUE_VENV)/bin/pip install -q --disable-pip-version-check -r glue_jobs/requirements.txt -r glue_jobs/requirements-test.txt
+	touch $@
+
+# The Glue jobs' tests on Glue Python shell's runtime: Python 3.9, pandas 2, the pins of glue_jobs/requirements.txt.
+glue-py39: $(GLUE_STAMP)
+	@echo "Glue jobs on Python 3.9 ($(GLUE_VENV)):"
+	PYTHONPATH=glue_jobs $(GLUE_VENV)/bin/python -m pytest -q -p no:cacheprovider \
+	  -W "ignore:Boto3 will no longer support Python 3.9" $(GLUE_TESTS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -59,4 +79,4 @@ deploy: $(SAM)
 	aws s3 cp $(PARAMS_TEMPLATE) s3://$$bucket/templates/params.json
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(GLUE_VENV) .pytest_cache .mypy_cache .ruff_cache

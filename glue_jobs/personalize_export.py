@@ -29,7 +29,7 @@ from digests import MIX, HashCounter, arrow_text, column_digests
 
 log = logging.getLogger("glue_jobs")  # the jobs' output: stdout on Glue (CloudWatch), quiet in the demo
 
-UTC_ZONE = timezone.utc  # noqa: UP017 (Glue Python shell runs Python 3.9: no datetime.UTC there)
+UTC_ZONE = timezone.utc  # Glue Python shell runs Python 3.9: no datetime.UTC there
 DEFAULT_CHUNK_ROWS = 500_000
 MAX_ID_CHARS = 256  # Personalize: USER_ID / ITEM_ID are at most 256 characters
 MAX_CATEGORICAL_CHARS = 1000  # Personalize: each categorical value (between `|`) is at most 1000 characters
@@ -370,7 +370,12 @@ def _epoch_seconds(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     secs = _scale_to_seconds(numbers)
     needs_parse = secs.isna().to_numpy() & s.notna().to_numpy()
     if needs_parse.any():
-        parsed = pd.to_datetime(s[needs_parse].astype("str"), errors="coerce", utc=True, format="ISO8601")
+        text = s[needs_parse].astype("str")
+        zoned = text.str.contains(r"(?:Z|[+-]\d\d(?::?\d\d)?)$", regex=True)
+        parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns, UTC]")
+        for group in (zoned, ~zoned):  # apart: pandas 2 reads a naive time in the offset of the values before it
+            if group.any():
+                parsed[group] = pd.to_datetime(text[group], errors="coerce", utc=True, format="ISO8601")
         ok = parsed.notna()
         secs.loc[ok[ok].index] = parsed[ok].dt.as_unit("s").astype("int64").astype("Int64")
     bad = secs.isna().to_numpy() & ~_missing(s)
@@ -444,10 +449,11 @@ def conform(raw: pd.DataFrame, fields: list[Field]) -> tuple[pd.DataFrame, pd.Da
         )
     rejected = code > 0
     if not rejected.any():
-        return pd.DataFrame(out), raw.iloc[:0].astype("str").assign(REJECT_REASON="")
+        return pd.DataFrame(out), raw.iloc[:0].astype("string").assign(REJECT_REASON="")
     good = pd.DataFrame(out)[~rejected].reset_index(drop=True)
     why = np.asarray(reasons, dtype=object)[code[rejected]]
-    bad_rows = raw.reset_index(drop=True)[rejected].astype("str").assign(REJECT_REASON=why)
+    # "string", not "str": pandas 2 writes a missing value as "nan" with astype(str)
+    bad_rows = raw.reset_index(drop=True)[rejected].astype("string").assign(REJECT_REASON=why)
     return good, bad_rows
 
 

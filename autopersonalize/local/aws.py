@@ -59,5 +59,6 @@ def offline_aws(progression: Progression = "immediate") -> Iterator[None]:
             os.environ.pop(key)
         with mock_aws(config=MOTO_CONFIG):  # type: ignore[call-overload]
             boto3.DEFAULT_SESSION = _default_session()  # moto puts the previous one back on exit
+            patches.GLUE_SCRIPTS_DIR[:] = [patches.REPO_GLUE_SCRIPTS]  # no stack deployed yet in this context
             emulator.set_progression(progression)
             yield

@@ -32,8 +32,10 @@ from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for as _original_boto_client_for
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
-# Where Glue job scripts live offline: ScriptLocation's basename under this folder (set by the offline stack).
-GLUE_SCRIPTS_DIR: list[Path] = [Path.cwd() / "glue_jobs"]
+# Where Glue job scripts live offline: ScriptLocation's basename under the first of these folders that has it. Each
+# offline_aws() starts from the repository's glue_jobs/; a deployed stack puts its own folder first.
+REPO_GLUE_SCRIPTS = Path(__file__).resolve().parents[2] / "glue_jobs"
+GLUE_SCRIPTS_DIR: list[Path] = [REPO_GLUE_SCRIPTS]
 # Called with (kind, name, phase, detail) as Lambdas and Glue jobs start and end: the CLI's live view listens here.
 LISTENERS: list[Callable[[str, str, str, dict[str, Any]], None]] = []
 # One botocore loader per process: each service's JSON model is parsed once, for boto3's clients (every

@@ -213,7 +213,8 @@ def _state_machine(stack: OfflineStack, logical_id: str, props: dict[str, Any]) 
 
 
 def _glue_job(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
-    patches.GLUE_SCRIPTS_DIR[:] = [stack.root / "glue_jobs"]
+    if stack.root / "glue_jobs" not in patches.GLUE_SCRIPTS_DIR:
+        patches.GLUE_SCRIPTS_DIR.insert(0, stack.root / "glue_jobs")
     if str(stack.root / "glue_jobs") not in sys.path:  # the shared module, as --extra-py-files provides it on Glue
         sys.path.insert(0, str(stack.root / "glue_jobs"))
     stack.client("glue").create_job(
