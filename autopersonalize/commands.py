@@ -28,8 +28,9 @@ def demo_params() -> dict[str, Any]:
     return pipeline.load_params_template(REPO / "params" / "demo.json")
 
 
-def demo_sources(seed: int) -> dict[str, Source]:
-    lake = sample_data.generate(seed=seed)
+def demo_sources(seed: int, **sizes: int) -> dict[str, Source]:
+    """The demo's lake tables; `sizes` (n_users, per_category) override sample_data.generate's defaults."""
+    lake = sample_data.generate(seed=seed, **sizes)
     return {
         "interactions": Source(lake.interactions, sample_data.INTERACTIONS_MAPPING),
         "items": Source(lake.items, sample_data.ITEMS_MAPPING),
