@@ -18,9 +18,10 @@ from autopersonalize import console as view
 from autopersonalize import pipeline, report, sample_data
 from autopersonalize.local import offline_aws
 from autopersonalize.local.stack import REPO
-from autopersonalize.pipeline import PipelineError, Source
+from autopersonalize.pipeline import PipelineError, RunResult, Source
 
 EXIT_OK, EXIT_FAILED = 0, 1
+DEMO_SEED, DEMO_GROUP = 7, "demo"
 
 
 def demo_params() -> dict[str, Any]:
@@ -148,9 +149,17 @@ def execute(
     return EXIT_OK if document["outcome"] in ("DEPLOYED", "REJECTED") else EXIT_FAILED
 
 
-def demo(as_json: bool = False, verbose: bool = False, seed: int = 7) -> int:
+def demo(as_json: bool = False, verbose: bool = False, seed: int = DEMO_SEED) -> int:
     params = demo_params()
-    return execute(demo_sources(seed), params, as_json=as_json, verbose=verbose, dataset_group="demo")
+    return execute(demo_sources(seed), params, as_json=as_json, verbose=verbose, dataset_group=DEMO_GROUP)
+
+
+def _demo_pipeline(out: Console) -> tuple[RunResult, dict[str, Any]]:
+    """The demo pipeline in the caller's offline AWS, shown live (Glue output quiet); the run and its document."""
+    quiet_glue_output(verbose=False)
+    with view.live_view(out):
+        result = pipeline.run(demo_sources(DEMO_SEED), demo_params(), dataset_group=DEMO_GROUP)
+    return result, report.collect(result)
 
 
 def run(
@@ -176,13 +185,9 @@ def endpoint(port: int, run_demo: bool = False) -> int:
     from autopersonalize.local.stack import deploy_stack
 
     out = Console()
-    quiet_glue_output(verbose=False)
     with offline_endpoint(port) as url:
         if run_demo:
-            params = demo_params()
-            with view.live_view(out):
-                result = pipeline.run(demo_sources(7), params, dataset_group="demo")
-            view.render_report(out, report.collect(result))
+            view.render_report(out, _demo_pipeline(out)[1])
         else:
             deploy_stack()
         out.print(f"Offline AWS listening on [bold]{url}[/] (Ctrl-C to stop). Try:")
@@ -227,13 +232,9 @@ def serve(port: int, host: str = "127.0.0.1") -> int:
     from autopersonalize.serve import serve as serve_http
 
     out = Console()
-    params = demo_params()
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-    quiet_glue_output(verbose=False)
     with offline_aws(progression="immediate"):
-        with view.live_view(out):
-            result = pipeline.run(demo_sources(7), params, dataset_group="demo")
-        document = report.collect(result)
+        result, document = _demo_pipeline(out)
         if document["outcome"] != "DEPLOYED":
             raise PipelineError(f"the demo pipeline ended {document['outcome']}: nothing to serve")
         environment = function_environment(result.stack.name("GetRecommendationsFunction"))

@@ -136,9 +136,9 @@ def read_text(location: str) -> str:
     return Path(location).read_text(encoding="utf-8")
 
 
-def put_json(bucket: str, key: str, data: object, client: Any = None) -> None:
+def put_json(bucket: str, key: str, data: object) -> None:
     body = json.dumps(data, indent=2, sort_keys=False).encode()
-    (client or s3_client()).put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
+    s3_client().put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
 
 
 def get_json(bucket: str, key: str) -> Any:
@@ -511,12 +511,12 @@ class PartWriter:
     one part is in flight (write() waits for the previous one first), so memory stays at about two chunks.
     """
 
-    def __init__(self, bucket: str, prefix: str, columns: list[str], client: Any = None) -> None:
+    def __init__(self, bucket: str, prefix: str, columns: list[str]) -> None:
         self.bucket, self.prefix, self.columns = bucket, prefix, columns
         self.keys: list[str] = []
         self._pool = ThreadPoolExecutor(max_workers=1)
         self._pending: Future[None] | None = None
-        self._client = client or s3_client()  # boto3 clients are thread-safe: one can serve several writers
+        self._client = s3_client()  # the process's one client (boto3 clients are thread-safe)
 
     def write(self, df: pd.DataFrame) -> None:
         if not len(df):
@@ -614,9 +614,8 @@ def run_export(dataset: str, args: dict[str, str]) -> dict[str, Any]:
     since, since_from = resolve_since(args, bucket, fields)
     names = [f.name for f in fields]
     base = f"exports/{run_id}"
-    client = s3_client()
-    writer = PartWriter(bucket, f"{base}/{dataset}", names, client)
-    rejects = PartWriter(bucket, f"{base}/rejected/{dataset}", [*names, "REJECT_REASON"], client)
+    writer = PartWriter(bucket, f"{base}/{dataset}", names)
+    rejects = PartWriter(bucket, f"{base}/rejected/{dataset}", [*names, "REJECT_REASON"])
     frozen_by_caller = gc.get_freeze_count() > 0  # offline, the CLI freezes the heap for the whole pipeline run
     gc.freeze()  # see _stream
     try:
@@ -628,7 +627,7 @@ def run_export(dataset: str, args: dict[str, str]) -> dict[str, Any]:
         rejects.close()
     part = _manifest_part(dataset, run_id, bucket, schema, args, stats, writer, rejects)
     part["since"] = {"value": since, "iso": _iso(since), "from": since_from}
-    put_json(bucket, f"{base}/manifest/{dataset}.json", part, client)
+    put_json(bucket, f"{base}/manifest/{dataset}.json", part)
     return {
         key: part[key]
         for key in ("dataset", "runId", "location", "rowsRead", "rowsWritten", "rowsRejected", "duplicatesRemoved")

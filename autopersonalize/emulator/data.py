@@ -140,7 +140,7 @@ def _column(path: str, values: pd.Series, field: Field) -> pd.Series:
         numbers = _numbers(path, values, present, field, "int64")
         if field.type == "int":
             _fail(path, values, (numbers < -INT32) | (numbers >= INT32), field, "is out of range for an int")
-        return numbers if not field.nullable else numbers.reindex(values.index).astype("Int64")
+        return numbers if not field.nullable else numbers.astype("Int64").reindex(values.index)
     if field.type in ("float", "double"):
         return _numbers(path, values, present, field, "float64").reindex(values.index)
     if field.type == "boolean":

@@ -241,10 +241,6 @@ def _install_client_cache() -> None:
         module.boto_client_for = _cached_boto_client_for  # type: ignore[attr-defined]
 
 
-def _load_service_model(service_name: str, model_name: str) -> Any:
-    return SERVICE_MODELS.load_service_model(service_name, model_name)
-
-
 def install() -> None:
     """Install every patch once per process (idempotent)."""
     global _installed
@@ -257,7 +253,7 @@ def install() -> None:
     events_models.Rule.send_to_targets = _send_to_targets  # type: ignore[method-assign,assignment]
     AmazonStateLanguageParser.parse = staticmethod(_parse_reusing_syntax_tree)  # type: ignore[method-assign,assignment]
     _install_client_cache()
-    moto_utils._load_service_model = _load_service_model
+    moto_utils._load_service_model = SERVICE_MODELS.load_service_model
     # The interpreter logs every caught state error (a Choice probing an absent path, a Catch) as a whole parse tree;
     # failures reach the user through the execution's error and cause instead.
     logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)

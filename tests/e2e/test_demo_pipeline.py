@@ -85,20 +85,22 @@ def test_run_missing_file_is_one_clear_line(capsys: pytest.CaptureFixture[str], 
     assert capsys.readouterr().err.strip() == f"error: {tmp_path / 'nope.csv'}: file not found"
 
 
-def test_run_bad_mapping_names_the_missing_column(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("mapping", "message"),
+    [
+        ("USER_ID=user,ITEM_ID=movieId,TIMESTAMP=timestamp", "interactions: the file has no column 'user' for USER_ID"),
+        ("USER_ID", "--map: 'USER_ID' is not FIELD=column"),
+    ],
+    ids=["missing-column", "malformed"],
+)
+def test_run_bad_mapping_says_what_is_wrong(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, mapping: str, message: str
+) -> None:
     data = tmp_path / "ratings.csv"
     data.write_text("userId,movieId,timestamp\n1,2,3\n")
-    code = main(["run", "--interactions", str(data), "--map", "USER_ID=user,ITEM_ID=movieId,TIMESTAMP=timestamp"])
+    code = main(["run", "--interactions", str(data), "--map", mapping])
     assert code == 2
-    assert "interactions: the file has no column 'user' for USER_ID" in capsys.readouterr().err
-
-
-def test_run_malformed_mapping_says_the_expected_form(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    data = tmp_path / "ratings.csv"
-    data.write_text("userId,movieId,timestamp\n1,2,3\n")
-    code = main(["run", "--interactions", str(data), "--map", "USER_ID"])
-    assert code == 2
-    assert "--map: 'USER_ID' is not FIELD=column" in capsys.readouterr().err
+    assert message in capsys.readouterr().err
 
 
 MOVIELENS = Path(__file__).resolve().parents[3] / "shared" / "data" / "movielens-latest-small" / "ratings.csv"
