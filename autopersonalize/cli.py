@@ -7,17 +7,19 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-LAMBDAS = Path(__file__).resolve().parents[1] / "lambdas"
-if str(LAMBDAS) not in sys.path:
-    sys.path.insert(0, str(LAMBDAS))  # `workflow` is deployed as Lambda code, not as part of this package
+from autopersonalize import __version__, paths
 
-from workflow.errors import InvalidParamsError  # noqa: E402
-from workflow.params import Params, load_params, params_json_schema, params_reference_markdown  # noqa: E402
-
-from autopersonalize import __version__  # noqa: E402
+if TYPE_CHECKING:
+    from workflow.params import Params
 
 EXIT_OK, EXIT_INVALID = 0, 1
+# The import names of the `offline` extra (pyproject.toml): a command that misses one says which extra to install.
+OFFLINE_MODULES = frozenset(
+    {"moto", "awswrangler", "aws_lambda_powertools", "pydantic", "pydantic_core", "implicit", "numpy", "scipy"}
+    | {"pandas", "pyarrow", "rich", "threadpoolctl"}
+)
 
 
 def validate(args: argparse.Namespace) -> int:
@@ -28,6 +30,9 @@ def validate(args: argparse.Namespace) -> int:
 
 def schema(args: argparse.Namespace) -> int:
     """Print the params JSON schema (== schemas/params.schema.json), or with --markdown the params reference."""
+    paths.import_lambdas()  # `workflow` is deployed as Lambda code, not as part of this package
+    from workflow.params import params_json_schema, params_reference_markdown
+
     if args.markdown:
         sys.stdout.write(params_reference_markdown())
     else:
@@ -36,6 +41,10 @@ def schema(args: argparse.Namespace) -> int:
 
 
 def _validate_one(path: Path, prefix: str | None) -> bool:
+    paths.import_lambdas()
+    from workflow.errors import InvalidParamsError
+    from workflow.params import load_params
+
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -128,8 +137,21 @@ def serve(args: argparse.Namespace) -> int:
     return _guarded(lambda: commands.serve(args.port))
 
 
+def fetch_movielens(args: argparse.Namespace) -> int:
+    """Download MovieLens latest-small from GroupLens into DEST/ml-latest-small (checksum-checked; not shipped here)."""
+    from autopersonalize import movielens
+
+    try:
+        folder = movielens.fetch(args.dest, url=args.url)
+    except movielens.FetchError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"MovieLens latest-small is in {folder} ({movielens.LICENCE})")
+    return EXIT_OK
+
+
 BENCHES = ("engine", "etl", "serving", "e2e")
-REPO_BENCH = Path(__file__).resolve().parents[1] / "bench"
+REPO_BENCH = paths.CHECKOUT / "bench"  # benchmarks are part of the repository, not of the installed package
 
 
 def bench(args: argparse.Namespace) -> int:
@@ -139,6 +161,9 @@ def bench(args: argparse.Namespace) -> int:
     unknown = sorted(set(args.names) - set(BENCHES))
     if unknown:
         print(f"error: no benchmark {', '.join(unknown)}; choose from {', '.join(BENCHES)}", file=sys.stderr)
+        return 2
+    if not REPO_BENCH.is_dir():
+        print("error: the benchmarks are in the repository's bench/, not in the installed package", file=sys.stderr)
         return 2
     for name in args.names or BENCHES:
         print(f"== bench/{name}.py", flush=True)
@@ -192,6 +217,18 @@ def _bench_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("names", nargs="*", metavar="NAME", help=f"any of {', '.join(BENCHES)} (default: all)")
 
 
+def _fetch_movielens_args(parser: argparse.ArgumentParser) -> None:
+    from autopersonalize.movielens import URL
+
+    parser.add_argument("--dest", type=Path, default=Path("data"), metavar="DIR", help="target folder (default data)")
+    parser.add_argument(
+        "--url",
+        default=URL,
+        metavar="URL",
+        help="the archive's URL, e.g. a mirror (the SHA-256 is checked all the same)",
+    )
+
+
 def _teardown_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset-group", required=True, help="dataset group name as in the params file")
     parser.add_argument("--prefix", default="ap", help="the stack's Prefix parameter (default ap)")
@@ -219,6 +256,7 @@ COMMANDS: dict[str, Command] = {
     "serve": (_serve_args, serve),
     "teardown": (_teardown_args, teardown),
     "bench": (_bench_args, bench),
+    "fetch-movielens": (_fetch_movielens_args, fetch_movielens),
 }
 
 
@@ -237,4 +275,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `autopersonalize` console script; returns the exit code."""
     args = build_parser().parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
-    return handler(args)
+    try:
+        return handler(args)
+    except ModuleNotFoundError as error:
+        if (error.name or "").partition(".")[0] not in OFFLINE_MODULES:
+            raise
+        print(
+            f"error: `autopersonalize {args.command}` needs the offline stack (no module {error.name!r} here): "
+            "pip install 'autopersonalize[offline]'",
+            file=sys.stderr,
+        )
+        return 2

@@ -15,9 +15,8 @@ from typing import Any
 from rich.console import Console
 
 from autopersonalize import console as view
-from autopersonalize import pipeline, report, sample_data
+from autopersonalize import paths, pipeline, report, sample_data
 from autopersonalize.local import offline_aws
-from autopersonalize.local.stack import REPO
 from autopersonalize.pipeline import PipelineError, RunResult, Source
 
 EXIT_OK, EXIT_FAILED = 0, 1
@@ -26,7 +25,7 @@ DEMO_SEED, DEMO_GROUP = 7, "demo"
 
 def demo_params() -> dict[str, Any]:
     """params/demo.json with its schema files inline: what the demo's Glue workflow publishes."""
-    return pipeline.load_params_template(REPO / "params" / "demo.json")
+    return pipeline.load_params_template(paths.PARAMS / "demo.json")
 
 
 def demo_sources(seed: int, **sizes: int) -> dict[str, Source]:

@@ -19,13 +19,14 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 import boto3
 
-LAMBDAS = Path(__file__).resolve().parents[1] / "lambdas"
+from autopersonalize import paths
+
+LAMBDAS = paths.LAMBDAS
 QUIET_ENV = {"POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "WARNING"}
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 

@@ -1,7 +1,7 @@
 """Fixes that make moto 5.2.5 run this project offline: in-process Lambdas, Glue scripts and workflows, SFN quirks.
 
 Each patch touches a moto internal (hence the exact pin); `tests/functional/test_local_stack.py` and the e2e tests
-cover them, so a moto upgrade fails loudly. See `../shared/notes/local-aws.md` (Appendices A-D) for why each is needed.
+cover them, so a moto upgrade fails loudly. Each patch's docstring or comment says which moto gap it closes.
 """
 
 from __future__ import annotations
@@ -32,9 +32,11 @@ from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for as _original_boto_client_for
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
+from autopersonalize import paths
+
 # Where Glue job scripts live offline: ScriptLocation's basename under the first of these folders that has it. Each
 # offline_aws() starts from the repository's glue_jobs/; a deployed stack puts its own folder first.
-REPO_GLUE_SCRIPTS = Path(__file__).resolve().parents[2] / "glue_jobs"
+REPO_GLUE_SCRIPTS = paths.GLUE_JOBS
 GLUE_SCRIPTS_DIR: list[Path] = [REPO_GLUE_SCRIPTS]
 # Called with (kind, name, phase, detail) as Lambdas and Glue jobs start and end: the CLI's live view listens here.
 LISTENERS: list[Callable[[str, str, str, dict[str, Any]], None]] = []

@@ -18,10 +18,11 @@ from typing import Any
 
 import boto3
 
+from autopersonalize import paths
 from autopersonalize.local import patches
 from autopersonalize.local.template import ACCOUNT, REGION, Template, TemplateError
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = paths.ROOT  # the checkout, or the tree packaged in the wheel
 EMPTY_ZIP = b"PK\x05\x06" + b"\x00" * 18
 OFFLINE_PARAMETERS = {"WaitScale": "0"}
 
