@@ -117,13 +117,14 @@ def split_s3(uri: str) -> tuple[str, str]:
 
 
 def s3_client() -> Any:
-    """One S3 client per process (making one costs ~10 ms, and a job makes dozens of calls)."""
+    """One S3 client per process and credentials (making one costs ~10 ms, and a job makes dozens of calls; offline,
+    jobs with different roles share a process)."""
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-    return _s3_client(region, os.environ.get("AWS_ENDPOINT_URL"))
+    return _s3_client(region, os.environ.get("AWS_ENDPOINT_URL"), os.environ.get("AWS_ACCESS_KEY_ID"))
 
 
 @functools.cache
-def _s3_client(region: str | None, endpoint: str | None) -> Any:
+def _s3_client(region: str | None, endpoint: str | None, access_key: str | None) -> Any:
     return boto3.client("s3", region_name=region)
 
 

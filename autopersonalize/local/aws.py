@@ -13,7 +13,7 @@ import botocore.session
 from moto import mock_aws
 
 from autopersonalize import emulator
-from autopersonalize.local import patches
+from autopersonalize.local import iam, patches
 
 Progression = Literal["immediate", "paced"]
 REGION = "us-east-1"
@@ -21,11 +21,9 @@ MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "core": {"reset
 
 
 def _offline_environment() -> dict[str, str]:
-    """Fake credentials and a region, so nothing can reach a real AWS account by accident."""
+    """A region and no endpoint: the operator's credentials are made inside moto (see `iam`), so nothing can reach a
+    real AWS account by accident."""
     return {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
         "AWS_DEFAULT_REGION": REGION,
         "AWS_REGION": REGION,
         "POWERTOOLS_TRACE_DISABLED": "true",
@@ -33,11 +31,12 @@ def _offline_environment() -> dict[str, str]:
     }
 
 
-def _default_session() -> boto3.Session:
-    """A fresh default session (moto resets it, so no earlier credentials leak in) that reuses the service models the
-    process has parsed: loading one costs 10-60 ms per service, paid once per process instead of once per context."""
+def _default_session(credentials: dict[str, str]) -> boto3.Session:
+    """A fresh default session signing as the operator, that reuses the service models the process has parsed:
+    loading one costs 10-60 ms per service, paid once per process instead of once per context."""
     core = botocore.session.get_session()
     core.register_component("data_loader", patches.SERVICE_MODELS)
+    core.set_credentials(credentials["AWS_ACCESS_KEY_ID"], credentials["AWS_SECRET_ACCESS_KEY"])
     session = boto3.Session(botocore_session=core)
     paths = patches.SERVICE_MODELS.search_paths  # boto3 appends its data path once per session
     paths[:] = list(dict.fromkeys(paths))
@@ -55,10 +54,12 @@ def offline_aws(progression: Progression = "immediate") -> Iterator[None]:
     emulator.install()
     endpoint_vars = [k for k in os.environ if k.startswith("AWS_ENDPOINT_URL")]
     with mock.patch.dict(os.environ, _offline_environment()):
-        for key in endpoint_vars:  # moto only intercepts *.amazonaws.com: a local endpoint would escape it
-            os.environ.pop(key)
-        with mock_aws(config=MOTO_CONFIG):  # type: ignore[call-overload]
-            boto3.DEFAULT_SESSION = _default_session()  # moto puts the previous one back on exit
+        for key in [*endpoint_vars, "AWS_SESSION_TOKEN"]:  # moto only intercepts *.amazonaws.com
+            os.environ.pop(key, None)
+        with mock_aws(config=MOTO_CONFIG), iam.enforced():  # type: ignore[call-overload]
+            operator = iam.operator_credentials(REGION)
+            os.environ.update(operator)
+            boto3.DEFAULT_SESSION = _default_session(operator)  # moto puts the previous one back on exit
             patches.GLUE_SCRIPTS_DIR[:] = [patches.REPO_GLUE_SCRIPTS]  # no stack deployed yet in this context
             emulator.set_progression(progression)
             yield

@@ -5,6 +5,7 @@ botocore directly, not boto3: boto3 adds s3transfer and resources (tens of ms of
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
@@ -13,19 +14,23 @@ from botocore.config import Config
 
 # The runtime is on the apps' request path: fail fast and let the caller retry (a 429 says when).
 _CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "total_max_attempts": 2})
-_clients: dict[str, Any] = {}
+_clients: dict[tuple[str, str], Any] = {}
 _lock = threading.Lock()
 
 
 def client(service: str) -> Any:
-    """The shared client for `service` ("ssm", "personalize-runtime"), created on first use."""
-    found = _clients.get(service)
+    """The shared client for `service` ("ssm", "personalize-runtime"), created on first use.
+
+    One per credentials too: on Lambda the function's credentials never change in a sandbox, but offline many
+    functions (each with its own role) share one process."""
+    key = (service, os.environ.get("AWS_ACCESS_KEY_ID", ""))
+    found = _clients.get(key)
     if found is not None:
         return found
     with _lock:
-        if service not in _clients:
-            _clients[service] = botocore.session.get_session().create_client(service, config=_CONFIG)
-        return _clients[service]
+        if key not in _clients:
+            _clients[key] = botocore.session.get_session().create_client(service, config=_CONFIG)
+        return _clients[key]
 
 
 def reset() -> None:

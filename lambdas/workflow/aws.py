@@ -16,14 +16,17 @@ _CONFIG = Config(retries={"mode": "legacy", "max_attempts": 4})
 
 
 @cache
-def _client(service: str, region: str | None, endpoint: str | None) -> Any:
+def _client(service: str, region: str | None, endpoint: str | None, access_key: str | None) -> Any:
     return boto3.client(service, region_name=region, config=_CONFIG)  # type: ignore[call-overload]
 
 
 def client(service: str) -> Any:
-    """A cached boto3 client, made on first use (never at import time, so moto and cold starts stay cheap)."""
+    """A cached boto3 client, made on first use (never at import time, so moto and cold starts stay cheap).
+
+    One per credentials too: a Lambda sandbox keeps its credentials, but offline every function (each with its own
+    role) runs in one process."""
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-    return _client(service, region, os.environ.get("AWS_ENDPOINT_URL"))
+    return _client(service, region, os.environ.get("AWS_ENDPOINT_URL"), os.environ.get("AWS_ACCESS_KEY_ID"))
 
 
 def env(name: str, default: str | None = None) -> str:

@@ -1,0 +1,188 @@
+"""IAM enforced offline: every request is signed by a known principal and allowed by its policies, as on AWS.
+
+- moto's access control is on inside `offline_aws()`: a request signed with unknown keys is InvalidClientTokenId, an
+  action the caller's policies do not allow is AccessDenied.
+- The person at the keyboard (the CLI, a test) is the IAM user `offline-operator`, with an allow-all policy, as a
+  deploying administrator is on AWS.
+- Each Lambda, Glue job and state machine of the offline stack calls AWS with credentials of its own role (STS
+  AssumeRole), so a missing permission fails offline as it fails on AWS.
+- moto's policy evaluator is replaced by `autopersonalize.policy` (Resource, NotResource, Condition, principals), and
+  moto is told the resource ARN of the calls our code makes to SSM, SNS, DynamoDB, Lambda, Step Functions and
+  EventBridge (moto only names S3 resources itself). docs/emulator.md ("IAM offline") says what is still weaker.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import unquote
+
+import boto3
+import botocore.session
+from moto import settings
+from moto.core.authorization import ActionAuthenticatorMixin
+from moto.iam import access_control
+from moto.iam.models import iam_backends
+from moto.sts.models import sts_backends
+
+from autopersonalize.policy import Request, evaluate
+
+ACCOUNT = "123456789012"
+OPERATOR = "offline-operator"
+ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+# What every request made in-process carries: botocore signs https://*.amazonaws.com URLs.
+REQUEST_CONTEXT = {"aws:SecureTransport": "true"}
+
+# moto names a few operations by its handler, not by their IAM action (Service Authorization Reference).
+IAM_ACTIONS = {"lambda:Invoke": "lambda:InvokeFunction"}
+
+_sessions: dict[tuple[str, str], tuple[dict[str, str], boto3.Session]] = {}
+_lock = threading.Lock()
+
+
+def operator_credentials(region: str) -> dict[str, str]:
+    """Create the operator user (allow-all) in the current moto state; returns its keys as environment variables."""
+    backend = iam_backends[ACCOUNT]["aws"]
+    backend.create_user(region, OPERATOR)
+    backend.put_user_policy(OPERATOR, "administrator", json.dumps(ALLOW_ALL))
+    key = backend.create_access_key(OPERATOR)
+    return {"AWS_ACCESS_KEY_ID": key.access_key_id, "AWS_SECRET_ACCESS_KEY": key.secret_access_key}
+
+
+def role_credentials(role_arn: str, session_name: str, region: str) -> dict[str, str]:
+    """Temporary credentials of `role_arn` (moto STS), as the Lambda/Glue/Step Functions service gets them."""
+    assumed = sts_backends[ACCOUNT]["aws"].assume_role(
+        region_name=region,
+        role_session_name=session_name[:64],
+        role_arn=role_arn,
+        policy="",
+        duration=43200,
+        external_id="",
+    )
+    return {
+        "AWS_ACCESS_KEY_ID": assumed.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": assumed.secret_access_key,
+        "AWS_SESSION_TOKEN": assumed.session_token,
+    }
+
+
+def role_session(role_arn: str, session_name: str, region: str, loader: Any) -> tuple[dict[str, str], boto3.Session]:
+    """One (credentials, boto3 session) per role and offline_aws(): what the service's process would have."""
+    key = (role_arn, session_name)
+    with _lock:
+        if key not in _sessions:
+            credentials = role_credentials(role_arn, session_name, region)
+            core = botocore.session.get_session()
+            core.register_component("data_loader", loader)  # the process's parsed service models
+            core.set_credentials(
+                credentials["AWS_ACCESS_KEY_ID"],
+                credentials["AWS_SECRET_ACCESS_KEY"],
+                credentials["AWS_SESSION_TOKEN"],
+            )
+            _sessions[key] = (credentials, boto3.Session(botocore_session=core, region_name=region))
+        return _sessions[key]
+
+
+@contextmanager
+def as_default_session(session: boto3.Session) -> Iterator[None]:
+    """Make `session` boto3's default for the body (clients made with `boto3.client(...)` then sign as its role)."""
+    saved = boto3.DEFAULT_SESSION
+    boto3.DEFAULT_SESSION = session
+    try:
+        yield
+    finally:
+        boto3.DEFAULT_SESSION = saved
+
+
+@contextmanager
+def enforced() -> Iterator[None]:
+    """moto's IAM access control on for the body (it is a process-wide moto setting); role sessions start afresh."""
+    saved = settings.INITIAL_NO_AUTH_ACTION_COUNT, ActionAuthenticatorMixin.request_count
+    settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
+    ActionAuthenticatorMixin.request_count = 0
+    _sessions.clear()
+    try:
+        yield
+    finally:
+        settings.INITIAL_NO_AUTH_ACTION_COUNT, ActionAuthenticatorMixin.request_count = saved
+        _sessions.clear()
+
+
+# ---------- moto's evaluator replaced, and the resources of the calls our code makes ----------
+
+
+def _is_action_permitted(
+    self: Any,
+    action: str,
+    resource: str = "*",
+    principal: str | None = None,
+    incoming_condition_values: dict[str, str] | None = None,
+) -> Any:
+    context = {**REQUEST_CONTEXT, **(incoming_condition_values or {})}
+    action = IAM_ACTIONS.get(action, action)
+    request = Request(action, None if resource == "*" else resource, principal or "", context)
+    decision = evaluate([self._policy_json], request)
+    result = access_control.PermissionResult
+    return {"allow": result.PERMITTED, "deny": result.DENIED, "neutral": result.NEUTRAL}[decision]
+
+
+def _arn(self: Any, service: str, resource: str) -> str:
+    return f"arn:aws:{service}:{self.region}:{self.current_account}:{resource}"
+
+
+def _ssm(self: Any) -> str:
+    name = self._get_param("Name") or self._get_param("Path") or next(iter(self._get_param("Names") or []), "*")
+    return _arn(self, "ssm", f"parameter/{str(name).lstrip('/')}") if name != "*" else "*"
+
+
+def _dynamodb(self: Any) -> str:
+    table = self._get_param("TableName")
+    return _arn(self, "dynamodb", f"table/{table}") if table else "*"
+
+
+def _sns(self: Any) -> str:
+    return str(self._get_param("TopicArn") or "*")
+
+
+def _lambda(self: Any) -> str:
+    parts = unquote(self.path).split("/functions/", 1)
+    name = parts[1].split("/", 1)[0] if len(parts) == 2 else ""
+    return name if name.startswith("arn:") else (_arn(self, "lambda", f"function:{name}") if name else "*")
+
+
+def _states(self: Any) -> str:
+    return str(self._get_param("executionArn") or self._get_param("stateMachineArn") or "*")
+
+
+def _events(self: Any) -> str:
+    entries = self._get_param("Entries") or []
+    bus = next((e.get("EventBusName") for e in entries if e.get("EventBusName")), "default")
+    return bus if str(bus).startswith("arn:") else _arn(self, "events", f"event-bus/{bus}")
+
+
+def _resource_resolvers() -> dict[type, Callable[[Any], str]]:
+    from moto.awslambda.responses import LambdaResponse
+    from moto.dynamodb.responses import DynamoHandler
+    from moto.events.responses import EventsHandler
+    from moto.sns.responses import SNSResponse
+    from moto.ssm.responses import SimpleSystemManagerResponse
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    return {
+        SimpleSystemManagerResponse: _ssm,
+        DynamoHandler: _dynamodb,
+        SNSResponse: _sns,
+        LambdaResponse: _lambda,
+        StepFunctionResponse: _states,
+        EventsHandler: _events,
+    }
+
+
+def install() -> None:
+    """Replace moto's policy evaluator and name the resources of the calls above (idempotent)."""
+    access_control.IAMPolicy.is_action_permitted = _is_action_permitted  # type: ignore[method-assign]
+    for response_class, resolver in _resource_resolvers().items():
+        response_class._determine_resource = resolver  # type: ignore[attr-defined]
