@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from autopersonalize.emulator import filters
+from autopersonalize.emulator import defaults, filters
 from autopersonalize.emulator.datasets import DatasetGroup, require_active
 from autopersonalize.emulator.lifecycle import Lifecycle, run_work
 from autopersonalize.emulator.model import PersonalizeError, in_use, invalid
@@ -41,13 +41,26 @@ class Campaign(Resource):
             return active[-1]
         return self.store.get(SolutionVersion, arn)
 
+    def recipe(self, version_arn: str) -> str | None:
+        """The recipe behind a solution version ARN or `<solutionArn>/$LATEST` (None once it is gone)."""
+        found = self.store.find(version_arn.removesuffix(LATEST))
+        if isinstance(found, SolutionVersion):
+            found = self.store.find(found.params["solutionArn"])
+        return found.recipe if isinstance(found, Solution) else None
+
     def view(self) -> dict[str, Any]:
         self.refresh()
         view = {"minProvisionedTPS": 1, **super().view()}
+        view["campaignConfig"] = defaults.campaign_config(
+            self.params.get("campaignConfig"), self.recipe(self.params["solutionVersionArn"])
+        )
         if self.update:
             lifecycle, request = self.update
             view["latestCampaignUpdate"] = {
                 **request,
+                "campaignConfig": defaults.campaign_config(
+                    request.get("campaignConfig"), self.recipe(request["solutionVersionArn"])
+                ),
                 "status": lifecycle.current(),
                 "failureReason": lifecycle.failure_reason,
                 "creationDateTime": request["_created"],

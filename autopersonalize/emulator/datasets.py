@@ -47,7 +47,7 @@ class Dataset(Resource):
     def view(self) -> dict[str, Any]:
         from autopersonalize.emulator.campaigns import EventTracker
 
-        view = super().view()
+        view = {**super().view(), "datasetType": self.type}  # canonical upper case, whatever the request spelled
         if self.type == "INTERACTIONS":
             group = self.params["datasetGroupArn"]
             trackers = [t for t in self.store.all(EventTracker) if t.params["datasetGroupArn"] == group]
@@ -86,6 +86,10 @@ def interactions_frame(store: Store, group: DatasetGroup) -> pd.DataFrame:
 
 @operation("CreateDatasetGroup")
 def create_dataset_group(store: Store, p: dict[str, Any]) -> dict[str, Any]:
+    if p.get("kmsKeyArn") and not p.get("roleArn"):
+        raise invalid("roleArn: required with kmsKeyArn; give an IAM role that has permissions to access the KMS key.")
+    if p.get("roleArn") and not p.get("kmsKeyArn"):
+        raise invalid("roleArn: supplying an IAM role is only valid when also specifying kmsKeyArn.")
     group = store.add(DatasetGroup(store, store.arn(f"dataset-group/{p['name']}"), p["name"], p), p.get("tags"))
     return {"datasetGroupArn": group.arn, "domain": p.get("domain")}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from autopersonalize.emulator import defaults
 from autopersonalize.emulator.datasets import (
     DatasetGroup,
     DatasetImportJob,
@@ -46,11 +47,17 @@ class Solution(Resource):
         self.update: tuple[Lifecycle, dict[str, Any]] | None = None
         self.lifecycle.finish()
 
+    def config(self) -> dict[str, Any] | None:
+        """solutionConfig as Describe answers it (documented defaults filled in)."""
+        auto_training = bool(self.params.get("performAutoTraining", True))
+        return defaults.solution_config(self.params.get("solutionConfig"), auto_training)
+
     def versions(self) -> list[SolutionVersion]:
         return [v for v in self.store.all(SolutionVersion) if v.params["solutionArn"] == self.arn]
 
     def view(self) -> dict[str, Any]:
         view = {"performHPO": False, "performAutoML": False, "performAutoTraining": True, **super().view()}
+        view["solutionConfig"] = self.config()
         versions = sorted(self.versions(), key=lambda v: v.created)
         if versions:
             view["latestSolutionVersion"] = versions[-1].view()
@@ -92,7 +99,7 @@ class SolutionVersion(Resource):
             "eventType": solution.params.get("eventType"),
             **super().view(),
             "datasetGroupArn": solution.params["datasetGroupArn"],
-            "solutionConfig": solution.params.get("solutionConfig"),
+            "solutionConfig": solution.config(),
             "trainingMode": self.mode,
             "trainingType": "MANUAL",
             "trainingHours": self.training_hours,
@@ -131,6 +138,11 @@ def _recipe(name: str, kind: str) -> dict[str, Any]:
 def create_solution(store: Store, p: dict[str, Any]) -> dict[str, Any]:
     group = store.get(DatasetGroup, p["datasetGroupArn"])
     require_active(group, "Dataset group")
+    if p.get("solutionConfig", {}).get("hpoConfig", {}).get("hpoObjective") is not None:
+        raise invalid(
+            "solutionConfig.hpoConfig.hpoObjective: Amazon Personalize doesn't support configuring the hpoObjective; "
+            "remove it."
+        )
     threshold = p.get("solutionConfig", {}).get("eventValueThreshold")
     if threshold is not None:
         try:
@@ -222,8 +234,11 @@ def _check_data(store: Store, group: DatasetGroup) -> None:
 
 
 def _check_update(solution: Solution) -> None:
-    if not solution.recipe.startswith("aws-user-personalization"):
-        raise invalid(f"trainingMode UPDATE is only supported for User-Personalization recipes, not {solution.recipe}.")
+    if solution.recipe not in defaults.UPDATE_RECIPES:
+        raise invalid(
+            "trainingMode UPDATE is only supported for User-Personalization (aws-user-personalization) and legacy "
+            f"HRNN-Coldstart (aws-hrnn-coldstart) solutions, not {solution.recipe}; use FULL."
+        )
     if not any(v.mode == "FULL" and v.status == "ACTIVE" for v in solution.versions()):
         raise invalid(f"trainingMode UPDATE needs an ACTIVE solution version trained with FULL in {solution.arn}.")
 

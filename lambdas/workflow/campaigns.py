@@ -10,6 +10,9 @@ from workflow import aws, events, naming
 from workflow.errors import ResourceConflictError, ResourceFailedError
 from workflow.resources import FAILED, PENDING, find, personalize, tag_args, unless_limited
 
+# campaignConfig flags Personalize treats as false when absent (syncWithLatestSolutionVersion: "The default is False").
+CONFIG_DEFAULTS: dict[str, Any] = {"syncWithLatestSolutionVersion": False, "enableMetadataWithRecommendations": False}
+
 
 def _solution_result(campaign: dict[str, Any], solutions: list[dict[str, Any]]) -> dict[str, Any]:
     found = next((s for s in solutions if s.get("solution") == campaign["solution"]), None)
@@ -36,13 +39,31 @@ def _serves(current: str | None, target: str, config: dict[str, Any]) -> bool:
     return latest and str(current).startswith(target.removesuffix("$LATEST"))
 
 
+def _same(found: Any, wanted: Any) -> bool:
+    """Whether the service's value matches what the params set: maps only on the params' keys, numbers by value."""
+    if isinstance(wanted, dict):
+        found = found if isinstance(found, dict) else {}
+        return all(_same(found.get(k, CONFIG_DEFAULTS.get(k)), v) for k, v in wanted.items())
+    if isinstance(wanted, bool) or isinstance(found, bool):
+        return bool(found) == wanted
+    try:
+        return float(found) == float(wanted)
+    except (TypeError, ValueError):
+        return bool(found == wanted)
+
+
 def _differs(found: dict[str, Any], campaign: dict[str, Any], target: str) -> bool:
+    """Whether the campaign needs UpdateCampaign: another version, TPS, or a campaignConfig key the params set.
+
+    DescribeCampaign answers campaignConfig with the defaults Personalize filled in (exploration defaults, false flags),
+    so keys the params leave out are not compared (a change would otherwise be seen on every run).
+    """
     latest = found.get("latestCampaignUpdate") or {}
     current = latest.get("solutionVersionArn") or found.get("solutionVersionArn")
     tps = latest.get("minProvisionedTPS") or found.get("minProvisionedTPS")
     config = latest.get("campaignConfig") or found.get("campaignConfig") or {}
     wanted = campaign.get("campaignConfig") or {}
-    changed = tps != campaign.get("minProvisionedTPS", 1) or any(config.get(k) != v for k, v in wanted.items())
+    changed = tps != campaign.get("minProvisionedTPS", 1) or not _same(config, wanted)
     return changed or not _serves(current, target, config)
 
 

@@ -66,7 +66,9 @@ def ensure_dataset(params: dict[str, Any], group_arn: str, dataset: dict[str, An
     kind = dataset["datasetType"]
     schema_arn = ensure_schema(group, dataset, params["datasetGroup"].get("domain"))
     name = naming.dataset(prefix(), group, kind)
-    existing = [d for d in pages("list_datasets", "datasets", datasetGroupArn=group_arn) if d["datasetType"] == kind]
+    # Personalize answers the type upper case ("INTERACTIONS") whatever CreateDataset was given ("Interactions").
+    listed = pages("list_datasets", "datasets", datasetGroupArn=group_arn)
+    existing = [d for d in listed if str(d["datasetType"]).upper() == kind.upper()]
     for other in existing:
         if other["name"] != name:
             raise ResourceConflictError(

@@ -392,7 +392,8 @@ def test_workflow_update_training_starts_full_then_updates_and_the_gate_reads_th
     account: dict[str, str],
 ) -> None:
     state = group(loaded())
-    solution = {**state["params"]["solutions"][0], "trainingMode": "UPDATE"}
+    # UPDATE: aws-user-personalization (or legacy HRNN-Coldstart) only, not the params' aws-user-personalization-v2.
+    solution = {**state["params"]["solutions"][0], "recipe": "aws-user-personalization", "trainingMode": "UPDATE"}
     first = trained(state, solution, imported(state))
     assert first["trainingMode"] == "FULL"  # UPDATE needs an ACTIVE FULL version first
     boto3.client("s3").put_object(
