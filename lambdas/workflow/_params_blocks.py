@@ -53,7 +53,12 @@ class DatasetGroup(ApiModel):
     name: Name = Field(description="Dataset group name; the stack prefix is added (see workflow.naming).")
     domain: Literal["ECOMMERCE", "VIDEO_ON_DEMAND"] | None = Field(None, description="Domain dataset group, if any.")
     kms_key_arn: str | None = Field(None, max_length=2048, pattern=KMS_ARN_PATTERN, description="KMS key ARN.")
-    role_arn: str | None = Field(None, max_length=256, pattern=ROLE_ARN_PATTERN, description="Role for the KMS key.")
+    role_arn: str | None = Field(
+        None,
+        max_length=256,
+        pattern=ROLE_ARN_PATTERN,
+        description="IAM role with permissions to use the KMS key: required with kmsKeyArn, only valid with it.",
+    )
     tags: list[Tag] = Field([], max_length=200, description="Tags for the dataset group only.")
 
 
@@ -88,7 +93,8 @@ class Solution(ApiModel):
         description='Recipe name ("aws-user-personalization-v2") or ARN (arn:aws:personalize:::recipe/...).'
     )
     training_mode: Literal["FULL", "UPDATE"] = Field(
-        "FULL", description="FULL retrains; UPDATE (User-Personalization only) refreshes the last FULL version."
+        "FULL",
+        description="FULL retrains; UPDATE (aws-user-personalization, aws-hrnn-coldstart) refreshes the last FULL.",
     )
     perform_hpo: bool = Field(False, alias="performHPO", description="Hyperparameter optimization (costs more).")
     perform_auto_training: bool = Field(

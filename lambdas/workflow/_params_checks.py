@@ -18,6 +18,7 @@ def cross_field_problems(raw: dict[str, Any], loaded: dict[int, dict[str, Any]])
     """Every cross-field problem; `loaded` maps a dataset's index to the schema read from its schemaFile."""
     doc = Doc(raw, loaded)
     checks: list[Callable[[Doc], list[str]]] = [
+        _dataset_group,
         _datasets,
         _schemas,
         _unique_names,
@@ -30,6 +31,21 @@ def cross_field_problems(raw: dict[str, Any], loaded: dict[int, dict[str, Any]])
         _polling,
     ]
     return [problem for check in checks for problem in check(doc)]
+
+
+def _dataset_group(doc: Doc) -> list[str]:
+    """CreateDatasetGroup: a KMS key needs a role to use it, and a role is only valid with a KMS key."""
+    group = as_object(doc.raw.get("datasetGroup"))
+    if group.get("kmsKeyArn") and not group.get("roleArn"):
+        return [
+            "datasetGroup.roleArn: missing; kmsKeyArn needs an IAM role with permissions to use the key"
+            " (CreateDatasetGroup); add roleArn or remove kmsKeyArn"
+        ]
+    if group.get("roleArn") and not group.get("kmsKeyArn"):
+        return [
+            "datasetGroup.roleArn: only valid together with kmsKeyArn (CreateDatasetGroup); remove it or add kmsKeyArn"
+        ]
+    return []
 
 
 def _datasets(doc: Doc) -> list[str]:
@@ -111,7 +127,8 @@ def _solutions(doc: Doc) -> list[str]:
         ):
             allowed = ", ".join(sorted(recipes.UPDATE_RECIPES))
             problems.append(
-                f'{path}.trainingMode: "UPDATE" works only with {allowed}; recipe is "{recipe}"; use "FULL"'
+                f'{path}.trainingMode: "UPDATE" works only with {allowed}; solution {show(solution.get("name"))}'
+                f' uses recipe "{recipe}"; use "FULL"'
             )
         problems += _solution_config(doc, path, solution)
         problems += _training_columns(doc, f"{path}.solutionConfig.trainingDataConfig", solution)
@@ -140,6 +157,11 @@ def _training_columns(doc: Doc, path: str, solution: dict[str, Any]) -> list[str
 def _solution_config(doc: Doc, path: str, solution: dict[str, Any]) -> list[str]:
     config = as_object(solution.get("solutionConfig"))
     problems = []
+    if "hpoObjective" in as_object(config.get("hpoConfig")):
+        problems.append(
+            f"{path}.solutionConfig.hpoConfig.hpoObjective: Personalize does not support configuring it"
+            f" (CreateSolution); remove it from solution {show(solution.get('name'))}"
+        )
     for key, flag in (("hpoConfig", "performHPO"), ("autoTrainingConfig", "performAutoTraining")):
         if key in config and solution.get(flag) is not True:
             problems.append(

@@ -16,6 +16,7 @@ RULES = """\
 
 Every problem is reported at once, as `json.path: what was found; what is allowed`.
 
+- `datasetGroup.kmsKeyArn` needs `roleArn` (a role allowed to use the key), and `roleArn` is only valid with a key.
 - Exactly one `Interactions` dataset; each dataset type at most once; each dataset has `schema` or `schemaFile`.
 - Avro schemas (inline or files) follow Personalize's rules: a flat record in namespace
   `com.amazonaws.personalize.schema`; required fields and types per dataset type (Interactions `USER_ID`, `ITEM_ID`
@@ -26,7 +27,8 @@ Every problem is reported at once, as `json.path: what was found; what is allowe
 - Names are unique within `solutions`, `campaigns`, `filters`, `batchInferenceJobs`; one gate per solution.
 - Every campaign, gate and batch job names a solution of the file; a batch job's `filter` names a filter of the file.
 - `trainingMode: UPDATE` only with {update}; a gate cannot gate an UPDATE solution (no metrics).
-- `hpoConfig` needs `performHPO: true`; `autoTrainingConfig` needs `performAutoTraining: true`;
+- `hpoConfig` needs `performHPO: true` and cannot set `hpoObjective` (Personalize does not support configuring it);
+  `autoTrainingConfig` needs `performAutoTraining: true`;
   `eventType`/`eventsConfig`/`eventValueThreshold` need `EVENT_TYPE`/`EVENT_VALUE` in the Interactions schema;
   `optimizationObjective.itemAttribute` is a numeric Items field; `trainingDataConfig` columns exist in their schema.
 - Campaigns: user-segmentation recipes cannot back one; `itemExplorationConfig` only for User-Personalization

@@ -23,8 +23,9 @@ RECIPES: dict[str, str] = {
     "aws-item-attribute-affinity": "USER_SEGMENTATION",
     "aws-next-best-action": "PERSONALIZED_ACTIONS",
 }
-# CreateSolutionVersion trainingMode UPDATE: User-Personalization recipes and legacy HRNN-Coldstart only (facts e.3).
-UPDATE_RECIPES = frozenset({"aws-user-personalization", "aws-user-personalization-v2", "aws-hrnn-coldstart"})
+# CreateSolutionVersion trainingMode UPDATE: "the input solution was trained with the User-Personalization recipe or the
+# legacy HRNN-Coldstart recipe" (API reference); User-Personalization-v2 is another recipe and is not allowed.
+UPDATE_RECIPES = frozenset({"aws-user-personalization", "aws-hrnn-coldstart"})
 # campaignConfig.itemExplorationConfig: User-Personalization only (facts e.6).
 EXPLORATION_RECIPES = frozenset({"aws-user-personalization", "aws-user-personalization-v2"})
 # Recipes that cannot back a campaign or a batch inference job.

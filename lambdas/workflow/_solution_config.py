@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
 from workflow._params_base import ApiModel, ApiString, DatasetType, Fraction
-
-
-class HpoObjective(ApiModel):
-    """The metric HPO optimizes."""
-
-    type: Literal["Maximize", "Minimize"] | None = None
-    metric_name: str | None = Field(None, max_length=256)
-    metric_regex: str | None = Field(None, max_length=256)
 
 
 class HpoResourceConfig(ApiModel):
@@ -58,7 +50,11 @@ class HyperParameterRanges(ApiModel):
 class HpoConfig(ApiModel):
     """Hyperparameter optimization (used only with performHPO: true)."""
 
-    hpo_objective: HpoObjective | None = None
+    hpo_objective: Any = Field(
+        None,
+        description="Not supported: Personalize does not let you configure it (CreateSolution); leave it out.",
+        json_schema_extra={"not": {}},
+    )
     hpo_resource_config: HpoResourceConfig | None = None
     algorithm_hyper_parameter_ranges: HyperParameterRanges | None = None
 

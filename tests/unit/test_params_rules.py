@@ -161,9 +161,38 @@ def test_rule_update_training_only_for_user_personalization() -> None:
         {"name": "sims", "recipe": "aws-sims", "trainingMode": "UPDATE"},
     ]
     assert problems(doc(solutions=solutions)) == [
-        'solutions[1].trainingMode: "UPDATE" works only with aws-hrnn-coldstart, aws-user-personalization,'
-        ' aws-user-personalization-v2; recipe is "aws-sims"; use "FULL"'
+        'solutions[1].trainingMode: "UPDATE" works only with aws-hrnn-coldstart, aws-user-personalization;'
+        ' solution "sims" uses recipe "aws-sims"; use "FULL"'
     ]
+
+
+def test_rule_update_training_refused_for_user_personalization_v2() -> None:
+    solutions = [
+        {"name": "v2", "recipe": "arn:aws:personalize:::recipe/aws-user-personalization-v2", "trainingMode": "UPDATE"}
+    ]
+    assert problems(doc(solutions=solutions)) == [
+        'solutions[0].trainingMode: "UPDATE" works only with aws-hrnn-coldstart, aws-user-personalization;'
+        ' solution "v2" uses recipe "aws-user-personalization-v2"; use "FULL"'
+    ]
+
+
+def test_rule_hpo_objective_is_not_supported() -> None:
+    hpo = {
+        "hpoObjective": {"type": "Maximize", "metricName": "precision_at_25"},
+        "hpoResourceConfig": {"maxNumberOfTrainingJobs": 4},
+    }
+    solution = {
+        "name": "up",
+        "recipe": "aws-user-personalization",
+        "performHPO": True,
+        "solutionConfig": {"hpoConfig": hpo},
+    }
+    assert problems(doc(solutions=[solution])) == [
+        "solutions[0].solutionConfig.hpoConfig.hpoObjective: Personalize does not support configuring it"
+        ' (CreateSolution); remove it from solution "up"'
+    ]
+    del hpo["hpoObjective"]
+    valid(doc(solutions=[solution]))
 
 
 def test_rule_autotrain_mode_is_not_a_params_choice() -> None:
@@ -309,6 +338,24 @@ def test_rule_kms_and_role_arns() -> None:
     group = {"name": "shop", "kmsKeyArn": "key-1", "roleArn": "arn:aws:iam::123456789012:role/personalize"}
     assert problems(doc(datasetGroup=group)) == [
         'datasetGroup.kmsKeyArn: found "key-1"; allowed: a KMS key ARN like arn:aws:kms:region:123456789012:key/id'
+    ]
+
+
+KMS_KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+KMS_ROLE = "arn:aws:iam::123456789012:role/personalize-kms"
+
+
+def test_rule_kms_key_needs_a_role() -> None:
+    assert problems(doc(datasetGroup={"name": "shop", "kmsKeyArn": KMS_KEY})) == [
+        "datasetGroup.roleArn: missing; kmsKeyArn needs an IAM role with permissions to use the key"
+        " (CreateDatasetGroup); add roleArn or remove kmsKeyArn"
+    ]
+    assert valid(doc(datasetGroup={"name": "shop", "kmsKeyArn": KMS_KEY, "roleArn": KMS_ROLE})).dataset_group.role_arn
+
+
+def test_rule_role_is_only_valid_with_a_kms_key() -> None:
+    assert problems(doc(datasetGroup={"name": "shop", "roleArn": KMS_ROLE})) == [
+        "datasetGroup.roleArn: only valid together with kmsKeyArn (CreateDatasetGroup); remove it or add kmsKeyArn"
     ]
 
 
