@@ -278,10 +278,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except ModuleNotFoundError as error:
-        if (error.name or "").partition(".")[0] not in OFFLINE_MODULES:
+        missing = (error.name or "").partition(".")[0]
+        if missing not in OFFLINE_MODULES:
             raise
         print(
-            f"error: `autopersonalize {args.command}` needs the offline stack (no module {error.name!r} here): "
+            f"error: `autopersonalize {args.command}` needs the offline stack (no module {missing!r} here): "
             "pip install 'autopersonalize[offline]'",
             file=sys.stderr,
         )

@@ -26,8 +26,9 @@ class FetchError(Exception):
     """The archive could not be fetched, or is not the archive expected: the message says what to do."""
 
 
-def fetch(dest: Path, url: str = URL, sha256: str = SHA256, timeout: float = 60.0) -> Path:
+def fetch(dest: Path, url: str = URL, sha256: str | None = None, timeout: float = 60.0) -> Path:
     """Download the archive to `dest`, check its SHA-256, unpack it; returns dest/ml-latest-small (kept if present)."""
+    sha256 = sha256 or SHA256
     folder = dest / FOLDER
     if (folder / "ratings.csv").is_file():
         return folder
