@@ -29,7 +29,7 @@ demo: $(STAMP)
 	$(VENV)/bin/autopersonalize demo
 
 test: $(STAMP)
-	$(VENV)/bin/lint-imports
+	$(MAKE) -s lint
 	$(PY) -m pytest -q -n 2 --dist loadfile
 	@if [ -n "$(PY39)" ]; then $(MAKE) -s glue-py39; \
 	else echo "no Python 3.9 here: the Glue jobs' tests ran on 3.11 only (make glue-py39 runs them on Glue's 3.9)"; fi
@@ -46,10 +46,12 @@ glue-py39: $(GLUE_STAMP)
 	PYTHONPATH=glue_jobs $(GLUE_VENV)/bin/python -m pytest -q -p no:cacheprovider \
 	  -W "ignore:Boto3 will no longer support Python 3.9" $(GLUE_TESTS)
 
+# Static checks, fastest first; `make test` runs them before the tests, so CI enforces them.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy lambdas/workflow lambdas/serving glue_jobs autopersonalize
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy lambdas/workflow lambdas/serving glue_jobs autopersonalize setup.py
 	$(VENV)/bin/cfn-lint template.yaml
 
 $(SAM):
