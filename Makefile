@@ -14,10 +14,15 @@ PY39 ?= $(shell for c in python3.9 $$(pyenv root 2>/dev/null)/versions/3.9*/bin/
 	"$$c" -c "" 2>/dev/null && { echo "$$c"; break; }; done)
 GLUE_STAMP := $(GLUE_VENV)/.installed
 GLUE_TESTS := tests/functional/test_glue_export.py tests/functional/test_glue_publish.py
+# The template's static checks (tests/static: SAM transform, IAM policy lint, checkov) run from their own tool venv,
+# pinned in requirements-lint.txt (aws-sam-translator pins a pydantic the project's pin excludes).
+LINT_VENV ?= .venv-lint
+export LINT_VENV
+LINT_STAMP := $(LINT_VENV)/.installed
 STACK ?= autopersonalize
 PARAMS_TEMPLATE ?= params/demo.json
 
-.PHONY: demo test glue-py39 lint validate bench deploy clean
+.PHONY: demo test glue-py39 lint lint-tools validate bench deploy clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -28,7 +33,7 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/autopersonalize demo
 
-test: $(STAMP)
+test: $(STAMP) $(LINT_STAMP)
 	$(MAKE) -s lint
 	$(PY) -m pytest -q -n 2 --dist loadfile
 	@if [ -n "$(PY39)" ]; then $(MAKE) -s glue-py39; \
@@ -39,6 +44,13 @@ $(GLUE_STAMP): glue_jobs/requirements.txt glue_jobs/requirements-test.txt
 	test -x $(GLUE_VENV)/bin/python || $(PY39) -m venv $(GLUE_VENV)
 	$(GLUE_VENV)/bin/pip install -q --disable-pip-version-check -r glue_jobs/requirements.txt -r glue_jobs/requirements-test.txt
 	touch $@
+
+$(LINT_STAMP): requirements-lint.txt
+	test -x $(LINT_VENV)/bin/python || python3 -m venv $(LINT_VENV)
+	$(LINT_VENV)/bin/python -m pip install -q --disable-pip-version-check -r requirements-lint.txt
+	touch $@
+
+lint-tools: $(LINT_STAMP)
 
 # The Glue jobs' tests on Glue Python shell's runtime: Python 3.9, pandas 2, the pins of glue_jobs/requirements.txt.
 glue-py39: $(GLUE_STAMP)
@@ -81,4 +93,4 @@ deploy: $(SAM)
 	aws s3 cp $(PARAMS_TEMPLATE) s3://$$bucket/templates/params.json
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) $(GLUE_VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(GLUE_VENV) $(LINT_VENV) .pytest_cache .mypy_cache .ruff_cache
