@@ -20,7 +20,7 @@ STYLE = {"running": "yellow", "done": "green", "failed": "bold red"}
 
 
 def state_name(function_name: str) -> str:
-    """`ap-CreateSolutionVersion` -> `Create Solution Version` (the naming chain of STYLE.md, read backwards)."""
+    """`ap-CreateSolutionVersion` -> `Create Solution Version` (the template's naming chain, read backwards)."""
     logical = function_name.split("-", 1)[-1]
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", logical)
 
