@@ -181,18 +181,20 @@ def endpoint(port: int, run_demo: bool = False) -> int:
     import threading
 
     from autopersonalize.local.server import offline_endpoint
-    from autopersonalize.local.stack import deploy_stack
+    from autopersonalize.local.stack import PARAMS_BY_HAND, deploy_stack
 
     out = Console()
     with offline_endpoint(port) as url:
         if run_demo:
-            view.render_report(out, _demo_pipeline(out)[1])
+            result, document = _demo_pipeline(out)
+            view.render_report(out, document)
+            bucket = result.stack.bucket
         else:
-            deploy_stack()
+            bucket = deploy_stack(parameters=PARAMS_BY_HAND).bucket
         out.print(f"Offline AWS listening on [bold]{url}[/] (Ctrl-C to stop). Try:")
         out.print(f"  aws --endpoint-url {url} personalize list-campaigns")
         out.print(f"  aws --endpoint-url {url} stepfunctions list-state-machines")
-        out.print(f"  aws --endpoint-url {url} s3 ls s3://ap-123456789012-us-east-1-data/ --recursive")
+        out.print(f"  aws --endpoint-url {url} s3 ls s3://{bucket}/ --recursive")
         out.print("  (any credentials work; region us-east-1)")
         threading.Event().wait()
     return EXIT_OK

@@ -55,7 +55,7 @@ def stack_parameters(bucket: str, sources: dict[str, Source], dataset_group: str
             parameters[f"{key}SourceType"] = "s3_parquet"
             parameters[f"{key}Mapping"] = sources[dataset].mapping
         else:
-            parameters[f"{key}Source"] = ""
+            parameters[f"{key}Source"] = "none"  # the stack's Rules refuse an empty source; none skips the export
     interactions = sources["interactions"]
     if "EVENT_TYPE=" not in interactions.mapping and "EVENT_TYPE" not in interactions.frame.columns:
         parameters["InteractionsEventType"] = DEFAULT_EVENT_TYPE  # the schema's EVENT_TYPE is required

@@ -25,6 +25,9 @@ from autopersonalize.local.template import ACCOUNT, REGION, Template, TemplateEr
 REPO = paths.ROOT  # the checkout, or the tree packaged in the wheel
 EMPTY_ZIP = b"PK\x05\x06" + b"\x00" * 18
 OFFLINE_PARAMETERS = {"WaitScale": "0"}
+# A stack whose params files are dropped by hand, with no scheduled export (the template's Rules refuse the default,
+# empty sources): what the workflow tests and `serve` without the demo deploy.
+PARAMS_BY_HAND = {"InteractionsSource": "none"}
 
 
 @dataclass
@@ -275,6 +278,7 @@ def deploy_stack(template_path: Path | None = None, parameters: dict[str, str] |
     """Create every resource of template.yaml in the current offline_aws(); WaitScale is 0 unless overridden."""
     path = template_path or REPO / "template.yaml"
     template = Template.read(path, {**OFFLINE_PARAMETERS, **(parameters or {})})
+    template.check_rules()  # as CloudFormation does, before it creates anything
     stack = OfflineStack(template=template, root=path.parent)
     stack.execution_role = stack.client("iam").create_role(RoleName="offline-execution", AssumeRolePolicyDocument="{}")[
         "Role"

@@ -1,7 +1,9 @@
-"""Read template.yaml as CloudFormation would: parameters, conditions, Globals, and the intrinsic functions we use."""
+"""Read template.yaml as CloudFormation would: parameters, rules, conditions, Globals, the intrinsics we use, and
+the physical names CloudFormation gives resources (their name property, else `<stack>-<LogicalId>-<suffix>`)."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,23 +13,44 @@ from cfnlint.decode import cfn_yaml
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
+STACK_NAME = "autopersonalize"  # samconfig.toml's stack_name
+STACK_ID = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/{STACK_NAME}/6f1c2d3e-4a5b-4c6d-8e7f-0a1b2c3d4e5f"
+NAME_PROPERTIES = ("BucketName", "RoleName", "TableName", "TopicName", "FunctionName", "Name", "LogGroupName")
+# Longest generated name per type (S3 bucket names are also lower case); others get CloudFormation's usual 64.
+MAX_GENERATED = {"AWS::S3::Bucket": 63, "AWS::Logs::LogGroup": 512}
 
 
 class TemplateError(ValueError):
     """The template uses something the offline stack cannot reproduce: says what and where."""
 
 
+class RuleAssertionError(TemplateError):
+    """A false `Assert` in the template's Rules: CloudFormation refuses the stack operation (a ValidationError with
+    the AssertDescription) before it creates anything."""
+
+
 def load(path: Path) -> dict[str, Any]:
     return dict(cfn_yaml.loads(path.read_text(), str(path)))
 
 
+def generated_name(logical_id: str, resource_type: str) -> str:
+    """The name CloudFormation generates for a resource without a name property: `<stack>-<LogicalId>-<suffix>`
+    (e.g. `MyStack-MyBucket-abcdefghijk1`, AWS CloudFormation User Guide, "Name type"), the stack and logical ID cut
+    to fit; new on every creation on AWS, a stable digest of the logical ID offline."""
+    suffix = hashlib.sha256(f"{STACK_NAME}/{logical_id}".encode()).hexdigest()[:12].upper()
+    room = MAX_GENERATED.get(resource_type, 64) - len(suffix) - 2
+    stack = STACK_NAME[: room // 2]
+    name = f"{stack}-{logical_id[: room - len(stack)]}-{suffix}"
+    return name.lower() if resource_type == "AWS::S3::Bucket" else name
+
+
 def physical_id(logical_id: str, resource: dict[str, Any], resolve: Any) -> str:
-    """The name a resource gets: its explicit name property when it has one, else `<LogicalId>` (as CFN derives one)."""
+    """The name a resource gets: its explicit name property when it has one, else the one CloudFormation generates."""
     props = resource.get("Properties", {})
-    for key in ("BucketName", "RoleName", "TableName", "TopicName", "FunctionName", "Name", "LogGroupName"):
+    for key in NAME_PROPERTIES:
         if key in props:
             return str(resolve(props[key]))
-    return logical_id
+    return generated_name(logical_id, str(resource.get("Type", "")))
 
 
 def arn_of(resource_type: str, name: str) -> str:
@@ -75,6 +98,41 @@ class Template:
     def resources(self) -> dict[str, dict[str, Any]]:
         return dict(self.body.get("Resources", {}))
 
+    def check_rules(self) -> None:
+        """The Rules section, as CloudFormation checks it before creating or updating anything: every Assert of each
+        rule whose RuleCondition holds (or that has none) must be true; RuleAssertionError lists the false ones'
+        AssertDescriptions (AWS CloudFormation User Guide, "CloudFormation template Rules syntax")."""
+        failed = []
+        for name, rule in self.body.get("Rules", {}).items():
+            if "RuleCondition" in rule and not self._rule(rule["RuleCondition"]):
+                continue
+            failed += [
+                a.get("AssertDescription", f"rule {name}") for a in rule["Assertions"] if not self._rule(a["Assert"])
+            ]
+        if failed:
+            raise RuleAssertionError("\n".join(failed))
+
+    def _rule(self, value: Any) -> Any:
+        """A rule-specific intrinsic's value (Fn::And, Or, Not, Equals, Contains, EachMemberEquals, EachMemberIn)."""
+        if not isinstance(value, dict):
+            return [self._rule(v) for v in value] if isinstance(value, list) else value
+        ((key, arg),) = value.items()
+        if key == "Ref":
+            return self.ref(arg)
+        args = [self._rule(a) for a in arg] if isinstance(arg, list) else [self._rule(arg)]
+        functions = {
+            "Fn::And": lambda: all(args),
+            "Fn::Or": lambda: any(args),
+            "Fn::Not": lambda: not args[0],
+            "Fn::Equals": lambda: str(args[0]) == str(args[1]),
+            "Fn::Contains": lambda: str(args[1]) in [str(v) for v in args[0]],
+            "Fn::EachMemberEquals": lambda: all(str(v) == str(args[1]) for v in args[0]),
+            "Fn::EachMemberIn": lambda: {str(v) for v in args[0]} <= {str(v) for v in args[1]},
+        }
+        if key not in functions:
+            raise TemplateError(f"template.yaml: rule function {key} is not supported offline")
+        return functions[key]()
+
     def condition(self, name: str) -> bool:
         return bool(self.resolve(self.body.get("Conditions", {})[name]))
 
@@ -89,7 +147,8 @@ class Template:
             "AWS::Region": REGION,
             "AWS::AccountId": ACCOUNT,
             "AWS::Partition": "aws",
-            "AWS::StackName": "offline",
+            "AWS::StackName": STACK_NAME,
+            "AWS::StackId": STACK_ID,
             "AWS::URLSuffix": "amazonaws.com",
         }
         if name in pseudo:

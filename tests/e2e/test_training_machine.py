@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 
 from autopersonalize import emulator
 from autopersonalize.local import offline_aws
-from autopersonalize.local.stack import OfflineStack, deploy_stack
+from autopersonalize.local.stack import PARAMS_BY_HAND, OfflineStack, deploy_stack
 from tests.e2e import workflow_support as ws
 
 pytestmark = pytest.mark.slow
@@ -34,7 +34,7 @@ ONE_FULL_RUN = {
 @pytest.fixture
 def stack() -> Iterator[OfflineStack]:
     with offline_aws():
-        yield deploy_stack()
+        yield deploy_stack(parameters=PARAMS_BY_HAND)
 
 
 def run(stack: OfflineStack, name: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -253,7 +253,7 @@ def test_teardown_after_a_full_run_leaves_nothing_and_can_run_again(stack: Offli
 
 def test_training_and_teardown_with_paced_statuses_loop_until_ready() -> None:
     with offline_aws(progression="paced"):
-        stack = deploy_stack()
+        stack = deploy_stack(parameters=PARAMS_BY_HAND)
         execution = run(stack, "demo", ws.params(ws.upload_data(stack.bucket)))
         assert execution["status"] == "SUCCEEDED", ws.failure(execution)
         entered = states_entered(execution["executionArn"])
