@@ -14,6 +14,14 @@ PY39 ?= $(shell for c in python3.9 $$(pyenv root 2>/dev/null)/versions/3.9*/bin/
 	"$$c" -c "" 2>/dev/null && { echo "$$c"; break; }; done)
 GLUE_STAMP := $(GLUE_VENV)/.installed
 GLUE_TESTS := tests/functional/test_glue_export.py tests/functional/test_glue_publish.py
+# Wheelhouses as the clouds install (scripts/wheelhouse.py), kept between runs, redone when their pins change: Glue
+# Python shell's (cp39, manylinux2014_x86_64: no source builds) and the Lambda bundle's (template.yaml's Runtime and
+# Architectures, plus the same pins for this machine, to import every Handler from in a clean Python 3.12).
+WHEELS ?= .wheelhouse
+GLUE_WHEELS := $(WHEELS)/glue-py39
+LAMBDA_WHEELS := $(WHEELS)/lambda
+PY312 ?= $(shell for c in python3.12 $$(pyenv root 2>/dev/null)/versions/3.12*/bin/python3.12; do \
+	"$$c" -c "" 2>/dev/null && { echo "$$c"; break; }; done)
 # The template's static checks (tests/static: SAM transform, IAM policy lint, checkov) run from their own tool venv,
 # pinned in requirements-lint.txt (aws-sam-translator pins a pydantic the project's pin excludes).
 LINT_VENV ?= .venv-lint
@@ -22,7 +30,7 @@ LINT_STAMP := $(LINT_VENV)/.installed
 STACK ?= autopersonalize
 PARAMS_TEMPLATE ?= params/demo.json
 
-.PHONY: demo test glue-py39 lint lint-tools validate bench deploy clean
+.PHONY: demo test glue-wheels glue-py39 lambda-bundle lint lint-tools validate bench deploy clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -35,15 +43,40 @@ demo: $(STAMP)
 
 test: $(STAMP) $(LINT_STAMP)
 	$(MAKE) -s lint
+	$(MAKE) -s glue-wheels lambda-bundle
 	$(PY) -m pytest -q -n 2 --dist loadfile
 	@if [ -n "$(PY39)" ]; then $(MAKE) -s glue-py39; \
 	else echo "no Python 3.9 here: the Glue jobs' tests ran on 3.11 only (make glue-py39 runs them on Glue's 3.9)"; fi
 
-$(GLUE_STAMP): glue_jobs/requirements.txt glue_jobs/requirements-test.txt
-	@test -n "$(PY39)" || { echo "make glue-py39 needs a Python 3.9 interpreter (python3.9 or pyenv's 3.9)"; exit 1; }
-	test -x $(GLUE_VENV)/bin/python || $(PY39) -m venv $(GLUE_VENV)
-	$(GLUE_VENV)/bin/pip install -q --disable-pip-version-check -r glue_jobs/requirements.txt -r glue_jobs/requirements-test.txt
+$(GLUE_WHEELS)/.runtime: glue_jobs/requirements.txt scripts/wheelhouse.py | $(STAMP)
+	$(PY) scripts/wheelhouse.py glue --dest $(GLUE_WHEELS)
 	touch $@
+
+# Glue's wheels exist for its platform, in an order that installs, and template.yaml lists exactly those.
+glue-wheels: $(GLUE_WHEELS)/.runtime
+	$(PY) scripts/wheelhouse.py glue-template --dest $(GLUE_WHEELS)
+
+$(GLUE_WHEELS)/.test: glue_jobs/requirements-test.txt scripts/wheelhouse.py | $(STAMP)
+	@test -n "$(PY39)" || { echo "make glue-py39 needs a Python 3.9 interpreter (python3.9 or pyenv's 3.9)"; exit 1; }
+	$(PY) scripts/wheelhouse.py glue-test --python $(PY39) --dest $(GLUE_WHEELS)
+	touch $@
+
+# Only the wheels above: no index, and none of this machine's pip configuration (its own wheels, extra indexes).
+$(GLUE_STAMP): $(GLUE_WHEELS)/.runtime $(GLUE_WHEELS)/.test
+	rm -rf $(GLUE_VENV) && $(PY39) -m venv $(GLUE_VENV)
+	env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null $(GLUE_VENV)/bin/pip install -q --disable-pip-version-check \
+	  --no-index --find-links $(GLUE_WHEELS) -r glue_jobs/requirements.txt -r glue_jobs/requirements-test.txt
+	touch $@
+
+$(LAMBDA_WHEELS)/.installed: lambdas/requirements.txt template.yaml scripts/wheelhouse.py | $(STAMP)
+	$(PY) scripts/wheelhouse.py lambda-wheels --dest $(LAMBDA_WHEELS) $(if $(PY312),--python $(PY312))
+	touch $@
+
+# What sam build bundles: a wheel per pin for the functions' runtime and architecture; every Handler imports from
+# those pins alone (no .venv, no autopersonalize, no runtime-provided boto3).
+lambda-bundle: $(LAMBDA_WHEELS)/.installed
+	@if [ -n "$(PY312)" ]; then $(PY) scripts/wheelhouse.py lambda-imports --dest $(LAMBDA_WHEELS) --python $(PY312); \
+	else echo "no Python 3.12 here: the handlers' import check from the bundle did not run"; fi
 
 $(LINT_STAMP): requirements-lint.txt
 	test -x $(LINT_VENV)/bin/python || python3 -m venv $(LINT_VENV)
@@ -93,4 +126,4 @@ deploy: $(SAM)
 	aws s3 cp $(PARAMS_TEMPLATE) s3://$$bucket/templates/params.json
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) $(GLUE_VENV) $(LINT_VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(GLUE_VENV) $(LINT_VENV) $(WHEELS) .pytest_cache .mypy_cache .ruff_cache

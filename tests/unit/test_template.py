@@ -88,14 +88,3 @@ def test_template_bucket_denies_insecure_transport_and_blocks_public_access() ->
     assert all(bucket["PublicAccessBlockConfiguration"].values())
     deny = [s for s in _statements(TEMPLATE.resources["DataBucketPolicy"]) if s["Effect"] == "Deny"]
     assert deny and deny[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-
-
-def test_template_glue_jobs_install_the_modules_their_runtime_is_tested_with() -> None:
-    pins = [
-        line for line in (REPO / "glue_jobs" / "requirements.txt").read_text().splitlines() if line and line[0] != "#"
-    ]
-    jobs = {k: r for k, r in TEMPLATE.resources.items() if r["Type"] == "AWS::Glue::Job"}
-    assert len(jobs) == 5
-    for logical_id, job in jobs.items():
-        assert job["Properties"]["Command"]["PythonVersion"] == "3.9", logical_id
-        assert job["Properties"]["DefaultArguments"]["--additional-python-modules"] == ",".join(pins), logical_id
