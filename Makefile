@@ -116,13 +116,15 @@ bench: $(STAMP)
 	$(VENV)/bin/autopersonalize bench
 
 # Needs AWS credentials and the AWS CLI (not available offline). After the stack: the files the Glue jobs and the
-# params read from the data bucket (sam does not package --extra-py-files, schemas or the params template).
-deploy: $(SAM)
+# params read from the data bucket (sam does not package --extra-py-files, schemas or the params template), and the
+# Glue jobs' wheels (make glue-wheels: the pins of glue_jobs/requirements.txt, which --extra-py-files lists).
+deploy: $(SAM) glue-wheels
 	$(SAM) build && $(SAM) deploy --guided --stack-name $(STACK)
 	bucket=$$(aws cloudformation describe-stacks --stack-name $(STACK) \
 	  --query "Stacks[0].Outputs[?OutputKey=='DataBucketName'].OutputValue" --output text) && \
 	for module in personalize_export digests; do aws s3 cp glue_jobs/$$module.py s3://$$bucket/glue/$$module.py || exit 1; done && \
 	aws s3 cp schemas/ s3://$$bucket/schemas/ --recursive --exclude "*" --include "*.avsc" && \
+	aws s3 cp $(GLUE_WHEELS)/runtime/ s3://$$bucket/glue/wheels/ --recursive --exclude "*" --include "*.whl" && \
 	aws s3 cp $(PARAMS_TEMPLATE) s3://$$bucket/templates/params.json
 
 clean:
