@@ -218,10 +218,18 @@ def iter_source(args: dict[str, str], chunk_rows: int) -> Iterator[pd.DataFrame]
             ctas_approach=False,
             chunksize=chunk_rows,
             workgroup=args.get("athena_workgroup") or "primary",
-            s3_output=args.get("athena_output") or None,
+            s3_output=athena_output(args),
         )
     else:
         raise ExportArgumentError(f"--source_type {kind!r} is not one of {', '.join(SOURCE_TYPES)}")
+
+
+def athena_output(args: dict[str, str]) -> str:
+    """Where Athena writes the query's results: --athena_output, else athena-results/ in the data bucket (a workgroup
+    that enforces its own location wins over both). Without one, awswrangler would create the bucket
+    aws-athena-query-results-<account>-<region>, which the job's role may not create."""
+    bucket = require(args, "bucket", "the data bucket (Athena query results go under athena-results/ in it)")
+    return args.get("athena_output") or f"s3://{bucket}/athena-results/"
 
 
 def _read_csv(path: str, chunk_rows: int, names: list[str] | None, skip: int) -> Iterator[pd.DataFrame]:

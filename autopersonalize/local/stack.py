@@ -254,6 +254,14 @@ def _glue_security_configuration(stack: OfflineStack, logical_id: str, props: di
     stack.client("glue").create_security_configuration(Name=stack.name(logical_id), EncryptionConfiguration=config)
 
 
+def _athena_workgroup(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
+    stack.client("athena").create_work_group(
+        Name=stack.name(logical_id),
+        Configuration=props.get("WorkGroupConfiguration", {}),  # the API's WorkGroupConfiguration, same keys
+        Description=props.get("Description", ""),
+    )
+
+
 # Creation order: what others depend on first.
 DEPLOYERS: dict[str, Callable[[OfflineStack, str, dict[str, Any]], None]] = {
     "AWS::IAM::Role": _role,
@@ -268,6 +276,7 @@ DEPLOYERS: dict[str, Callable[[OfflineStack, str, dict[str, Any]], None]] = {
     "AWS::Glue::Job": _glue_job,
     "AWS::Glue::Workflow": _glue_workflow,
     "AWS::Glue::Trigger": _glue_trigger,
+    "AWS::Athena::WorkGroup": _athena_workgroup,
     "AWS::Serverless::Function": _function,
     "AWS::Serverless::StateMachine": _state_machine,
     "AWS::Serverless::HttpApi": _nothing,
