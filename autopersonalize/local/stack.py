@@ -168,16 +168,29 @@ def _topic(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
 
 
 def _log_group(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
-    stack.client("logs").create_log_group(logGroupName=stack.name(logical_id))
+    logs = stack.client("logs")
+    logs.create_log_group(logGroupName=stack.name(logical_id))
+    if "RetentionInDays" in props:
+        logs.put_retention_policy(logGroupName=stack.name(logical_id), retentionInDays=int(props["RetentionInDays"]))
 
 
 def _nothing(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
     """Types with no offline effect (an e-mail subscription, IAM-only HTTP API auth): accepted knowingly."""
 
 
+def sam_merge(globals_: Any, local: Any) -> Any:
+    """A function's properties merged with Globals as SAM does: maps key by key (recursively), lists with the global
+    entries first, any other value the function's own (AWS SAM Developer Guide, "Globals section of the template")."""
+    if isinstance(globals_, dict) and isinstance(local, dict):
+        return {**globals_, **{k: sam_merge(globals_[k], v) if k in globals_ else v for k, v in local.items()}}
+    if isinstance(globals_, list) and isinstance(local, list):
+        return globals_ + local
+    return local
+
+
 def _function(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
     globals_ = stack.template.resolve(stack.template.globals_for("Function"))
-    merged = {**globals_, **props}
+    merged = sam_merge(globals_, props)
     variables = {  # SAM merges Globals' environment with the function's own, the function winning
         **globals_.get("Environment", {}).get("Variables", {}),
         **props.get("Environment", {}).get("Variables", {}),
@@ -194,6 +207,7 @@ def _function(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> No
         Timeout=int(merged.get("Timeout", 3)),
         MemorySize=int(merged.get("MemorySize", 128)),
         Environment={"Variables": {k: str(v) for k, v in variables.items()}},
+        **({"LoggingConfig": merged["LoggingConfig"]} if "LoggingConfig" in merged else {}),
     )
 
 
