@@ -16,11 +16,13 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from autopersonalize import paths, sample_data
-from autopersonalize.cli import OFFLINE_MODULES, main
+from autopersonalize import sample_data
+from autopersonalize.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
-BUILD_INPUTS = ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "autopersonalize", *paths.TREE)
+# What `sam deploy` ships and the offline stack deploys (the layout of the README): the wheel must carry all of it.
+TREE = ("template.yaml", "lambdas", "statemachine", "glue_jobs", "schemas", "params")
+BUILD_INPUTS = ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "autopersonalize", *TREE)
 CLIENT_DEPENDENCIES = {"boto3", "botocore", "requests"}
 HEAVY = ("moto", "pandas", "numpy", "scipy", "implicit", "pyarrow", "awswrangler", "pydantic", "rich")
 Pin = tuple[str, frozenset[str], str]
@@ -38,7 +40,7 @@ def _requirements_txt() -> set[Pin]:
 
 def _pyproject() -> dict[str, list[str]]:
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    return {"": project["dependencies"], **project["optional-dependencies"]}
+    return {"": project["dependencies"], **project.get("optional-dependencies", {})}
 
 
 def test_pyproject_pins_the_same_versions_as_requirements_txt() -> None:
@@ -53,7 +55,16 @@ def test_pyproject_pins_every_runtime_dependency_exactly() -> None:
     assert [str(s) for s in specifiers if len(s) != 1 or next(iter(s)).operator != "=="] == []
 
 
+def test_paths_names_the_deployable_tree() -> None:
+    from autopersonalize import paths
+
+    assert paths.TREE == TREE
+    assert all((paths.ROOT / name).exists() for name in TREE)
+
+
 def test_pyproject_base_install_is_the_client_and_the_rest_is_the_offline_extra() -> None:
+    from autopersonalize.cli import OFFLINE_MODULES
+
     groups = _pyproject()
 
     assert {_pin(line)[0] for line in groups[""]} == CLIENT_DEPENDENCIES
@@ -82,6 +93,8 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     source = tmp_path_factory.mktemp("source")
     ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", "sam_app")
     for name in BUILD_INPUTS:
+        if not (REPO / name).exists():
+            continue  # setup.py and MANIFEST.in: a wheel without them lacks the tree, which the tests below say
         if (REPO / name).is_dir():
             shutil.copytree(REPO / name, source / name, ignore=ignore)
         else:
@@ -118,7 +131,7 @@ def test_wheel_carries_the_deployable_tree_as_package_data(wheel: Path) -> None:
     packaged = {n.removeprefix("autopersonalize/sam_app/") for n in names if n.startswith("autopersonalize/sam_app/")}
     in_repo = {
         str(p.relative_to(REPO))
-        for name in paths.TREE
+        for name in TREE
         for p in ([REPO / name] if (REPO / name).is_file() else (REPO / name).rglob("*"))
         if p.is_file() and not {"__pycache__", ".mypy_cache", ".pytest_cache"} & set(p.parts)
     }
