@@ -8,7 +8,8 @@ from typing import Any
 
 from moto.s3.models import s3_backends
 
-from autopersonalize.emulator.data import object_body
+from autopersonalize.emulator import auth
+from autopersonalize.emulator.data import S3Access, object_body, require_s3
 from autopersonalize.emulator.lifecycle import WorkFailed
 from autopersonalize.emulator.model import PersonalizeError, invalid
 from autopersonalize.emulator.solutions import Solution, SolutionVersion
@@ -22,16 +23,19 @@ def _split(path: str) -> tuple[str, str]:
     return match.group(1), match.group(2)
 
 
-def _inputs(store: Store, path: str) -> list[tuple[str, bytes]]:
+def _inputs(store: Store, path: str, access: S3Access) -> list[tuple[str, bytes]]:
     bucket_name, key = _split(path)
     s3 = s3_backends[store.account]["aws"]
     bucket = s3.buckets.get(bucket_name)
     if bucket is None:
         raise WorkFailed(f"Input data not found at {path}: bucket {bucket_name} does not exist.")
+    require_s3(access, "s3:ListBucket", bucket)
     names = sorted(str(k) for k in bucket.keys)
     chosen = [key] if key in names else [k for k in names if k.startswith(key) and not k.endswith("/")]
     if not chosen:
         raise WorkFailed(f"Input data not found at {path}.")
+    for name in chosen:
+        require_s3(access, "s3:GetObject", bucket, name)
     return [(k, object_body(store.account, bucket_name, k)) for k in chosen]
 
 
@@ -63,7 +67,8 @@ def run(store: Store, job: Resource, version: SolutionVersion) -> None:
     s3 = s3_backends[store.account]["aws"]
     if out_bucket not in s3.buckets:
         raise WorkFailed(f"Output bucket {out_bucket} does not exist.")
-    for key, body in _inputs(store, job.params["jobInput"]["s3DataSource"]["path"]):
+    access = auth.job_access(store.account, job.arn, job.params)
+    for key, body in _inputs(store, job.params["jobInput"]["s3DataSource"]["path"], access):
         lines = []
         for number, text in enumerate(body.decode("utf-8").splitlines(), start=1):
             if not text.strip():
@@ -80,4 +85,5 @@ def run(store: Store, job: Resource, version: SolutionVersion) -> None:
             lines.append(json.dumps({"input": line, "output": output, "error": error}))
         name = key.rsplit("/", 1)[-1] + ".out"
         target = f"{out_prefix.rstrip('/')}/{name}" if out_prefix else name
+        require_s3(access, "s3:PutObject", s3.buckets[out_bucket], target)
         s3.put_object(out_bucket, target, ("\n".join(lines) + "\n").encode())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,8 +77,24 @@ def check_dataset_type(dataset_type: str, fields: list[Field]) -> None:
         raise invalid(f"The schema for a {dataset_type.title()} dataset needs at least one metadata field.")
 
 
-def read_objects(account: str, location: str) -> list[tuple[str, bytes]]:
-    """The CSV file at `location`, or every .csv object under it when it is a prefix, as (s3 path, body)."""
+S3Access = Callable[[str, str, Any], str]  # (action, resource ARN, bucket policy) -> why not, or ""
+
+
+def require_s3(access: S3Access, action: str, bucket: Any, key: str | None = None) -> None:
+    """WorkFailed, as Personalize fails a job it cannot read or write for, unless `access` allows the action."""
+    resource = f"arn:aws:s3:::{bucket.name}" + (f"/{key}" if key is not None else "")
+    why = access(action, resource, bucket.policy.decode() if bucket.policy else None)
+    if why:
+        raise WorkFailed(
+            f"Insufficient privileges for {action} on {resource}: {why}. Personalize needs the role to allow it and "
+            f"the bucket policy of {bucket.name} to allow the service principal personalize.amazonaws.com."
+        )
+
+
+def read_objects(account: str, location: str, access: S3Access) -> list[tuple[str, bytes]]:
+    """The CSV file at `location`, or every .csv object under it when it is a prefix, as (s3 path, body).
+
+    Read as Personalize reads: listing needs s3:ListBucket on the bucket, each file s3:GetObject (see `access`)."""
     match = re.fullmatch(r"s3://([^/]+)/?(.*)", location)
     if not match:
         raise WorkFailed(f"Invalid S3 location {location}: expected s3://bucket/key or s3://bucket/prefix/.")
@@ -86,6 +103,7 @@ def read_objects(account: str, location: str) -> list[tuple[str, bytes]]:
     bucket = s3.buckets.get(bucket_name)
     if bucket is None:
         raise WorkFailed(f"Input data not found at {location}: bucket {bucket_name} does not exist.")
+    require_s3(access, "s3:ListBucket", bucket)
     names = sorted(str(k) for k in bucket.keys)
     if key in names and not key.endswith("/"):
         chosen = [key]
@@ -94,6 +112,8 @@ def read_objects(account: str, location: str) -> list[tuple[str, bytes]]:
         chosen = [k for k in names if k.startswith(prefix) and k.lower().endswith(".csv")]
     if not chosen:
         raise WorkFailed(f"Input data not found at {location}: no CSV file there.")
+    for name in chosen:
+        require_s3(access, "s3:GetObject", bucket, name)
     return [(f"s3://{bucket_name}/{k}", object_body(account, bucket_name, k)) for k in chosen]
 
 

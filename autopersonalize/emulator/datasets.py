@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from autopersonalize.emulator import data
+from autopersonalize.emulator import auth, data
 from autopersonalize.emulator.lifecycle import WorkFailed, run_work
 from autopersonalize.emulator.model import PersonalizeError, in_use, invalid
 from autopersonalize.emulator.store import Resource, Store, delete, describe, operation, paginate
@@ -90,6 +90,8 @@ def create_dataset_group(store: Store, p: dict[str, Any]) -> dict[str, Any]:
         raise invalid("roleArn: required with kmsKeyArn; give an IAM role that has permissions to access the KMS key.")
     if p.get("roleArn") and not p.get("kmsKeyArn"):
         raise invalid("roleArn: supplying an IAM role is only valid when also specifying kmsKeyArn.")
+    if p.get("kmsKeyArn"):
+        auth.require_key_access(store.account, str(p["roleArn"]), str(p["kmsKeyArn"]))
     group = store.add(DatasetGroup(store, store.arn(f"dataset-group/{p['name']}"), p["name"], p), p.get("tags"))
     return {"datasetGroupArn": group.arn, "domain": p.get("domain")}
 
@@ -205,13 +207,15 @@ def create_dataset_import_job(store: Store, p: dict[str, Any]) -> dict[str, Any]
     job = store.add(
         DatasetImportJob(store, store.arn(f"dataset-import-job/{p['jobName']}"), p["jobName"], p), p.get("tags")
     )
-    run_work(job.lifecycle, lambda: _import(store, dataset, p["dataSource"]["dataLocation"], mode), store.lock)
+    run_work(job.lifecycle, lambda: _import(store, dataset, job, mode), store.lock)
     return {"datasetImportJobArn": job.arn}
 
 
-def _import(store: Store, dataset: Dataset, location: str, mode: str) -> None:
+def _import(store: Store, dataset: Dataset, job: Resource, mode: str) -> None:
+    location = job.params["dataSource"]["dataLocation"]
     fields = store.get(Schema, dataset.params["schemaArn"]).fields
-    frames = [data.parse_csv(path, body, fields) for path, body in data.read_objects(store.account, location)]
+    reads = data.read_objects(store.account, location, auth.job_access(store.account, job.arn, job.params))
+    frames = [data.parse_csv(path, body, fields) for path, body in reads]
     new = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     if dataset.type == "INTERACTIONS" and len(new) < MIN_INTERACTIONS:
         raise WorkFailed(

@@ -9,7 +9,9 @@ from typing import Any
 from moto import backend_index
 from moto.core.responses import BaseResponse
 from moto.personalize import urls as personalize_urls
+from werkzeug.exceptions import HTTPException
 
+from autopersonalize.emulator import auth
 from autopersonalize.emulator.model import PersonalizeError, operation, shape_output, validate
 from autopersonalize.emulator.store import OPERATIONS, store_for
 
@@ -45,6 +47,10 @@ def _call(service: str, name: str, request: Any, full_url: str, headers: Any) ->
         params = json.loads(helper.body or "{}")
         validate(params, model.input_shape)
         store = store_for(helper.current_account, helper.region)
+        try:
+            auth.authorize(helper, service, name, params, store.arn)
+        except HTTPException as exc:  # moto's signature and key checks: the codes AWS returns for them
+            raise PersonalizeError(getattr(exc, "error_type", "AccessDeniedException"), str(exc.description)) from None
         with store.lock:
             store.faults.check(name)
             result = handler(store, params)

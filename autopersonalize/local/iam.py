@@ -22,6 +22,7 @@ from urllib.parse import unquote
 
 import boto3
 import botocore.session
+from botocore.awsrequest import AWSRequest
 from moto import settings
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.iam import access_control
@@ -129,6 +130,18 @@ def _is_action_permitted(
     return {"allow": result.PERMITTED, "deny": result.DENIED, "neutral": result.NEUTRAL}[decision]
 
 
+def _aws_request(self: Any) -> AWSRequest:
+    """The request as signed, for moto to check the signature: moto signs `body or data`, and for a GET without a body
+    (Lambda's GetFunctionConfiguration, ListFunctions) its `data` holds the headers, so every such signature was
+    "wrong": a bodiless request was signed with an empty payload."""
+    signed = self._get_string_between("SignedHeaders=", ",", self._headers["Authorization"]).split(";")
+    headers = self._create_headers_for_aws_request(signed, self._headers)
+    body = self._body or (b"" if self._method in ("GET", "HEAD", "DELETE") else self._data)
+    request = AWSRequest(method=self._method, url=self._path, data=body, headers=headers)
+    request.context["timestamp"] = headers["X-Amz-Date"]
+    return request
+
+
 def _arn(self: Any, service: str, resource: str) -> str:
     return f"arn:aws:{service}:{self.region}:{self.current_account}:{resource}"
 
@@ -184,5 +197,6 @@ def _resource_resolvers() -> dict[type, Callable[[Any], str]]:
 def install() -> None:
     """Replace moto's policy evaluator and name the resources of the calls above (idempotent)."""
     access_control.IAMPolicy.is_action_permitted = _is_action_permitted  # type: ignore[method-assign]
+    access_control.IAMRequestBase._create_aws_request = _aws_request  # type: ignore[method-assign]
     for response_class, resolver in _resource_resolvers().items():
         response_class._determine_resource = resolver  # type: ignore[attr-defined]

@@ -30,9 +30,10 @@ from moto.glue import models as glue_models
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for as _original_boto_client_for
-from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend, stepfunctions_parser_backends
 
 from autopersonalize import paths
+from autopersonalize.local import iam
 
 # Where Glue job scripts live offline: ScriptLocation's basename under the first of these folders that has it. Each
 # offline_aws() starts from the repository's glue_jobs/; a deployed stack puts its own folder first.
@@ -71,17 +72,18 @@ class FakeLambdaContext:
 
 @contextmanager
 def _function_environment(env: dict[str, str]) -> Iterator[None]:
-    """Set the function's variables for the call; afterwards put back the values that existed before.
-
-    Keys that did not exist stay set until `offline_aws()` restores the whole environment: deleting them here would
-    race with the interpreter's other threads reading os.environ (mock.patch.dict even empties it for a moment).
-    """
+    """Set the function's variables for the call; afterwards put back the values that existed before and remove the
+    ones that did not (one key at a time: mock.patch.dict would empty the whole environment for a moment, under the
+    interpreter's other threads). Credentials must not outlive the call: a role's session token left behind would be
+    sent with the operator's keys."""
     before = {key: os.environ[key] for key in env if key in os.environ}
     os.environ.update(env)
     try:
         yield
     finally:
         os.environ.update(before)
+        for key in env.keys() - before.keys():
+            os.environ.pop(key, None)
 
 
 def _resolve_handler(fn: LambdaFunction) -> Callable[[Any, Any], Any]:
@@ -94,19 +96,20 @@ def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bo
     from moto import settings
     from moto.core.models import botocore_stubber
 
+    credentials, session = iam.role_session(self.role, self.function_name, self.region, SERVICE_MODELS)
     env = {
         "AWS_LAMBDA_FUNCTION_NAME": self.function_name,
         "AWS_REGION": self.region,
         "AWS_DEFAULT_REGION": self.region,
         "_HANDLER": self.handler,
-        "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "testing"),
-        "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "testing"),
+        **credentials,  # the function's own role, as the Lambda service provides it
         **{k: str(v) for k, v in (self.environment_vars or {}).items()},
     }
     if not botocore_stubber.enabled:  # server mode: the handler's own AWS calls go back to the moto server
         env["AWS_ENDPOINT_URL"] = os.environ.get("AWS_ENDPOINT_URL", f"http://127.0.0.1:{settings.moto_server_port()}")
     payload = json.loads(event) if isinstance(event, str) else (event or {})
-    with _ENV_LOCK, _function_environment(env):  # listeners are called under the lock too: one event at a time
+    # Listeners are called under the lock too: one event at a time.
+    with _ENV_LOCK, _function_environment(env), iam.as_default_session(session):
         _emit("lambda", self.function_name, "start", {"event": payload})
         try:
             result = _resolve_handler(self)(payload, FakeLambdaContext(self))
@@ -141,8 +144,9 @@ def _start_and_run_script(self: Any, *args: Any, **kwargs: Any) -> str:
     for key, value in (run.arguments or {}).items():
         argv += [key, str(value)]
     _emit("glue", self.name, "start", {"arguments": run.arguments or {}})
-    try:
-        with mock.patch.object(sys, "argv", argv):
+    credentials, session = iam.role_session(self.role, f"glue-{self.name}", self.backend.region_name, SERVICE_MODELS)
+    try:  # the job's own role, as Glue provides it
+        with mock.patch.object(sys, "argv", argv), _function_environment(credentials), iam.as_default_session(session):
             runpy.run_path(str(script), run_name="__main__")
         run.status = "SUCCEEDED"
         _emit("glue", self.name, "end", {})
@@ -185,8 +189,6 @@ def _send_to_targets(self: Any, original_event: dict[str, Any], transform_input:
     """moto's rules cannot target Step Functions; AWS starts an execution with the event as input. So do we."""
     machine_targets = [t for t in self.targets if ":states:" in t["Arn"]]
     if machine_targets and self.event_pattern.matches_event(original_event):
-        from moto.stepfunctions.parser.models import stepfunctions_parser_backends
-
         for target in machine_targets:
             _, _, _, region, account, _ = target["Arn"].split(":", 5)
             backend = stepfunctions_parser_backends[account][region]
@@ -216,23 +218,44 @@ def _parse_reusing_syntax_tree(definition: str) -> tuple[Any, Any]:
     return Preprocessor().visit(tree), tree
 
 
-_CLIENTS: dict[tuple[str, str, bool, str], Any] = {}
+_CLIENTS: dict[tuple[str, str, str, bool, str], Any] = {}
 _CLIENTS_LOCK = threading.Lock()
+_MACHINE = threading.local()  # the role of the state machine whose Task is calling AWS on this thread
 
 
 def _cached_boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
-    """The interpreter makes a new boto3 client for every Task (~15 ms each, 150 per demo run): reuse one per service.
-
-    Clients are thread-safe, and moto's in-process interception is decided per request, so one client per
-    (region, service, mode, port) behaves exactly as a fresh one would."""
+    """The interpreter's AWS client for a Task, signing as the state machine's role (moto's own signs with dummy
+    keys, which IAM enforcement refuses). One per (credentials, region, service, mode, port): a new client per Task
+    costs ~15 ms, 150 times per demo run; clients are thread-safe and moto intercepts per request."""
     from moto.core.models import botocore_stubber
     from moto.settings import moto_server_port
 
-    key = (region, service, bool(botocore_stubber.enabled), str(moto_server_port()))
+    credentials, session = iam.role_session(str(getattr(_MACHINE, "role", "")), "states", region, SERVICE_MODELS)
+    key = (credentials["AWS_ACCESS_KEY_ID"], region, service, bool(botocore_stubber.enabled), str(moto_server_port()))
     with _CLIENTS_LOCK:
         if key not in _CLIENTS:
-            _CLIENTS[key] = _original_boto_client_for(region, service, state_credentials)
+            model: Any = _original_boto_client_for(region, service, state_credentials)  # for its config and endpoint
+            endpoint = None if botocore_stubber.enabled else model.meta.endpoint_url
+            _CLIENTS[key] = session.client(service, region_name=region, config=model.meta.config, endpoint_url=endpoint)  # type: ignore[call-overload]
         return _CLIENTS[key]
+
+
+def _as_machine_role(call: Callable[..., Any], env_position: int) -> Callable[..., Any]:
+    """Wrap an interpreter function given the execution's Environment: its AWS calls sign as the machine's role."""
+
+    @functools.wraps(call)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        env = kwargs.get("env", args[env_position] if len(args) > env_position else None)
+        machine_arn = env.states.context_object.context_object_data["StateMachine"]["Id"]  # type: ignore[union-attr]
+        _, _, _, region, account, _ = machine_arn.split(":", 5)
+        backend = stepfunctions_parser_backends[account][region]
+        saved, _MACHINE.role = getattr(_MACHINE, "role", ""), backend.describe_state_machine(machine_arn).roleArn
+        try:
+            return call(*args, **kwargs)
+        finally:
+            _MACHINE.role = saved
+
+    return wrapper
 
 
 def _install_client_cache() -> None:
@@ -241,6 +264,11 @@ def _install_client_cache() -> None:
 
     for module in (lambda_eval_utils, state_task_service_dynamodb):
         module.boto_client_for = _cached_boto_client_for  # type: ignore[attr-defined]
+    lambda_eval_utils.execute_lambda_function_integration = _as_machine_role(  # type: ignore[assignment]
+        lambda_eval_utils.execute_lambda_function_integration, 0
+    )
+    dynamodb = state_task_service_dynamodb.StateTaskServiceDynamoDB
+    dynamodb._eval_service_task = _as_machine_role(dynamodb._eval_service_task, 1)  # type: ignore[method-assign]
 
 
 def install() -> None:
@@ -255,6 +283,7 @@ def install() -> None:
     events_models.Rule.send_to_targets = _send_to_targets  # type: ignore[method-assign,assignment]
     AmazonStateLanguageParser.parse = staticmethod(_parse_reusing_syntax_tree)  # type: ignore[method-assign,assignment]
     _install_client_cache()
+    iam.install()
     moto_utils._load_service_model = SERVICE_MODELS.load_service_model
     # The interpreter logs every caught state error (a Choice probing an absent path, a Catch) as a whole parse tree;
     # failures reach the user through the execution's error and cause instead.

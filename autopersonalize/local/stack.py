@@ -28,6 +28,17 @@ OFFLINE_PARAMETERS = {"WaitScale": "0"}
 # A stack whose params files are dropped by hand, with no scheduled export (the template's Rules refuse the default,
 # empty sources): what the workflow tests and `serve` without the demo deploy.
 PARAMS_BY_HAND = {"InteractionsSource": "none"}
+# What SAM attaches to every function role (the AWS managed policy AWSLambdaBasicExecutionRole, written out: moto
+# does not load AWS managed policies).
+BASIC_EXECUTION = {
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": "*",
+        }
+    ]
+}
 
 
 @dataclass
@@ -37,7 +48,6 @@ class OfflineStack:
     template: Template
     root: Path
     resources: dict[str, str] = field(default_factory=dict)
-    execution_role: str = ""  # the role moto requires on functions and state machines (SAM would create one each)
     _clients: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def client(self, service: str) -> Any:
@@ -137,15 +147,47 @@ def _bucket(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None
 
 
 def _bucket_policy(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
-    """Checked, not applied: moto evaluates bucket policies without their Conditions, so the TLS-only Deny would
-    refuse every offline request; offline there is no network caller for it to keep out."""
-    json.dumps(props["PolicyDocument"])
+    """Applied: the offline policy evaluator honours its conditions (aws:SecureTransport is true in-process), and the
+    Personalize emulator reads import data only where it allows the service principal."""
+    stack.client("s3").put_bucket_policy(Bucket=str(props["Bucket"]), Policy=json.dumps(props["PolicyDocument"]))
+
+
+def _create_role(stack: OfflineStack, name: str, trust: dict[str, Any], policies: list[Any], where: str) -> str:
+    """A role with its inline policies (dicts with a Statement) and managed ones (ARNs); returns its ARN."""
+    iam = stack.client("iam")
+    arn = str(iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"])
+    for index, policy in enumerate(policies):
+        if isinstance(policy, str):
+            iam.attach_role_policy(RoleName=name, PolicyArn=policy)
+        elif isinstance(policy, dict) and "Statement" in policy:
+            document = {"Version": "2012-10-17", **policy}
+            iam.put_role_policy(RoleName=name, PolicyName=f"{name}Policy{index}", PolicyDocument=json.dumps(document))
+        else:
+            raise TemplateError(
+                f"template.yaml: {where}.Policies[{index}]: {sorted(policy) if isinstance(policy, dict) else policy!r}"
+                " is not supported offline; write the statements out (SAM policy templates are not expanded offline)"
+            )
+    return arn
 
 
 def _role(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
-    stack.client("iam").create_role(
-        RoleName=stack.name(logical_id), AssumeRolePolicyDocument=json.dumps(props["AssumeRolePolicyDocument"])
+    policies = [{"Statement": p["PolicyDocument"]["Statement"]} for p in props.get("Policies", [])]
+    _create_role(
+        stack,
+        stack.name(logical_id),
+        props["AssumeRolePolicyDocument"],
+        policies + list(props.get("ManagedPolicyArns", [])),
+        logical_id,
     )
+
+
+def _service_role(stack: OfflineStack, logical_id: str, service: str, policies: list[Any]) -> str:
+    """The role SAM generates for a function or state machine (`<LogicalId>Role`), trusting `service`."""
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
+    }
+    return _create_role(stack, f"{logical_id}Role", trust, policies, logical_id)
 
 
 def _managed_policy(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
@@ -198,10 +240,13 @@ def _function(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> No
     code_dir = str(stack.root / merged.get("CodeUri", "."))
     if code_dir not in sys.path:
         sys.path.insert(0, code_dir)  # the handler module imports from its CodeUri, as in the Lambda package
+    role = merged.get("Role") or _service_role(
+        stack, logical_id, "lambda.amazonaws.com", [BASIC_EXECUTION, *merged.get("Policies", [])]
+    )
     stack.client("lambda").create_function(
         FunctionName=stack.name(logical_id),
         Runtime=merged.get("Runtime", "python3.12"),
-        Role=stack.execution_role,
+        Role=role,
         Handler=merged["Handler"],
         Code={"ZipFile": EMPTY_ZIP},
         Timeout=int(merged.get("Timeout", 3)),
@@ -216,7 +261,8 @@ def _state_machine(stack: OfflineStack, logical_id: str, props: dict[str, Any]) 
     for key, value in props.get("DefinitionSubstitutions", {}).items():
         text = text.replace("${" + key + "}", str(value))
     name = stack.name(logical_id)
-    arn = stack.client("stepfunctions").create_state_machine(name=name, definition=text, roleArn=stack.execution_role)[
+    role = props.get("Role") or _service_role(stack, logical_id, "states.amazonaws.com", props.get("Policies", []))
+    arn = stack.client("stepfunctions").create_state_machine(name=name, definition=text, roleArn=role)[
         "stateMachineArn"
     ]
     events = stack.client("events")
@@ -303,9 +349,6 @@ def deploy_stack(template_path: Path | None = None, parameters: dict[str, str] |
     template = Template.read(path, {**OFFLINE_PARAMETERS, **(parameters or {})})
     template.check_rules()  # as CloudFormation does, before it creates anything
     stack = OfflineStack(template=template, root=path.parent)
-    stack.execution_role = stack.client("iam").create_role(RoleName="offline-execution", AssumeRolePolicyDocument="{}")[
-        "Role"
-    ]["Arn"]
     resources = {k: v for k, v in template.resources.items() if template.included(v)}
     unsupported = sorted({f"{k} ({v['Type']})" for k, v in resources.items() if v["Type"] not in DEPLOYERS})
     if unsupported:

@@ -113,20 +113,72 @@ def failure(execution: dict[str, Any]) -> tuple[str, str]:
     return execution.get("error", ""), message
 
 
+ROLE = "arn:aws:iam::123456789012:role/personalize"
 ENV = {
     "PREFIX": "ap",
     "BUCKET": "data",
     "LOCK_TABLE": "ap-locks",
     "EVENT_BUS_NAME": "default",
     "WAIT_SCALE": "0",
-    "PERSONALIZE_ROLE_ARN": "arn:aws:iam::123456789012:role/personalize",
+    "PERSONALIZE_ROLE_ARN": ROLE,
     "POWERTOOLS_SERVICE_NAME": "autopersonalize",
 }
 
 
+def personalize_access(bucket: str, role: str = ROLE) -> str:
+    """The bucket (created) and the role Personalize reads it with, set up as AWS's guide says: the role trusts
+    personalize.amazonaws.com and may read and write the bucket; the bucket policy lets the service do the same."""
+    s3, iam = boto3.client("s3"), boto3.client("iam")
+    s3.create_bucket(Bucket=bucket)
+    statement = {"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket", "s3:PutObject"]}
+    resources = [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]
+    s3.put_bucket_policy(
+        Bucket=bucket,
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {**statement, "Principal": {"Service": "personalize.amazonaws.com"}, "Resource": resources}
+                ],
+            }
+        ),
+    )
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "personalize.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ]
+    }
+    name = role.rsplit("/", 1)[-1]
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+    iam.put_role_policy(
+        RoleName=name, PolicyName="data", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{**statement, "Resource": resources}]})
+    )
+    return role
+
+
+def kms_role(role: str, key: str) -> str:
+    """A Personalize role that may use the KMS key (what "Giving Amazon Personalize permission to use your AWS KMS
+    key" asks of it)."""
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "personalize.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    use = {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"], "Resource": key}
+    iam, name = boto3.client("iam"), role.rsplit("/", 1)[-1]
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+    iam.put_role_policy(
+        RoleName=name, PolicyName="key", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [use]})
+    )
+    return role
+
+
 def setup_account() -> dict[str, str]:
-    """What the template would create for the Lambdas (bucket, lock table, topic), and the env vars naming them."""
-    boto3.client("s3").create_bucket(Bucket="data")
+    """What the template would create for the Lambdas (bucket and the Personalize role's access to it, lock table,
+    topic), and the env vars naming them."""
+    personalize_access("data")
     boto3.client("dynamodb").create_table(
         TableName="ap-locks",
         AttributeDefinitions=[{"AttributeName": "datasetGroup", "AttributeType": "S"}],

@@ -21,6 +21,7 @@ from test_emulator_support import (  # noqa: F401
 )
 
 from autopersonalize.local import offline_aws
+from tests.e2e.workflow_support import kms_role
 
 KMS_KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 KMS_ROLE = "arn:aws:iam::123456789012:role/personalize-kms"
@@ -182,6 +183,7 @@ def test_emulator_role_without_kms_key_is_refused(pz: Any) -> None:
 
 
 def test_emulator_kms_key_with_role_is_accepted_and_described(pz: Any) -> None:
+    kms_role(KMS_ROLE, KMS_KEY)
     arn = pz.create_dataset_group(name="secret", kmsKeyArn=KMS_KEY, roleArn=KMS_ROLE)["datasetGroupArn"]
     group = pz.describe_dataset_group(datasetGroupArn=arn)["datasetGroup"]
     assert (group["kmsKeyArn"], group["roleArn"]) == (KMS_KEY, KMS_ROLE)

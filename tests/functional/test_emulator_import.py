@@ -18,6 +18,8 @@ from test_emulator_support import (
     put_csv,
 )
 
+from tests.e2e.workflow_support import personalize_access
+
 from autopersonalize.emulator.datasets import Dataset
 from autopersonalize.emulator.store import store_for
 from autopersonalize.local import offline_aws
@@ -27,7 +29,7 @@ from autopersonalize.local import offline_aws
 def env() -> Iterator[dict[str, Any]]:
     with offline_aws("immediate"):
         pz, s3 = boto3.client("personalize"), boto3.client("s3")
-        s3.create_bucket(Bucket=BUCKET)
+        personalize_access(BUCKET)
         group = pz.create_dataset_group(name="dg")["datasetGroupArn"]
         made = {}
         for kind, schema in (("Interactions", INTERACTIONS_SCHEMA), ("Items", ITEMS_SCHEMA)):

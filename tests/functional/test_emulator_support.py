@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.e2e.workflow_support import personalize_access
+
 ROOT = Path(__file__).resolve().parents[2]
 INTERACTIONS_SCHEMA = (ROOT / "schemas" / "interactions.avsc").read_text()
 ITEMS_SCHEMA = (ROOT / "schemas" / "items.avsc").read_text()
@@ -65,7 +67,7 @@ def put_csv(s3: Any, key: str, frame: pd.DataFrame | str) -> str:
 
 def dataset_group(pz: Any, s3: Any, name: str = "dg", *, with_metadata: bool = True) -> dict[str, str]:
     """An ACTIVE dataset group with imported interactions (and items/users); needs "immediate" progression."""
-    s3.create_bucket(Bucket=BUCKET)
+    personalize_access(BUCKET)
     arns = {"group": pz.create_dataset_group(name=name)["datasetGroupArn"]}
     sets = [("Interactions", INTERACTIONS_SCHEMA, interactions())]
     if with_metadata:

@@ -3,6 +3,7 @@ in-process (autopersonalize.local's Glue patches), with Glue's `--key value` arg
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,7 +20,23 @@ def s3() -> Iterator[Any]:
     with offline_aws(progression="immediate"):
         client = boto3.client("s3")
         client.create_bucket(Bucket=BUCKET)
+        _glue_role()
         yield client
+
+
+def _glue_role() -> None:
+    """The role the jobs run as (IAM is enforced offline): reads and writes the test bucket."""
+    iam = boto3.client("iam")
+    trust = {
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "glue.amazonaws.com"}, "Action": "sts:AssumeRole"}]
+    }
+    iam.create_role(RoleName="glue-role", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", **trust}))
+    access = {"Effect": "Allow", "Action": "s3:*", "Resource": [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"]}
+    iam.put_role_policy(
+        RoleName="glue-role",
+        PolicyName="bucket",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [access]}),
+    )
 
 
 def test_glue_job_run_executes_the_script_with_the_workflow_run_id(s3: Any) -> None:
@@ -27,7 +44,7 @@ def test_glue_job_run_executes_the_script_with_the_workflow_run_id(s3: Any) -> N
     glue = boto3.client("glue")
     glue.create_job(
         Name="export-users",
-        Role="glue-role",
+        Role="arn:aws:iam::123456789012:role/glue-role",
         Command={"Name": "pythonshell", "ScriptLocation": f"s3://{BUCKET}/glue_jobs/export_users.py"},
         DefaultArguments={
             "--bucket": BUCKET,
@@ -71,7 +88,7 @@ def test_glue_workflow_run_shares_its_run_id_from_cleanup_to_publish(s3: Any) ->
         arguments |= {"--params_template": DEMO_TEMPLATE} if job == "publish_params" else {}
         glue.create_job(
             Name=job,
-            Role="r",
+            Role="arn:aws:iam::123456789012:role/glue-role",
             DefaultArguments=arguments,
             Command={"Name": "pythonshell", "ScriptLocation": f"s3://{BUCKET}/glue/{job}.py"},
         )
