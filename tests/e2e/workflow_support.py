@@ -147,12 +147,14 @@ def personalize_access(bucket: str, role: str = ROLE) -> str:
         "Version": "2012-10-17",
         "Statement": [
             {"Effect": "Allow", "Principal": {"Service": "personalize.amazonaws.com"}, "Action": "sts:AssumeRole"}
-        ]
+        ],
     }
     name = role.rsplit("/", 1)[-1]
     iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
     iam.put_role_policy(
-        RoleName=name, PolicyName="data", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{**statement, "Resource": resources}]})
+        RoleName=name,
+        PolicyName="data",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{**statement, "Resource": resources}]}),
     )
     return role
 

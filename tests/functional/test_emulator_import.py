@@ -18,11 +18,10 @@ from test_emulator_support import (
     put_csv,
 )
 
-from tests.e2e.workflow_support import personalize_access
-
 from autopersonalize.emulator.datasets import Dataset
 from autopersonalize.emulator.store import store_for
 from autopersonalize.local import offline_aws
+from tests.e2e.workflow_support import personalize_access
 
 
 @pytest.fixture
