@@ -28,6 +28,7 @@ def _offline_environment() -> dict[str, str]:
         "AWS_REGION": REGION,
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_NAMESPACE": "autopersonalize",
+        "POWERTOOLS_METRICS_DISABLED": "true",  # no CloudWatch to read the metric lines: they would flood stdout
     }
 
 

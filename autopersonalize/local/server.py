@@ -26,6 +26,7 @@ def offline_endpoint(port: int = 5000, progression: Progression = "paced") -> It
             "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_DEFAULT_REGION": REGION,
             "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_DISABLED": "true",
         }
     )
     patches.install()

@@ -1,4 +1,4 @@
-"""EventBridge events, one per stage (source "autopersonalize"), for downstream automation."""
+"""EventBridge events, one per stage (source "autopersonalize"), for downstream automation; and their metrics."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from workflow import aws
+from workflow import aws, metrics
 
 SOURCE = "autopersonalize"
 logger = Logger(child=True)
@@ -17,6 +17,7 @@ def emit(detail_type: str, params: dict[str, Any] | None, detail: dict[str, Any]
     """Put one event on the stack's bus: detail-type is the stage ("Import Completed", "Gate Decision"...)."""
     group = ((params or {}).get("datasetGroup") or {}).get("name")
     body = {"datasetGroup": group, **detail}
+    metrics.record(detail_type, body)  # before the put: a metric needs no permission and must not be lost with it
     entry = {
         "Source": SOURCE,
         "DetailType": detail_type,
