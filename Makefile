@@ -118,8 +118,12 @@ bench: $(STAMP)
 # Needs AWS credentials and the AWS CLI (not available offline). After the stack: the files the Glue jobs and the
 # params read from the data bucket (sam does not package --extra-py-files, schemas or the params template), and the
 # Glue jobs' wheels (make glue-wheels: the pins of glue_jobs/requirements.txt, which --extra-py-files lists).
+# sam deploy takes its defaults from samconfig.toml (CAPABILITY_IAM, resolve_s3, confirm_changeset); --guided asks for
+# each parameter (the template's Rules refuse the empty sources, naming them) and offers to save the answers there,
+# after which `make deploy GUIDED=` deploys again without questions. docs/aws.md walks through it.
+GUIDED ?= --guided
 deploy: $(SAM) glue-wheels
-	$(SAM) build && $(SAM) deploy --guided --stack-name $(STACK)
+	$(SAM) build && $(SAM) deploy $(GUIDED) --stack-name $(STACK)
 	bucket=$$(aws cloudformation describe-stacks --stack-name $(STACK) \
 	  --query "Stacks[0].Outputs[?OutputKey=='DataBucketName'].OutputValue" --output text) && \
 	for module in personalize_export digests; do aws s3 cp glue_jobs/$$module.py s3://$$bucket/glue/$$module.py || exit 1; done && \
