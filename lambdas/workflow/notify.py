@@ -6,7 +6,10 @@ import json
 import time
 from typing import Any
 
-from workflow import aws, events, history
+from botocore.exceptions import ClientError
+
+from workflow import aws, events, history, run_params
+from workflow.steps import Run
 
 RESUME_HINT = "Fix the cause, then drop the same params file again: finished imports and trainings are reused."
 
@@ -16,7 +19,7 @@ def _outcome(state: dict[str, Any]) -> str:
     return "REJECTED" if rejected else "DEPLOYED"
 
 
-def summary(state: dict[str, Any], outcome: str) -> dict[str, Any]:
+def summary(state: dict[str, Any], outcome: str, warnings: list[str]) -> dict[str, Any]:
     """What the run did, as data (the execution's output, and the source of the message text)."""
     run = state.get("run") or {}
     return {
@@ -46,7 +49,7 @@ def summary(state: dict[str, Any], outcome: str) -> dict[str, Any]:
         ],
         "batchInference": state.get("batch") or [],
         "parameters": (state.get("published") or {}).get("parameters", []),
-        "warnings": list(state.get("warnings") or []),
+        "warnings": list(warnings),
     }
 
 
@@ -108,14 +111,17 @@ def _send(group: str | None, outcome: str, body: str, data: dict[str, Any]) -> N
     )
 
 
-def notify(state: dict[str, Any]) -> dict[str, Any]:
-    """The run ended Succeeded: DEPLOYED, or REJECTED when a gate said no (its campaigns were left alone)."""
+def notify(state: dict[str, Any], params: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
+    """The run ended Succeeded: DEPLOYED, or REJECTED when a gate said no (its campaigns were left alone).
+
+    `state` holds what the run did (run, imports, solutions, campaigns, batch, published); `params` and `warnings`
+    are the run's validated params and their warnings (workflow.run_params)."""
     outcome = _outcome(state)
-    data = summary(state, outcome)
-    wanted = (state["params"].get("notifications") or {}).get("onRejected" if outcome == "REJECTED" else "onSuccess")
+    data = summary(state, outcome, warnings)
+    wanted = (params.get("notifications") or {}).get("onRejected" if outcome == "REJECTED" else "onSuccess")
     if wanted is not False:
         _send(data["datasetGroup"], outcome, render(data), data)
-    events.emit("Run Succeeded", state["params"], {"outcome": outcome, "execution": data["execution"]})
+    events.emit("Run Succeeded", params, {"outcome": outcome, "execution": data["execution"]})
     return data
 
 
@@ -137,7 +143,19 @@ def _group_of(state: dict[str, Any]) -> str | None:
     return key.rsplit("/", 1)[-1].removesuffix(".json") or None
 
 
-def notify_failure(state: dict[str, Any], execution_id: str) -> dict[str, Any]:
+def params_at_failure(state: dict[str, Any]) -> dict[str, Any] | None:
+    """The run's params when Load Params got as far as keeping them, else None; a failure to read them must not stop
+    the failure notice (it is logged by the caller's result instead)."""
+    found = state.get("run")
+    if not isinstance(found, dict) or not found.get("snapshot"):
+        return None
+    try:
+        return run_params.params_of(Run.model_validate(found))
+    except ClientError:
+        return None
+
+
+def notify_failure(state: dict[str, Any], execution_id: str, params: dict[str, Any] | None) -> dict[str, Any]:
     """The run failed: say which step, the error (with Personalize's failureReason) and what to do."""
     name, message = _error(state)
     step = history.failing_state(execution_id) or "unknown step"
@@ -155,12 +173,12 @@ def notify_failure(state: dict[str, Any], execution_id: str) -> dict[str, Any]:
             RESUME_HINT,
         ]
     )
-    wanted = ((state.get("params") or {}).get("notifications") or {}).get("onFailure")
+    wanted = ((params or {}).get("notifications") or {}).get("onFailure")
     if wanted is not False:
         _send(group, "FAILED", body, {})
     events.emit(
         "Run Failed",
-        state.get("params"),
+        params,
         {"datasetGroup": group, "step": step, "error": name, "reason": message, "execution": execution_id},
     )
     return {"outcome": "FAILED", "step": step, "error": name, "reason": message}

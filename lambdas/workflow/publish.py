@@ -12,15 +12,17 @@ def _put(name: str, value: str, description: str) -> str:
     return name
 
 
-def publish(state: dict[str, Any]) -> dict[str, Any]:
-    """Write the parameters get_recommendations reads; a campaign the gate skipped keeps its previous parameter."""
-    prefix, group = aws.env("PREFIX"), state["params"]["datasetGroup"]["name"]
+def publish(group: str, campaigns: list[dict[str, Any]], serving: dict[str, Any]) -> dict[str, Any]:
+    """Write the parameters get_recommendations reads; a campaign the gate skipped keeps its previous parameter.
+
+    `group` is the params' datasetGroup.name; `campaigns` and `serving` are the results of Deploy Campaigns and
+    Ensure Filters And Tracker."""
+    prefix = aws.env("PREFIX")
     written: list[str] = []
-    for campaign in state.get("campaigns") or []:
+    for campaign in campaigns:
         if campaign.get("action") != "skipped" and campaign.get("campaignArn"):
             name = naming.campaign_parameter(prefix, group, campaign["campaign"])
             written.append(_put(name, campaign["campaignArn"], f"autopersonalize campaign {campaign['campaign']}"))
-    serving = state.get("serving") or {}
     for found in serving.get("filters") or []:
         name = naming.filter_parameter(prefix, group, found["name"])
         written.append(_put(name, found["filterArn"], f"autopersonalize filter {found['name']}"))

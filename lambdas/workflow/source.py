@@ -1,4 +1,4 @@
-"""Load Params: read the params object the S3 event names, validate it, and fix the run's identity."""
+"""Load Params: read the params object the S3 event names, validate it, keep it for the run, fix its identity."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from workflow import aws, data_check, naming
+from workflow import aws, data_check, naming, run_params
 from workflow.data_check import split_s3
 from workflow.errors import InvalidParamsError
 from workflow.params import load_params
@@ -45,8 +45,9 @@ def read_s3(location: str) -> str:
         raise
 
 
-def load_run(event: dict[str, Any], execution_id: str, execution_name: str) -> dict[str, Any]:
-    """The run's identity, its resolved params, and the lock's initial state; InvalidParamsError lists every problem."""
+def load_run(event: dict[str, Any], execution_id: str, execution_name: str) -> tuple[dict[str, Any], list[str]]:
+    """The run's initial state (its identity, the names the Map states iterate over, the lock) and the params'
+    warnings; the validated params go to S3 (workflow.run_params). InvalidParamsError lists every problem."""
     bucket, key, version, etag = _object(event)
     source = f"s3://{bucket}/{key}"
     extra = {"VersionId": version} if version else {}
@@ -60,19 +61,27 @@ def load_run(event: dict[str, Any], execution_id: str, execution_name: str) -> d
         files = data_check.objects(dataset["dataLocation"])
         if dataset["datasetType"] == "Interactions" and data_check.countable(files):
             data_check.check_minimums(dataset["dataLocation"], files)
+    run_id = naming.run_id(execution_name)
+    group = params.dataset_group.name
+    snapshot, snapshot_etag = run_params.save(
+        aws.env("BUCKET"), run_params.snapshot_key(group, run_id), document, params.warnings
+    )
     run = Run(
-        run_id=naming.run_id(execution_name),
+        run_id=run_id,
         execution_id=execution_id,
-        dataset_group=params.dataset_group.name,
+        dataset_group=group,
         bucket=bucket,
         key=key,
         version_id=version,
         etag=etag,
         started_at=time.time(),
+        snapshot=snapshot,
+        snapshot_etag=snapshot_etag,
     )
-    return {
+    state = {
         "run": run.model_dump(by_alias=True),
-        "params": document,
-        "warnings": params.warnings,
+        "names": run_params.names(document),
+        "polling": document["polling"],
         "lock": {"acquired": False, "poll": Poll().model_dump(by_alias=True)},
     }
+    return state, params.warnings

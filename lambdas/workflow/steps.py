@@ -17,7 +17,8 @@ class StepModel(BaseModel):
 
 
 class Run(StepModel):
-    """Who this run is: its params object in S3 and its execution (set once by Load Params)."""
+    """Who this run is: its params object in S3, its execution, and where Load Params keeps the validated params
+    (`snapshot`, pinned by `snapshot_etag`; workflow.run_params). Set once by Load Params."""
 
     run_id: str
     execution_id: str
@@ -27,6 +28,8 @@ class Run(StepModel):
     version_id: str | None = None
     etag: str | None = None
     started_at: float
+    snapshot: str
+    snapshot_etag: str
 
 
 class LoadParamsStep(StepModel):
@@ -43,10 +46,9 @@ class LockStep(StepModel):
 
 
 class RunStep(StepModel):
-    """The run and its validated params (camelCase, as params/*.json)."""
+    """The run (its params are read from `run.snapshot`, never carried in the state)."""
 
     run: Run
-    params: dict[str, Any]
     poll: Poll | None = None
 
 
@@ -55,14 +57,14 @@ class GroupStep(RunStep):
 
 
 class ImportStep(GroupStep):
-    dataset: dict[str, Any]
+    dataset: str  # the datasetType: one item of the Map over params.datasets
     datasets: list[dict[str, Any]]
     job_arn: str | None = None
     previous: dict[str, Any] = {}
 
 
 class SolutionStep(GroupStep):
-    solution: dict[str, Any]
+    solution: str  # the solution's name
     solution_arn: str | None = None
 
 
@@ -77,21 +79,40 @@ class EvaluateStep(SolutionStep):
 
 
 class CampaignStep(RunStep):
-    campaign: dict[str, Any]
+    campaign: str  # the campaign's name
     solutions: list[dict[str, Any]]
     previous: dict[str, Any] = {}
 
 
 class BatchStep(RunStep):
-    job: dict[str, Any]
+    job: str  # the batch inference job's name
     solutions: list[dict[str, Any]]
     serving: dict[str, Any]
     job_arn: str | None = None
     previous: dict[str, Any] = {}
 
 
+class PublishStep(StepModel):
+    """What Publish writes to SSM: the deployed campaigns, the filters and the event tracker."""
+
+    run: Run
+    campaigns: list[dict[str, Any]]
+    serving: dict[str, Any]
+
+
+class NotifyStep(StepModel):
+    """What the run did, for Notify's message (the params' notifications and warnings come from the snapshot)."""
+
+    run: Run
+    imports: list[dict[str, Any]]
+    solutions: list[dict[str, Any]]
+    campaigns: list[dict[str, Any]]
+    batch: list[dict[str, Any]]
+    published: dict[str, Any]
+
+
 class StateStep(StepModel):
-    """The whole execution state (Publish, Notify, Notify Failure)."""
+    """The whole execution state at a failure (Notify Failure): small, since it never holds the params."""
 
     state: dict[str, Any]
     execution_id: str

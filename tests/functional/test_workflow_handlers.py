@@ -30,13 +30,21 @@ def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         yield ws.ENV
 
 
-def loaded(**overrides: Any) -> dict[str, Any]:
-    return ws.load(ws.params(ws.upload_data("data"), **overrides))
+def loaded(name: str = "exec-1", **overrides: Any) -> dict[str, Any]:
+    return ws.load(ws.params(ws.upload_data("data"), **overrides), name=name)
+
+
+def params_of(state: dict[str, Any]) -> dict[str, Any]:
+    """The validated params Load Params kept in S3 for the run."""
+    from workflow import run_params
+    from workflow.steps import Run
+
+    return run_params.params_of(Run.model_validate(state["run"]))
 
 
 def group(state: dict[str, Any]) -> dict[str, Any]:
     """Run the dataset group and dataset steps; the state after them."""
-    base = {"run": state["run"], "params": state["params"]}
+    base = {"run": state["run"]}
     first = ws.call("Ensure Dataset Group", base)
     state["datasetGroup"] = first if first["ready"] else ws.call("Check Dataset Group", {**base, "poll": first["poll"]})
     assert state["datasetGroup"]["ready"]
@@ -47,10 +55,9 @@ def group(state: dict[str, Any]) -> dict[str, Any]:
     return state
 
 
-def import_step(state: dict[str, Any], dataset: dict[str, Any]) -> dict[str, Any]:
+def import_step(state: dict[str, Any], dataset: str) -> dict[str, Any]:
     return {
         "run": state["run"],
-        "params": state["params"],
         "datasetGroupArn": state["datasetGroup"]["arn"],
         "dataset": dataset,
         "datasets": state["datasets"]["datasets"],
@@ -59,7 +66,7 @@ def import_step(state: dict[str, Any], dataset: dict[str, Any]) -> dict[str, Any
 
 def imported(state: dict[str, Any]) -> list[dict[str, Any]]:
     results = []
-    for dataset in state["params"]["datasets"]:
+    for dataset in state["names"]["datasets"]:
         step = import_step(state, dataset)
         result = ws.call("Start Import", step)
         while not result["ready"]:
@@ -70,13 +77,8 @@ def imported(state: dict[str, Any]) -> list[dict[str, Any]]:
     return results
 
 
-def trained(state: dict[str, Any], solution: dict[str, Any], imports: list[dict[str, Any]]) -> dict[str, Any]:
-    step = {
-        "run": state["run"],
-        "params": state["params"],
-        "datasetGroupArn": state["datasetGroup"]["arn"],
-        "solution": solution,
-    }
+def trained(state: dict[str, Any], solution: str, imports: list[dict[str, Any]]) -> dict[str, Any]:
+    step = {"run": state["run"], "datasetGroupArn": state["datasetGroup"]["arn"], "solution": solution}
     ensured = ws.call("Ensure Solution", step)
     while not ensured["ready"]:
         ensured = ws.call("Check Solution", {**step, "poll": ensured["poll"]})
@@ -95,13 +97,36 @@ def trained(state: dict[str, Any], solution: dict[str, Any], imports: list[dict[
     return ws.call("Evaluate", {**step, "solutionArn": ensured["solutionArn"], "version": version})
 
 
-def test_workflow_load_params_returns_run_params_and_lock(account: dict[str, str]) -> None:
+def test_workflow_load_params_returns_run_names_and_lock_and_keeps_the_params_in_s3(account: dict[str, str]) -> None:
     state = loaded()
+    assert set(state) == {"run", "names", "polling", "lock"}  # never the params document: the state stays small
     assert state["run"]["datasetGroup"] == "demo"
     assert state["run"]["runId"] == "exec-1"
-    assert state["params"]["datasets"][0]["schema"]["name"] == "Interactions"
-    assert "schemaFile" not in state["params"]["datasets"][0]
+    assert state["run"]["snapshot"] == "s3://data/runs/demo/exec-1/params.json"
+    assert state["names"] == {
+        "datasets": ["Interactions", "Items"],
+        "solutions": ["personal", "popular"],
+        "campaigns": ["personal", "popular"],
+        "batchInferenceJobs": [],
+    }
     assert state["lock"] == {"acquired": False, "poll": {"attempt": 0, "waited": 0, "waitSeconds": 0}}
+    params = params_of(state)
+    assert params["datasets"][0]["schema"]["name"] == "Interactions"
+    assert "schemaFile" not in params["datasets"][0]
+
+
+def test_workflow_steps_read_the_params_load_params_kept_not_a_later_copy(account: dict[str, str]) -> None:
+    from workflow import run_params
+
+    state = loaded()
+    boto3.client("s3").put_object(Bucket="data", Key="runs/demo/exec-1/params.json", Body=b'{"params": {}}')
+    run_params._read.cache_clear()  # as a cold Lambda
+    with pytest.raises(InvalidParamsError) as error:
+        ws.call("Ensure Dataset Group", {"run": state["run"]})
+    assert str(error.value) == (
+        f"s3://data/runs/demo/exec-1/params.json: 1 problem(s):\n  - changed after Load Params wrote it "
+        f"(ETag {state['run']['snapshotEtag']}); drop the params file again to start a new run"
+    )
 
 
 def test_workflow_load_params_lists_every_problem(account: dict[str, str]) -> None:
@@ -209,19 +234,15 @@ def test_workflow_failed_import_raises_with_personalizes_reason(account: dict[st
 
 def test_workflow_solution_sends_perform_auto_training_and_detects_recipe_drift(account: dict[str, str]) -> None:
     state = group(loaded())
-    result = trained(state, state["params"]["solutions"][1], imported(state))
+    result = trained(state, "popular", imported(state))
     described = boto3.client("personalize").describe_solution(solutionArn=result["solutionArn"])["solution"]
     assert described["performAutoTraining"] is False
-    changed = dict(state["params"]["solutions"][1], recipe="aws-trending-now")
+    solutions = [{"name": "popular", "recipe": "aws-trending-now"}]
+    changed = loaded("exec-2", solutions=solutions, campaigns=[], metricsGate=[])
     with pytest.raises(ResourceConflictError) as error:
         ws.call(
             "Ensure Solution",
-            {
-                "run": state["run"],
-                "params": state["params"],
-                "datasetGroupArn": state["datasetGroup"]["arn"],
-                "solution": changed,
-            },
+            {"run": changed["run"], "datasetGroupArn": state["datasetGroup"]["arn"], "solution": "popular"},
         )
     assert str(error.value).startswith(
         "solution ap-demo-popular exists with recipeArn "
@@ -233,13 +254,7 @@ def test_workflow_solution_sends_perform_auto_training_and_detects_recipe_drift(
 def test_workflow_training_limit_exceeded_is_not_ready_then_retried_by_the_check(account: dict[str, str]) -> None:
     state = group(loaded())
     imports = imported(state)
-    solution = state["params"]["solutions"][1]
-    step = {
-        "run": state["run"],
-        "params": state["params"],
-        "datasetGroupArn": state["datasetGroup"]["arn"],
-        "solution": solution,
-    }
+    step = {"run": state["run"], "datasetGroupArn": state["datasetGroup"]["arn"], "solution": "popular"}
     solution_arn = ws.call("Ensure Solution", step)["solutionArn"]
     emulator.faults().limit_exceeded("CreateSolutionVersion", times=1)
     version_step = {**step, "imports": imports, "solutionArn": solution_arn}
@@ -258,27 +273,27 @@ def test_workflow_failed_training_raises_and_the_retry_gets_a_new_name(account: 
     imports = imported(state)
     emulator.faults().fail_training("Insufficient memory (injected)")
     with pytest.raises(ResourceFailedError) as error:
-        trained(state, state["params"]["solutions"][1], imports)
+        trained(state, "popular", imports)
     assert error.value.failure_reason == "Insufficient memory (injected)"
-    result = trained(state, state["params"]["solutions"][1], imports)
+    result = trained(state, "popular", imports)
     assert result["action"] == "started"
-    assert trained(state, state["params"]["solutions"][1], imports)["action"] == "reused"
+    assert trained(state, "popular", imports)["action"] == "reused"
     assert ws.counts()["solutionVersions"] == 2
 
 
 def test_workflow_evaluate_rejects_with_numbers(account: dict[str, str]) -> None:
     state = group(loaded(metricsGate=[{"solution": "popular", "minimums": {NDCG: 0.99}}]))
-    result = trained(state, state["params"]["solutions"][1], imported(state))
+    result = trained(state, "popular", imported(state))
     value = result["metrics"][NDCG]
     assert result["gate"]["passed"] is False
     assert result["gate"]["reasons"] == [f"{NDCG} {value:.3f} < minimum 0.990"]
 
 
-def campaign_step(state: dict[str, Any], campaign: dict[str, Any], solutions: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"run": state["run"], "params": state["params"], "campaign": campaign, "solutions": solutions}
+def campaign_step(state: dict[str, Any], campaign: str, solutions: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"run": state["run"], "campaign": campaign, "solutions": solutions}
 
 
-def deployed(state: dict[str, Any], campaign: dict[str, Any], solutions: list[dict[str, Any]]) -> dict[str, Any]:
+def deployed(state: dict[str, Any], campaign: str, solutions: list[dict[str, Any]]) -> dict[str, Any]:
     step = campaign_step(state, campaign, solutions)
     result = ws.call("Deploy Campaign", step)
     while not result["ready"]:
@@ -290,14 +305,14 @@ def test_workflow_campaign_is_created_then_updated_to_a_new_version_and_skipped_
     account: dict[str, str],
 ) -> None:
     state = group(loaded())
-    campaign = state["params"]["campaigns"][1]
-    first = trained(state, state["params"]["solutions"][1], imported(state))
+    campaign = "popular"
+    first = trained(state, "popular", imported(state))
     assert deployed(state, campaign, [first])["action"] == "created"
     assert deployed(state, campaign, [first])["action"] == "unchanged"
     boto3.client("s3").put_object(
         Bucket="data", Key="exports/r1/interactions/part-1.csv", Body=ws.interactions_csv(seed=5).encode()
     )
-    second = trained(state, state["params"]["solutions"][1], imported(state))
+    second = trained(state, "popular", imported(state))
     assert second["solutionVersionArn"] != first["solutionVersionArn"]
     updated = deployed(state, campaign, [second])
     assert (updated["action"], updated["solutionVersionArn"]) == ("updated", second["solutionVersionArn"])
@@ -308,28 +323,29 @@ def test_workflow_campaign_is_created_then_updated_to_a_new_version_and_skipped_
 
 
 def test_workflow_campaign_sync_with_latest_deploys_latest_and_settles(account: dict[str, str]) -> None:
-    state = group(loaded())
-    campaign = {**state["params"]["campaigns"][1], "campaignConfig": {"syncWithLatestSolutionVersion": True}}
-    first = trained(state, state["params"]["solutions"][1], imported(state))
-    result = deployed(state, campaign, [first])
+    synced = {"name": "popular", "solution": "popular", "campaignConfig": {"syncWithLatestSolutionVersion": True}}
+    state = group(loaded(campaigns=[synced]))
+    first = trained(state, "popular", imported(state))
+    result = deployed(state, "popular", [first])
     assert result["solutionVersionArn"] == f"{first['solutionArn']}/$LATEST"
-    assert deployed(state, campaign, [first])["action"] == "unchanged"
+    assert deployed(state, "popular", [first])["action"] == "unchanged"
 
 
 def test_workflow_filters_tracker_publish_and_notify(account: dict[str, str]) -> None:
     state = group(loaded())
-    step = {"run": state["run"], "params": state["params"], "datasetGroupArn": state["datasetGroup"]["arn"]}
+    step = {"run": state["run"], "datasetGroupArn": state["datasetGroup"]["arn"]}
     serving = ws.call("Ensure Filters And Tracker", step)
     serving = ws.call("Check Filters And Tracker", {**step, "poll": serving["poll"]})
     assert serving["ready"]
     assert serving["eventTracker"]["trackingId"]
-    state.update(serving=serving, imports=[], solutions=[], campaigns=[], batch=[])
-    published = ws.call("Publish", {"state": state, "executionId": "x"})
+    published = ws.call("Publish", {"run": state["run"], "campaigns": [], "serving": serving})
     assert published["parameters"] == ["/ap/demo/filters/no-purchased", "/ap/demo/event-tracker"]
     tracking = boto3.client("ssm").get_parameter(Name="/ap/demo/event-tracker")["Parameter"]["Value"]
     assert tracking == serving["eventTracker"]["trackingId"]
-    summary = ws.call("Notify", {"state": {**state, "published": published}, "executionId": "x"})
+    results: dict[str, Any] = {"imports": [], "solutions": [], "campaigns": [], "batch": []}
+    summary = ws.call("Notify", {"run": state["run"], **results, "published": published})
     assert summary["outcome"] == "DEPLOYED"
+    assert summary["parameters"] == published["parameters"]
 
 
 def test_workflow_notify_failure_names_the_error_and_respects_on_failure(account: dict[str, str]) -> None:
@@ -352,11 +368,7 @@ def test_workflow_notify_failure_names_the_error_and_respects_on_failure(account
     }
     topic = next(iter(sns_backends["123456789012"]["us-east-1"].topics.values()))
     assert "Reason: arn:x is CREATE FAILED: bad header" in topic.sent_notifications[-1][1]
-    quiet = {
-        **state,
-        "params": {**state["params"], "notifications": {"onFailure": False}},
-        "error": {"Error": "X", "Cause": "y"},
-    }
+    quiet = {**loaded("exec-2", notifications={"onFailure": False}), "error": {"Error": "X", "Cause": "y"}}
     sent = len(topic.sent_notifications)
     ws.call("Notify Failure", {"state": quiet, "executionId": "x"})
     assert len(topic.sent_notifications) == sent
@@ -364,9 +376,9 @@ def test_workflow_notify_failure_names_the_error_and_respects_on_failure(account
 
 def test_workflow_teardown_phases_delete_everything_and_are_idempotent(account: dict[str, str]) -> None:
     state = group(loaded())
-    first = trained(state, state["params"]["solutions"][1], imported(state))
-    deployed(state, state["params"]["campaigns"][1], [first])
-    step = {"run": state["run"], "params": state["params"], "datasetGroupArn": state["datasetGroup"]["arn"]}
+    first = trained(state, "popular", imported(state))
+    deployed(state, "popular", [first])
+    step = {"run": state["run"], "datasetGroupArn": state["datasetGroup"]["arn"]}
     ws.call("Check Filters And Tracker", {**step, "poll": None})
     progress: dict[str, Any] = {}
     for phase in (
@@ -391,15 +403,15 @@ def test_workflow_teardown_phases_delete_everything_and_are_idempotent(account: 
 def test_workflow_update_training_starts_full_then_updates_and_the_gate_reads_the_full_version(
     account: dict[str, str],
 ) -> None:
-    state = group(loaded())
     # UPDATE: aws-user-personalization (or legacy HRNN-Coldstart) only, not the params' aws-user-personalization-v2.
-    solution = {**state["params"]["solutions"][0], "recipe": "aws-user-personalization", "trainingMode": "UPDATE"}
-    first = trained(state, solution, imported(state))
+    solutions = [{"name": "personal", "recipe": "aws-user-personalization", "trainingMode": "UPDATE"}]
+    state = group(loaded(solutions=solutions, campaigns=[], metricsGate=[]))
+    first = trained(state, "personal", imported(state))
     assert first["trainingMode"] == "FULL"  # UPDATE needs an ACTIVE FULL version first
     boto3.client("s3").put_object(
         Bucket="data", Key="exports/r1/interactions/part-1.csv", Body=ws.interactions_csv(seed=3).encode()
     )
-    second = trained(state, solution, imported(state))
+    second = trained(state, "personal", imported(state))
     assert second["trainingMode"] == "UPDATE"
     assert second["gate"]["notes"][0] == (
         f"UPDATE versions have no offline metrics; the gate read the FULL version {first['solutionVersionArn']}"
@@ -417,14 +429,8 @@ def test_workflow_batch_inference_runs_with_the_gated_version_and_is_reused(acco
         "numResults": 5,
     }
     state = group(loaded(batchInferenceJobs=[job]))
-    solution = trained(state, state["params"]["solutions"][1], imported(state))
-    step = {
-        "run": state["run"],
-        "params": state["params"],
-        "job": state["params"]["batchInferenceJobs"][0],
-        "solutions": [solution],
-        "serving": {"filters": []},
-    }
+    solution = trained(state, "popular", imported(state))
+    step = {"run": state["run"], "job": "nightly", "solutions": [solution], "serving": {"filters": []}}
     result = ws.call("Start Batch Inference", step)
     while not result["ready"]:
         result = ws.call(
@@ -456,13 +462,14 @@ def test_workflow_synced_campaign_reporting_the_resolved_version_is_not_updated_
 
 def test_workflow_changed_filter_expression_is_a_conflict(account: dict[str, str]) -> None:
     state = group(loaded())
-    step = {"run": state["run"], "params": state["params"], "datasetGroupArn": state["datasetGroup"]["arn"]}
+    step = {"run": state["run"], "datasetGroupArn": state["datasetGroup"]["arn"]}
     ws.call("Ensure Filters And Tracker", step)
     changed = [
         {"name": "no-purchased", "filterExpression": 'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("click")'}
     ]
+    rerun = loaded("exec-2", filters=changed)
     with pytest.raises(ResourceConflictError) as error:
-        ws.call("Check Filters And Tracker", {**step, "params": {**state["params"], "filters": changed}, "poll": None})
+        ws.call("Check Filters And Tracker", {**step, "run": rerun["run"], "poll": None})
     assert str(error.value).startswith("filter ap-demo-no-purchased exists with expression ")
     assert str(error.value).endswith("filters cannot change: rename the filter in the params")
 

@@ -107,6 +107,76 @@ def chain_errors(definition: dict[str, Any], resources: dict[str, Any]) -> list[
     return problems
 
 
+# "Handle transient Lambda service exceptions" (Step Functions developer guide, bp-lambda-serviceexception.html):
+# retry these on every Lambda Task; TooManyRequestsException is the Lambda concurrency limit (same page).
+LAMBDA_TRANSIENT = (
+    "Lambda.ClientExecutionTimeoutException",
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+)
+
+
+def walk_with_map(
+    definition: dict[str, Any], around: dict[str, Any] | None = None
+) -> Iterator[tuple[str, dict[str, Any], dict[str, Any] | None]]:
+    """Every state with the Map state it runs in (None at the top level)."""
+    for name, state in definition["States"].items():
+        yield name, state, around
+        processor = state.get("ItemProcessor") or state.get("Iterator")
+        if processor:
+            yield from walk_with_map(processor, state)
+
+
+def lambda_tasks(definition: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], dict[str, Any] | None]]:
+    for name, state, around in walk_with_map(definition):
+        if state["Type"] == "Task" and PLACEHOLDER.fullmatch(state.get("Resource", "")):
+            yield name, state, around
+
+
+def retrier_errors(definition: dict[str, Any]) -> list[str]:
+    """Lambda Tasks without a retrier for every transient Lambda service error."""
+    problems = []
+    for name, state, _ in lambda_tasks(definition):
+        retried = {error for rule in state.get("Retry", []) for error in rule["ErrorEquals"]}
+        missing = [e for e in LAMBDA_TRANSIENT if e not in retried]
+        if missing:
+            problems.append(f"{name}: no Retry for {', '.join(missing)}")
+    return problems
+
+
+def catch_errors(definition: dict[str, Any]) -> list[str]:
+    """What errors.py says of the ASL: each Lambda Task (or its Map) catches States.ALL; nothing named is retried."""
+    problems = []
+    for name, state, around in lambda_tasks(definition):
+        catchers = state.get("Catch") or (around or {}).get("Catch", [])
+        if not any(rule["ErrorEquals"] == ["States.ALL"] for rule in catchers):
+            problems.append(f"{name}: neither the Task nor its Map catches States.ALL")
+    for name, state in walk(definition):
+        retried = {error for rule in state.get("Retry", []) for error in rule["ErrorEquals"]}
+        problems += [f"{name}: retries {e}" for e in sorted(retried) if not re.match(r"^(Lambda|DynamoDB)\.", e)]
+    return problems
+
+
+def docstring_claims(module: Any, definition: dict[str, Any]) -> list[str]:
+    """Classes whose docstring says the ASL retries or catches them, when no Retry/Catch names them."""
+    named: dict[str, set[str]] = {"Retry": set(), "Catch": set()}
+    for _, state in walk(definition):
+        for kind, found in named.items():
+            found.update(error for rule in state.get(kind, []) for error in rule["ErrorEquals"])
+    problems = []
+    for name, cls in vars(module).items():
+        if not (isinstance(cls, type) and issubclass(cls, Exception)):
+            continue
+        doc = (cls.__doc__ or "").lower()
+        if re.search(r"\bretr(y|ied|ies)\b", doc) and name not in named["Retry"]:
+            problems.append(f"{name}: docstring claims a retry the ASL does not have")
+        if re.search(r"\b(catch|caught)\b", doc) and "before any" not in doc and name not in named["Catch"]:
+            problems.append(f"{name}: docstring claims a catch the ASL does not have")
+    return problems
+
+
 def error_name_errors(definition: dict[str, Any]) -> list[str]:
     names = {
         error
@@ -146,6 +216,27 @@ def test_asl_custom_error_names_are_classes_of_the_errors_module(machine: str) -
     assert error_name_errors(json.loads(asl_text(machine))) == []
 
 
+@pytest.mark.parametrize("machine", MACHINES.values())
+def test_asl_every_lambda_task_retries_transient_lambda_service_errors(machine: str) -> None:
+    assert retrier_errors(json.loads(asl_text(machine))) == []
+
+
+@pytest.mark.parametrize("machine", MACHINES.values())
+def test_asl_errors_module_docstring_matches_the_catches_and_retries(machine: str) -> None:
+    definition = json.loads(asl_text(machine))
+    assert "catches none of them by name and retries none of them" in " ".join(str(errors.__doc__).split())
+    custom = {
+        error
+        for _, state in walk(definition)
+        for rule in state.get("Retry", []) + state.get("Catch", [])
+        for error in rule["ErrorEquals"]
+        if not BUILTIN_ERRORS.match(error)
+    }
+    assert custom == set(), "errors.py says the ASL names none of its classes"
+    assert catch_errors(definition) == []
+    assert docstring_claims(errors, definition) == []
+
+
 def test_asl_training_waits_read_their_seconds_from_the_state() -> None:
     waits = [s for _, s in walk(json.loads(asl_text("training"))) if s["Type"] == "Wait"]
     assert waits
@@ -176,6 +267,45 @@ def test_asl_error_check_reports_an_unknown_error_name() -> None:
         "States": {"A": {"Type": "Pass", "End": True, "Catch": [{"ErrorEquals": ["NoSuchError", "States.ALL"]}]}},
     }
     assert error_name_errors(definition) == ["ErrorEquals NoSuchError: no class NoSuchError in workflow/errors.py"]
+
+
+def test_asl_retrier_check_reports_a_lambda_task_without_the_timeout_retry() -> None:
+    retry = [{"ErrorEquals": list(LAMBDA_TRANSIENT[1:]), "MaxAttempts": 6}]
+    definition = {
+        "StartAt": "A",
+        "States": {"A": {"Type": "Task", "Resource": "${AFunctionArn}", "Retry": retry, "End": True}},
+    }
+    assert retrier_errors(definition) == ["A: no Retry for Lambda.ClientExecutionTimeoutException"]
+
+
+def test_asl_catch_check_reports_an_uncaught_task_and_a_retried_custom_error() -> None:
+    definition = {
+        "StartAt": "A",
+        "States": {
+            "A": {
+                "Type": "Task",
+                "Resource": "${AFunctionArn}",
+                "Retry": [{"ErrorEquals": ["LockBusyError"]}],
+                "End": True,
+            },
+        },
+    }
+    assert catch_errors(definition) == [
+        "A: neither the Task nor its Map catches States.ALL",
+        "A: retries LockBusyError",
+    ]
+
+
+def test_asl_docstring_check_reports_a_claimed_retry() -> None:
+    import types
+
+    class PendingError(Exception):
+        """Not ready yet: retried by the ASL."""
+
+    module = types.SimpleNamespace(PendingError=PendingError)
+    assert docstring_claims(module, {"StartAt": "A", "States": {"A": {"Type": "Succeed"}}}) == [
+        "PendingError: docstring claims a retry the ASL does not have"
+    ]
 
 
 def test_asl_docs_diagrams_are_generated_from_the_current_asl() -> None:

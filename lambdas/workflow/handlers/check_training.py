@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from workflow import polling, training
+from workflow import polling, run_params, training
 from workflow.steps import VersionStep
 
 logger = Logger()
@@ -16,7 +16,9 @@ logger = Logger()
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step = VersionStep.model_validate(event)
+    params = run_params.params_of(step.run)
+    solution = run_params.entry(params, "solutions", step.solution)
     result = training.check_training(
-        step.params, step.solution, str(step.solution_arn), step.imports, step.solution_version_arn, step.previous
+        params, solution, str(step.solution_arn), step.imports, step.solution_version_arn, step.previous
     )
-    return polling.advance(result, step.poll, step.params, f"training of {step.solution['name']}")
+    return polling.advance(result, step.poll, params, f"training of {step.solution}")

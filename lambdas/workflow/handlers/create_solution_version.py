@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from workflow import polling, training
+from workflow import polling, run_params, training
 from workflow.steps import VersionStep
 
 logger = Logger()
@@ -16,6 +16,8 @@ logger = Logger()
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step = VersionStep.model_validate(event)
-    result = training.create_solution_version(step.params, step.solution, str(step.solution_arn), step.imports)
+    params = run_params.params_of(step.run)
+    solution = run_params.entry(params, "solutions", step.solution)
+    result = training.create_solution_version(params, solution, str(step.solution_arn), step.imports)
     logger.info("solution version", extra={"result": result})
-    return polling.advance(result, None, step.params, f"training of {step.solution['name']}")
+    return polling.advance(result, None, params, f"training of {step.solution}")

@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from workflow import campaigns, polling
+from workflow import campaigns, polling, run_params
 from workflow.steps import CampaignStep
 
 logger = Logger()
@@ -16,6 +16,8 @@ logger = Logger()
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step = CampaignStep.model_validate(event)
-    result = campaigns.deploy_campaign(step.params, step.campaign, step.solutions, step.previous.get("action"))
+    params = run_params.params_of(step.run)
+    campaign = run_params.entry(params, "campaigns", step.campaign)
+    result = campaigns.deploy_campaign(params, campaign, step.solutions, step.previous.get("action"))
     logger.info("campaign", extra={"result": result})
-    return polling.advance(result, step.poll, step.params, f"campaign {step.campaign['name']}")
+    return polling.advance(result, step.poll, params, f"campaign {step.campaign}")

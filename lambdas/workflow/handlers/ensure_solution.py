@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from workflow import polling, training
+from workflow import polling, run_params, training
 from workflow.steps import SolutionStep
 
 logger = Logger()
@@ -16,6 +16,8 @@ logger = Logger()
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step = SolutionStep.model_validate(event)
-    result = training.ensure_solution(step.params, step.dataset_group_arn, step.solution)
+    params = run_params.params_of(step.run)
+    solution = run_params.entry(params, "solutions", step.solution)
+    result = training.ensure_solution(params, step.dataset_group_arn, solution)
     logger.info("solution", extra={"result": result})
-    return polling.advance(result, step.poll, step.params, f"solution {step.solution['name']}")
+    return polling.advance(result, step.poll, params, f"solution {step.solution}")

@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from workflow import evaluation
+from workflow import evaluation, run_params
 from workflow.steps import EvaluateStep
 
 logger = Logger()
@@ -16,6 +16,8 @@ logger = Logger()
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step = EvaluateStep.model_validate(event)
-    result = evaluation.evaluate(step.params, step.solution, str(step.solution_arn), step.version)
+    params = run_params.params_of(step.run)
+    solution = run_params.entry(params, "solutions", step.solution)
+    result = evaluation.evaluate(params, solution, str(step.solution_arn), step.version)
     logger.info("gate decision", extra={"solution": result["solution"], "gate": result["gate"]})
     return result

@@ -16,6 +16,6 @@ logger = Logger()
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step = LoadParamsStep.model_validate(event)
-    loaded = source.load_run(step.event, step.execution_id, step.execution_name)
-    logger.info("params valid", extra={"run": loaded["run"], "warnings": loaded["warnings"]})
-    return loaded
+    state, warnings = source.load_run(step.event, step.execution_id, step.execution_name)
+    logger.info("params valid", extra={"run": state["run"], "warnings": warnings})
+    return state

@@ -7,15 +7,16 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from workflow import notify
-from workflow.steps import StateStep
+from workflow import notify, run_params
+from workflow.steps import NotifyStep
 
 logger = Logger()
 
 
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    step = StateStep.model_validate(event)
-    result = notify.notify(step.state)
+    step = NotifyStep.model_validate(event)
+    snapshot = run_params.snapshot(step.run.snapshot, step.run.snapshot_etag)
+    result = notify.notify(step.model_dump(by_alias=True), snapshot["params"], snapshot["warnings"])
     logger.info("run succeeded", extra={"outcome": result["outcome"]})
     return result

@@ -16,6 +16,6 @@ logger = Logger()
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step = StateStep.model_validate(event)
-    result = notify.notify_failure(step.state, step.execution_id)
+    result = notify.notify_failure(step.state, step.execution_id, notify.params_at_failure(step.state))
     logger.warning("run failed", extra={"result": result})
     return result

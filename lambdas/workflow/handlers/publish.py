@@ -8,14 +8,14 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from workflow import publish
-from workflow.steps import StateStep
+from workflow.steps import PublishStep
 
 logger = Logger()
 
 
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    step = StateStep.model_validate(event)
-    result = publish.publish(step.state)
+    step = PublishStep.model_validate(event)
+    result = publish.publish(step.run.dataset_group, step.campaigns, step.serving)
     logger.info("published", extra={"result": result})
     return result

@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from workflow import batch, polling
+from workflow import batch, polling, run_params
 from workflow.steps import BatchStep
 
 logger = Logger()
@@ -16,6 +16,8 @@ logger = Logger()
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step = BatchStep.model_validate(event)
-    result = batch.start_batch_inference(step.params, step.job, step.solutions, step.serving)
+    params = run_params.params_of(step.run)
+    job = run_params.entry(params, "batchInferenceJobs", step.job)
+    result = batch.start_batch_inference(params, job, step.solutions, step.serving)
     logger.info("batch inference", extra={"result": result})
-    return polling.advance(result, None, step.params, f"batch inference job {step.job['name']}")
+    return polling.advance(result, None, params, f"batch inference job {step.job}")

@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from workflow import imports, polling
+from workflow import imports, polling, run_params
 from workflow.steps import ImportStep
 
 logger = Logger()
@@ -16,7 +16,9 @@ logger = Logger()
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step = ImportStep.model_validate(event)
-    arn = next(d["datasetArn"] for d in step.datasets if d["datasetType"] == step.dataset["datasetType"])
-    result = imports.start_import(step.params, step.dataset, arn)
+    params = run_params.params_of(step.run)
+    dataset = run_params.entry(params, "datasets", step.dataset)
+    arn = next(d["datasetArn"] for d in step.datasets if d["datasetType"] == step.dataset)
+    result = imports.start_import(params, dataset, arn)
     logger.info("import", extra={"result": result})
-    return polling.advance(result, None, step.params, f"{step.dataset['datasetType']} import")
+    return polling.advance(result, None, params, f"{step.dataset} import")
