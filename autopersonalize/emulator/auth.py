@@ -5,7 +5,8 @@ Evidence (docs/emulator.md, "IAM offline"):
   resources, and condition keys for Amazon Personalize"): the new resource's ARN for Create*, the ARN the request
   names otherwise, `*` for List*. GetRecommendations and GetPersonalizedRanking need the filter too when one is given.
 - A request that passes a role (`roleArn`) needs `iam:PassRole` on it with `iam:PassedToService` =
-  personalize.amazonaws.com (same reference, "API operations" table).
+  personalize.amazonaws.com, and one that passes `tags` needs `personalize:TagResource`, which supports no
+  resource-level permissions (same reference, "API operations" table and the action's empty resource types).
 - Import and batch jobs read and write S3 as the job's role, and the bucket's policy must allow the service principal
   personalize.amazonaws.com too ("Giving Amazon Personalize access to Amazon S3 resources": s3:GetObject and
   s3:ListBucket to read, s3:PutObject to write batch output); Personalize sets aws:SourceAccount and aws:SourceArn
@@ -44,7 +45,7 @@ def _kebab(noun: str) -> str:
 
 def resources(store_arn: Any, name: str, params: dict[str, Any]) -> list[str]:
     """The resource ARNs `personalize:<name>` is authorised against."""
-    if name.startswith("List"):
+    if name.startswith("List") or name in ("TagResource", "UntagResource"):
         return ["*"]
     if name == "CreateDataset":
         group = str(params["datasetGroupArn"]).rsplit("/", 1)[-1]
@@ -95,6 +96,8 @@ def authorize(helper: Any, service: str, name: str, params: dict[str, Any], stor
     caller = Caller(helper, service, name)
     for resource in resources(store_arn, name, params):
         caller.require(f"personalize:{name}", resource)
+    if params.get("tags") and name != "TagResource":  # creating with tags is also tagging (the reference's API table)
+        caller.require("personalize:TagResource", "*")
     if params.get("roleArn"):
         caller.require("iam:PassRole", str(params["roleArn"]), {"iam:PassedToService": SERVICE})
 
@@ -110,12 +113,14 @@ def role_policies(account: str, role_arn: str) -> list[Any]:
     return [IAMPolicy(p)._policy_json for p in [*inline, *attached]]
 
 
-def role_trusts_service(account: str, role_arn: str, source_account: str) -> bool:
+def role_trusts_service(account: str, role_arn: str, source_arn: str) -> bool:
+    """Whether Personalize, acting for `source_arn` (aws:SourceArn, aws:SourceAccount), may assume the role."""
     backend = iam_backends[account]["aws"]
     role = next((r for r in backend.roles.values() if r.arn == role_arn), None)
     if role is None:
         return False
-    request = Request("sts:AssumeRole", role_arn, SERVICE, {"aws:SourceAccount": source_account})
+    context = {"aws:SourceAccount": account, "aws:SourceArn": source_arn}
+    request = Request("sts:AssumeRole", role_arn, SERVICE, context)
     return evaluate([json.loads(role.assume_role_policy_document)], request) == "allow"
 
 
@@ -127,7 +132,7 @@ def service_may(account: str, role_arn: str, source_arn: str, action: str, resou
     if not enforced():
         return ""
     context = {"aws:SourceAccount": account, "aws:SourceArn": source_arn, "aws:SecureTransport": "true"}
-    if not role_trusts_service(account, role_arn, account):
+    if not role_trusts_service(account, role_arn, source_arn):
         return f"the role {role_arn} does not exist or does not trust {SERVICE}"
     if evaluate(role_policies(account, role_arn), Request(action, resource, role_arn, context)) != "allow":
         return f"the role {role_arn} does not allow {action} on {resource}"
@@ -143,12 +148,15 @@ def job_access(account: str, job_arn: str, params: dict[str, Any]) -> Callable[[
     return lambda action, resource, policy: service_may(account, role, job_arn, action, resource, policy)
 
 
-def require_key_access(account: str, role_arn: str, key_arn: str) -> None:
+def require_key_access(account: str, role_arn: str, key_arn: str, group_arn: str) -> None:
     """A dataset group encrypted with `key_arn` needs its role to use the key (checked at CreateDatasetGroup)."""
     if not enforced():
         return
+    if not role_trusts_service(account, role_arn, group_arn):
+        why = f"Amazon Personalize cannot assume the role {role_arn}: it does not trust {SERVICE}."
+        raise PersonalizeError("InvalidInputException", why)
     policies = role_policies(account, role_arn)
-    context = {"aws:SourceAccount": account}
+    context = {"aws:SourceAccount": account, "aws:SourceArn": group_arn}
     missing = [a for a in KMS_ACTIONS if evaluate(policies, Request(a, key_arn, role_arn, context)) != "allow"]
     if missing:
         raise PersonalizeError(

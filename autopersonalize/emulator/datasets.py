@@ -91,7 +91,8 @@ def create_dataset_group(store: Store, p: dict[str, Any]) -> dict[str, Any]:
     if p.get("roleArn") and not p.get("kmsKeyArn"):
         raise invalid("roleArn: supplying an IAM role is only valid when also specifying kmsKeyArn.")
     if p.get("kmsKeyArn"):
-        auth.require_key_access(store.account, str(p["roleArn"]), str(p["kmsKeyArn"]))
+        group_arn = store.arn(f"dataset-group/{p['name']}")
+        auth.require_key_access(store.account, str(p["roleArn"]), str(p["kmsKeyArn"]), group_arn)
     group = store.add(DatasetGroup(store, store.arn(f"dataset-group/{p['name']}"), p["name"], p), p.get("tags"))
     return {"datasetGroupArn": group.arn, "domain": p.get("domain")}
 

@@ -68,6 +68,7 @@ def arn_of(resource_type: str, name: str) -> str:
     return arns.get(resource_type, f"arn:aws:offline:{REGION}:{ACCOUNT}:{name}")
 
 
+NO_VALUE = object()  # what Ref AWS::NoValue (directly or through Fn::If) resolves to
 # What `Ref` returns per type (name unless listed here).
 REF_IS_ARN = {"AWS::SNS::Topic", "AWS::Serverless::StateMachine", "AWS::IAM::ManagedPolicy"}
 
@@ -142,7 +143,9 @@ class Template:
     def globals_for(self, section: str) -> dict[str, Any]:
         return dict(self.body.get("Globals", {}).get(section, {}))
 
-    def ref(self, name: str) -> str:
+    def ref(self, name: str) -> Any:
+        if name == "AWS::NoValue":
+            return NO_VALUE  # dropped by the list or mapping that holds it, as CloudFormation drops it
         pseudo = {
             "AWS::Region": REGION,
             "AWS::AccountId": ACCOUNT,
@@ -187,7 +190,7 @@ class Template:
     def resolve(self, value: Any) -> Any:
         """Evaluate Ref, Fn::Sub, Fn::GetAtt, Fn::If, Fn::Equals, Fn::Not, Fn::Join, Fn::Select, Fn::Split."""
         if isinstance(value, list):
-            return [self.resolve(v) for v in value if v != {"Ref": "AWS::NoValue"}]
+            return [r for r in (self.resolve(v) for v in value) if r is not NO_VALUE]
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
@@ -214,4 +217,4 @@ class Template:
                 return str(self.resolve(arg[1])).split(arg[0])
             if key.startswith("Fn::"):
                 raise TemplateError(f"template.yaml: intrinsic {key} is not supported offline")
-        return {k: self.resolve(v) for k, v in value.items() if v != {"Ref": "AWS::NoValue"}}
+        return {k: r for k, r in ((k, self.resolve(v)) for k, v in value.items()) if r is not NO_VALUE}

@@ -52,12 +52,14 @@ def test_template_uses_no_aws_managed_full_access_policy() -> None:
     assert "FullAccess" not in (REPO / "template.yaml").read_text()
 
 
-def test_template_pass_role_only_for_the_personalize_role() -> None:
+def test_template_pass_role_only_for_the_personalize_role_and_only_to_personalize() -> None:
     for logical_id, resource in TEMPLATE.resources.items():
         for statement in _statements(resource):
             if any(a.startswith("iam:") for a in _actions(statement)):
                 assert _actions(statement) == ["iam:PassRole"], logical_id
                 assert statement["Resource"] == {"Fn::GetAtt": ["PersonalizeRole", "Arn"]}, logical_id
+                passed_to = statement["Condition"]["StringEquals"]["iam:PassedToService"]
+                assert passed_to == "personalize.amazonaws.com", logical_id
 
 
 def test_template_personalize_actions_are_scoped_to_the_prefix() -> None:
@@ -66,10 +68,13 @@ def test_template_personalize_actions_are_scoped_to_the_prefix() -> None:
             personalize = [a for a in _actions(statement) if a.startswith("personalize:")]
             if not personalize:
                 continue
+            assert not any("*" in a for a in personalize), f"{logical_id}: wildcard action in {personalize}"
             resources = json.dumps(statement["Resource"])
-            if all(a.startswith("personalize:List") for a in personalize):
-                continue  # List* actions do not support resource-level permissions
+            if all(a.startswith("personalize:List") or a == "personalize:TagResource" for a in personalize):
+                continue  # these support no resource-level permissions (Service Authorization Reference)
             assert '"*"' not in resources, f"{logical_id}: {personalize} on *"
+            if all("EventTracker" in a for a in personalize):
+                continue  # event trackers are named by an id the service makes
             assert "${Prefix}-*" in resources, f"{logical_id}: {personalize} not scoped to the prefix"
 
 
