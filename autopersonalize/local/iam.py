@@ -27,6 +27,7 @@ from moto import settings
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.iam import access_control
 from moto.iam.models import iam_backends
+from moto.s3.exceptions import MissingKey
 from moto.sts.models import sts_backends
 
 from autopersonalize.policy import Request, evaluate
@@ -194,8 +195,30 @@ def _resource_resolvers() -> dict[type, Callable[[Any], str]]:
     }
 
 
+def _get_object_as_s3(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """S3 answers GetObject of a missing key with 403 AccessDenied, not 404 NoSuchKey, when the caller may not
+    s3:ListBucket the bucket (S3 User Guide, GetObject: "If you don't have the s3:ListBucket permission, Amazon S3
+    returns an HTTP status code 403"). moto always answers 404."""
+
+    def get_object(self: Any) -> Any:
+        try:
+            return original(self)
+        except MissingKey:
+            if ActionAuthenticatorMixin.request_count >= settings.INITIAL_NO_AUTH_ACTION_COUNT:
+                self.data["Action"] = "ListBucket"  # what moto authorises next: raises AccessDenied if not allowed
+                self._authenticate_and_authorize_s3_action(bucket_name=self.bucket_name)
+            raise
+
+    return get_object
+
+
 def install() -> None:
     """Replace moto's policy evaluator and name the resources of the calls above (idempotent)."""
+    from moto.s3.responses import S3Response
+
+    if not getattr(S3Response.get_object, "as_s3", False):
+        S3Response.get_object = _get_object_as_s3(S3Response.get_object)  # type: ignore[method-assign,assignment]
+        S3Response.get_object.as_s3 = True  # type: ignore[attr-defined]
     access_control.IAMPolicy.is_action_permitted = _is_action_permitted  # type: ignore[method-assign]
     access_control.IAMRequestBase._create_aws_request = _aws_request  # type: ignore[method-assign]
     for response_class, resolver in _resource_resolvers().items():

@@ -227,3 +227,18 @@ def test_iam_kms_key_parameter_grants_the_personalize_role_the_key() -> None:
         role = personalize_role(stack)
         group = boto3.client("personalize").create_dataset_group(name="ap-secret", kmsKeyArn=key, roleArn=role)
     assert group["datasetGroupArn"] == f"{PERSONALIZE}:dataset-group/ap-secret"
+
+
+def test_iam_missing_object_is_403_without_list_bucket_and_404_with_it(stack: OfflineStack) -> None:
+    # S3 hides whether a key exists from a caller that may not list the bucket (a missing schemaFile, say)
+    reader = make_role(
+        "reads-objects", "lambda.amazonaws.com", [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]
+    )
+    with pytest.raises(ClientError) as hidden:
+        as_role(reader, "s3").get_object(Bucket=stack.bucket, Key="schemas/missing.avsc")
+    with pytest.raises(ClientError) as missing:
+        boto3.client("s3").get_object(Bucket=stack.bucket, Key="schemas/missing.avsc")
+    assert (hidden.value.response["Error"]["Code"], missing.value.response["Error"]["Code"]) == (
+        "AccessDenied",
+        "NoSuchKey",
+    )
