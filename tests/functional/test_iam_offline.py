@@ -242,3 +242,32 @@ def test_iam_missing_object_is_403_without_list_bucket_and_404_with_it(stack: Of
         "AccessDenied",
         "NoSuchKey",
     )
+
+
+@pytest.mark.parametrize(
+    ("key", "why"),
+    [
+        ("batch/out/users.json.out", ""),
+        ("params/demo.json", "the role {role} does not allow s3:PutObject on arn:aws:s3:::{bucket}/params/demo.json"),
+        ("exports/r1/x.csv", "the role {role} does not allow s3:PutObject on arn:aws:s3:::{bucket}/exports/r1/x.csv"),
+    ],
+)
+def test_iam_personalize_writes_only_batch_output(stack: OfflineStack, key: str, why: str) -> None:
+    # S3: params/ starts runs and exports/ feeds them; Personalize (batch inference) may write under batch/ only
+    from autopersonalize.emulator import auth
+
+    role, bucket = personalize_role(stack), stack.bucket
+    policy = boto3.client("s3").get_bucket_policy(Bucket=bucket)["Policy"]
+    job = f"{PERSONALIZE}:batch-inference-job/ap-demo-x"
+    found = auth.service_may(ACCOUNT, role, job, "s3:PutObject", f"arn:aws:s3:::{bucket}/{key}", policy)
+    assert found == why.format(role=role, bucket=bucket)
+
+
+def test_iam_bucket_policy_refuses_other_accounts_personalize(stack: OfflineStack) -> None:
+    from autopersonalize.emulator import auth
+
+    role, bucket = personalize_role(stack), stack.bucket
+    policy = boto3.client("s3").get_bucket_policy(Bucket=bucket)["Policy"]
+    theirs = "arn:aws:personalize:us-east-1:999999999999:dataset-import-job/x"
+    found = auth.service_may(ACCOUNT, role, theirs, "s3:GetObject", f"arn:aws:s3:::{bucket}/exports/a.csv", policy)
+    assert found == f"the role {role} does not exist or does not trust personalize.amazonaws.com"
