@@ -71,7 +71,9 @@ class Dataset(ApiModel):
         None, min_length=1, description="Avro schema file: path relative to this params file, or s3:// URI."
     )
     data_location: str = Field(
-        max_length=256, pattern=S3_ANY_PATTERN, description="s3:// CSV file, or prefix ending in / (every file in it)."
+        max_length=256,
+        pattern=S3_ANY_PATTERN,
+        description="s3:// CSV file, or prefix ending in / (every file in it), in the stack's bucket.",
     )
     import_mode: Literal["FULL", "INCREMENTAL"] = Field(
         "FULL", description="FULL replaces bulk-imported data; INCREMENTAL adds to it (only after a FULL import)."
@@ -165,8 +167,10 @@ class BatchInferenceJob(ApiModel):
 
     name: Name = Field(description="Job name, unique in this file; the run id is appended.")
     solution: str = Field(description="Name of the solution.")
-    job_input: S3File = Field(description="s3:// JSON Lines input file.")
-    job_output: S3Prefix = Field(description="s3:// output prefix ending in /.")
+    job_input: S3File = Field(description="s3:// JSON Lines input file, in the stack's bucket.")
+    job_output: S3Prefix = Field(
+        description="s3:// output prefix ending in /, under the stack bucket's batch/ (where Personalize may write)."
+    )
     num_results: int | None = Field(None, ge=1, le=500, description="Recommendations per line (Personalize: 25).")
     filter: str | None = Field(None, description="Name of a filter of this file.")
 

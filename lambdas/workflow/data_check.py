@@ -22,6 +22,23 @@ def split_s3(uri: str) -> tuple[str, str]:
     return bucket, key
 
 
+def outside_the_stack(document: dict[str, Any], bucket: str) -> list[str]:
+    """The params' S3 locations the stack's roles cannot use: Load Params and Personalize's role may read only the
+    stack's data bucket, and Personalize may write only its batch/ prefix (template.yaml, least privilege)."""
+    wanted = [(f"datasets[{i}].dataLocation", d["dataLocation"], "") for i, d in enumerate(document["datasets"])]
+    for i, job in enumerate(document.get("batchInferenceJobs") or []):
+        wanted += [(f"batchInferenceJobs[{i}].jobInput", job["jobInput"], "")]
+        wanted += [(f"batchInferenceJobs[{i}].jobOutput", job["jobOutput"], "batch/")]
+    problems = []
+    for where, location, prefix in wanted:
+        if not location.startswith(f"s3://{bucket}/{prefix}"):
+            problems.append(
+                f"{where}: {location} is outside s3://{bucket}/{prefix}, the only place the stack lets "
+                f"{'Personalize write' if prefix else 'the workflow and Personalize read'}: put it there"
+            )
+    return problems
+
+
 def objects(location: str) -> list[dict[str, Any]]:
     """The CSV objects a dataLocation names: one file, or every non-empty object under a prefix ending in /."""
     bucket, key = split_s3(location)

@@ -57,6 +57,9 @@ def load_run(event: dict[str, Any], execution_id: str, execution_name: str) -> t
         raise InvalidParamsError(source, [f"cannot read it: {aws.error_message(exc) or aws.error_code(exc)}"]) from exc
     params = load_params(text, source, read_s3, prefix=aws.env("PREFIX"))
     document = params.resolved_dict()
+    outside = data_check.outside_the_stack(document, aws.env("BUCKET"))
+    if outside:
+        raise InvalidParamsError(source, outside)
     for dataset in document["datasets"]:  # missing or too little data fails here, before any resource is created
         files = data_check.objects(dataset["dataLocation"])
         if dataset["datasetType"] == "Interactions" and data_check.countable(files):

@@ -1,0 +1,41 @@
+"""Load Params refuses S3 locations the stack's roles cannot use, before anything is created (least privilege)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from workflow.errors import InvalidParamsError
+
+from autopersonalize.local import offline_aws
+from tests.e2e import workflow_support as ws
+
+
+@pytest.fixture
+def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    with offline_aws():
+        for key, value in ws.setup_account().items():
+            monkeypatch.setenv(key, value)
+        yield ws.ENV
+
+
+def test_load_params_refuses_data_outside_the_stack_bucket(account: dict[str, str]) -> None:
+    boto3.client("s3").create_bucket(Bucket="elsewhere")
+    locations = {**ws.upload_data("data"), "Items": "s3://elsewhere/items/"}
+    with pytest.raises(InvalidParamsError) as error:
+        ws.load(ws.params(locations))
+    assert error.value.problems == [
+        "datasets[1].dataLocation: s3://elsewhere/items/ is outside s3://data/, the only place the stack lets the "
+        "workflow and Personalize read: put it there"
+    ]
+
+
+def test_load_params_refuses_batch_output_outside_batch(account: dict[str, str]) -> None:
+    job = {"name": "all", "solution": "personal", "jobInput": "s3://data/batch/in.jsonl", "jobOutput": "s3://data/out/"}
+    with pytest.raises(InvalidParamsError) as error:
+        ws.load(ws.params(ws.upload_data("data"), batchInferenceJobs=[job]))
+    assert error.value.problems == [
+        "batchInferenceJobs[0].jobOutput: s3://data/out/ is outside s3://data/batch/, the only place the stack lets "
+        "Personalize write: put it there"
+    ]
