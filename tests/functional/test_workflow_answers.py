@@ -27,24 +27,23 @@ def test_workflow_campaign_with_unchanged_params_is_not_updated_when_personalize
     account: dict[str, str],  # noqa: F811
 ) -> None:
     state = group(loaded(solutions=SOLUTIONS, campaigns=CAMPAIGNS))
-    campaign = state["params"]["campaigns"][0]
-    solution = trained(state, state["params"]["solutions"][0], imported(state))
-    created = deployed(state, campaign, [solution])
+    solution = trained(state, "personal", imported(state))
+    created = deployed(state, "personal", [solution])
     config = boto3.client("personalize").describe_campaign(campaignArn=created["campaignArn"])["campaign"]
     assert config["campaignConfig"]["itemExplorationConfig"] == {
         "explorationWeight": "0.5",
         "explorationItemAgeCutOff": "30",
     }
-    assert deployed(state, campaign, [solution])["action"] == "unchanged"
+    assert deployed(state, "personal", [solution])["action"] == "unchanged"
 
 
 def test_workflow_campaign_config_key_the_params_change_updates_the_campaign(
     account: dict[str, str],  # noqa: F811
 ) -> None:
     state = group(loaded(solutions=SOLUTIONS, campaigns=CAMPAIGNS))
-    campaign = state["params"]["campaigns"][0]
-    solution = trained(state, state["params"]["solutions"][0], imported(state))
-    assert deployed(state, campaign, [solution])["action"] == "created"
-    changed = {**campaign, "campaignConfig": {"itemExplorationConfig": {"explorationItemAgeCutOff": "7"}}}
-    assert deployed(state, changed, [solution])["action"] == "updated"
-    assert deployed(state, changed, [solution])["action"] == "unchanged"
+    solution = trained(state, "personal", imported(state))
+    assert deployed(state, "personal", [solution])["action"] == "created"
+    changed = [{**CAMPAIGNS[0], "campaignConfig": {"itemExplorationConfig": {"explorationItemAgeCutOff": "7"}}}]
+    rerun = group(loaded("exec-2", solutions=SOLUTIONS, campaigns=changed))  # the same params file, one key changed
+    assert deployed(rerun, "personal", [solution])["action"] == "updated"
+    assert deployed(rerun, "personal", [solution])["action"] == "unchanged"
