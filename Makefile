@@ -126,7 +126,7 @@ deploy: $(SAM) glue-wheels
 	$(SAM) build && $(SAM) deploy $(GUIDED) --stack-name $(STACK)
 	bucket=$$(aws cloudformation describe-stacks --stack-name $(STACK) \
 	  --query "Stacks[0].Outputs[?OutputKey=='DataBucketName'].OutputValue" --output text) && \
-	for module in personalize_export digests; do aws s3 cp glue_jobs/$$module.py s3://$$bucket/glue/$$module.py || exit 1; done && \
+	aws s3 cp glue_jobs/ s3://$$bucket/glue/ --recursive --exclude "*" --include "*.py" && \
 	aws s3 cp schemas/ s3://$$bucket/schemas/ --recursive --exclude "*" --include "*.avsc" && \
 	aws s3 cp $(GLUE_WHEELS)/runtime/ s3://$$bucket/glue/wheels/ --recursive --exclude "*" --include "*.whl" && \
 	aws s3 cp $(PARAMS_TEMPLATE) s3://$$bucket/templates/params.json

@@ -6,7 +6,7 @@ import sys
 from datetime import datetime, timedelta
 from typing import Any
 
-from personalize_export import UTC_ZONE, get_json, int_arg, log, main_from_argv, require, s3_client
+from job_io import UTC_ZONE, get_json, int_arg, log, main_from_argv, require, s3_client
 
 DEFAULT_RETENTION_DAYS = 30
 

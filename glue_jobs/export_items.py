@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from personalize_export import main_from_argv, run_export
+from job_io import main_from_argv
+from personalize_export import run_export
 
 
 def main(args: dict[str, str]) -> dict[str, Any]:

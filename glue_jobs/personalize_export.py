@@ -1,35 +1,42 @@
-"""Shared code of the Glue export jobs: arguments, sources, Avro conformance, CSV parts, manifest and state."""
+"""Shared code of the Glue export jobs: the mapping, sources, Avro conformance, CSV parts, manifest and watermark.
+
+Arguments, S3 JSON and clients come from job_io (boto3 only), which cleanup and publish_params use without this
+module's wheels (awswrangler, pandas, numpy, pyarrow)."""
 
 from __future__ import annotations
 
-import functools
 import gc
 import io
 import json
-import logging
-import os
-import re
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from pathlib import Path
+from datetime import datetime
 from typing import Any
 
 import awswrangler as wr
-import boto3
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from digests import MIX, HashCounter, arrow_text, column_digests
+from job_io import (
+    UTC_ZONE,
+    ExportArgumentError,
+    export_mode,
+    get_json,
+    int_arg,
+    log,
+    put_json,
+    read_text,
+    require,
+    run_id_of,
+    s3_client,
+    state_key,
+)
 
-log = logging.getLogger("glue_jobs")  # the jobs' output: stdout on Glue (CloudWatch), quiet in the demo
-
-UTC_ZONE = timezone.utc  # Glue Python shell runs Python 3.9: no datetime.UTC there
 DEFAULT_CHUNK_ROWS = 500_000
 MAX_ID_CHARS = 256  # Personalize: USER_ID / ITEM_ID are at most 256 characters
 MAX_CATEGORICAL_CHARS = 1000  # Personalize: each categorical value (between `|`) is at most 1000 characters
@@ -37,64 +44,11 @@ SOURCE_TYPES = ("s3_parquet", "s3_csv", "s3_jsonl", "catalog", "athena")
 ID_FIELDS = ("USER_ID", "ITEM_ID")
 
 
-class ExportArgumentError(ValueError):
-    """A job argument is missing or malformed: the message names the argument and what to pass."""
-
-
 class ExportSourceError(ValueError):
     """The source does not fit the schema (a required column is missing, a format is unsupported)."""
 
 
-# ---------------------------------------------------------------- arguments
-
-
-def parse_glue_args(argv: list[str]) -> dict[str, str]:
-    """Glue's `--key value` argv (also `--key=value`) to a dict; a flag without a value maps to ""."""
-    args: dict[str, str] = {}
-    i = 0
-    while i < len(argv):
-        token = argv[i]
-        if not token.startswith("--"):
-            i += 1
-            continue
-        key, eq, value = token[2:].partition("=")
-        if not eq and i + 1 < len(argv) and not argv[i + 1].startswith("--"):
-            value, i = argv[i + 1], i + 1
-        args[key] = value
-        i += 1
-    return args
-
-
-def require(args: dict[str, str], key: str, hint: str) -> str:
-    value = args.get(key, "").strip()
-    if not value:
-        raise ExportArgumentError(f"argument --{key} is required: {hint}")
-    return value
-
-
-def int_arg(args: dict[str, str], key: str, default: int, minimum: int = 1) -> int:
-    raw = args.get(key, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ExportArgumentError(f"argument --{key}={raw!r} is not an integer") from None
-    if value < minimum:
-        raise ExportArgumentError(f"argument --{key}={raw!r} must be an integer >= {minimum}")
-    return value
-
-
-def run_id_of(args: dict[str, str]) -> str:
-    """The run id shared by one workflow run's jobs: --run_id, else Glue's --WORKFLOW_RUN_ID (never --JOB_RUN_ID)."""
-    run_id = args.get("run_id") or args.get("WORKFLOW_RUN_ID") or ""
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}", run_id):
-        found = f"{run_id!r}" if run_id else "neither"
-        raise ExportArgumentError(
-            f"the run id comes from --run_id or --WORKFLOW_RUN_ID (Glue sets it for jobs started by a workflow); "
-            f"found {found}: pass --run_id <letters, digits, _ . -> when you start the job by hand"
-        )
-    return run_id
+# ---------------------------------------------------------------- the --mapping argument
 
 
 def parse_mapping(text: str) -> dict[str, str]:
@@ -106,53 +60,6 @@ def parse_mapping(text: str) -> dict[str, str]:
             raise ExportArgumentError(f"--mapping entry {pair!r} is not FIELD=column (e.g. USER_ID=customer_id)")
         mapping[target.strip()] = source.strip()
     return mapping
-
-
-# ---------------------------------------------------------------- S3 and files
-
-
-def split_s3(uri: str) -> tuple[str, str]:
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
-    return bucket, key
-
-
-def s3_client() -> Any:
-    """One S3 client per process and credentials (making one costs ~10 ms, and a job makes dozens of calls; offline,
-    jobs with different roles share a process)."""
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-    return _s3_client(region, os.environ.get("AWS_ENDPOINT_URL"), os.environ.get("AWS_ACCESS_KEY_ID"))
-
-
-@functools.cache
-def _s3_client(region: str | None, endpoint: str | None, access_key: str | None) -> Any:
-    return boto3.client("s3", region_name=region)
-
-
-def read_text(location: str) -> str:
-    """Read an `s3://` object or a local file as UTF-8 text."""
-    if location.startswith("s3://"):
-        bucket, key = split_s3(location)
-        body: bytes = s3_client().get_object(Bucket=bucket, Key=key)["Body"].read()
-        return body.decode("utf-8")
-    return Path(location).read_text(encoding="utf-8")
-
-
-def put_json(bucket: str, key: str, data: object) -> None:
-    body = json.dumps(data, indent=2, sort_keys=False).encode()
-    s3_client().put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
-
-
-def get_json(bucket: str, key: str) -> Any:
-    """The parsed JSON object at s3://bucket/key, or None when there is none."""
-    try:
-        body = s3_client().get_object(Bucket=bucket, Key=key)["Body"].read()
-    except s3_client().exceptions.NoSuchKey:
-        return None
-    return json.loads(body)
-
-
-def state_key(dataset_group: str) -> str:
-    return f"exports/_state/{dataset_group}.json"
 
 
 # ---------------------------------------------------------------- schema
@@ -564,13 +471,6 @@ class PartWriter:
 # ---------------------------------------------------------------- the export
 
 
-def export_mode(args: dict[str, str]) -> str:
-    mode = args.get("mode") or "full"
-    if mode not in ("full", "incremental"):
-        raise ExportArgumentError(f"--mode {mode!r} is not full or incremental")
-    return mode
-
-
 def dedupe_mode(args: dict[str, str]) -> str:
     mode = args.get("dedupe") or "global"
     if mode not in ("global", "chunk"):
@@ -713,11 +613,3 @@ def _manifest_part(
     if {"USER_ID", "ITEM_ID"} <= names:
         part["usersWithAtLeast2Interactions"] = stats.users.at_least(2)
     return part
-
-
-def main_from_argv(main: Any, argv: list[str]) -> None:
-    """The jobs' `__main__`: parse Glue's argv, run, log the summary as one JSON line (it lands in CloudWatch)."""
-    if not log.handlers:  # on Glue: plain lines on stdout; a process that runs the scripts may configure it first
-        log.addHandler(logging.StreamHandler(sys.stdout))
-        log.setLevel(logging.INFO)
-    log.info(json.dumps(main(parse_glue_args(argv)), default=str))

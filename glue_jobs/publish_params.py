@@ -1,4 +1,5 @@
-"""Glue Python shell job: merge the run's manifest parts, check the data minimums, write params/<group>.json."""
+"""Glue Python shell job: merge the run's manifest parts, report rows per dataset to CloudWatch, check the data
+minimums, write params/<group>.json."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import sys
 from datetime import datetime
 from typing import Any
 
-from personalize_export import (
+from job_io import (
     UTC_ZONE,
     ExportArgumentError,
+    client,
     export_mode,
     get_json,
     int_arg,
@@ -25,6 +27,9 @@ from personalize_export import (
 
 MIN_INTERACTIONS = 1000  # Personalize: >= 1000 interaction records per training / per import job
 MIN_USERS_WITH_2 = 25  # Personalize: >= 25 users with >= 2 interactions each
+# The Glue role may put metrics in this namespace only (template.yaml: cloudwatch:namespace condition).
+METRICS_NAMESPACE = "autopersonalize"
+ROW_METRICS = (("RowsExported", "rowsWritten"), ("RowsRejected", "rowsRejected"))  # metric, manifest count
 
 
 class DataRequirementError(RuntimeError):
@@ -45,6 +50,22 @@ def read_parts(bucket: str, run_id: str) -> dict[str, dict[str, Any]]:
             f"finish for run {run_id} (found parts: {sorted(parts) or 'none'}); run it with the same run id first"
         )
     return parts
+
+
+def put_row_metrics(group: str, parts: dict[str, dict[str, Any]]) -> None:
+    """RowsExported and RowsRejected of each exported dataset as CloudWatch metrics (dimensions DatasetGroup,
+    Dataset): an alarm on RowsRejected sees a source that drifted from the schema without reading manifests."""
+    data = [
+        {
+            "MetricName": metric,
+            "Dimensions": [{"Name": "DatasetGroup", "Value": group}, {"Name": "Dataset", "Value": dataset}],
+            "Value": float(part[count]),
+            "Unit": "Count",
+        }
+        for dataset, part in sorted(parts.items())
+        for metric, count in ROW_METRICS
+    ]
+    client("cloudwatch").put_metric_data(Namespace=METRICS_NAMESPACE, MetricData=data)
 
 
 def check_requirements(interactions: dict[str, Any], min_rows: int, min_users: int) -> list[str]:
@@ -127,6 +148,7 @@ def main(args: dict[str, str]) -> dict[str, Any]:
         "datasets": {name: {k: v for k, v in part.items() if k != "schema"} for name, part in parts.items()},
     }  # fmt: skip
     put_json(bucket, f"exports/{run_id}/manifest.json", manifest)
+    put_row_metrics(group, parts)
     if problems:
         raise DataRequirementError(f"run {run_id} cannot train dataset group {group}: " + "; ".join(problems))
     if skip:

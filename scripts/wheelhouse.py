@@ -1,7 +1,9 @@
 """Packages as the clouds install them: Glue Python shell's wheels (cp39, manylinux2014_x86_64) and the Lambda bundle.
 
 `glue`: every pin of glue_jobs/requirements.txt has a wheel Glue Python shell 3.9 installs (no source build), and
-the file lists its closure in install order; `glue-template`: template.yaml's --extra-py-files names those wheels.
+the file lists its closure in install order; `glue-template`: template.yaml's jobs with `library-set: none` list
+those wheels in --extra-py-files, those with `library-set: analytics` (boto3 preinstalled) list none, and every job's
+script imports from the .py modules its --extra-py-files lists (the no-wheel jobs without the wheels' packages).
 `glue-test`: the same wheels check for glue_jobs/requirements-test.txt (the Glue tests' venv installs only these).
 `lambda-wheels`: lambdas/requirements.txt has a wheel per pin for the template's Runtime/Architectures, and installs
 for this machine into a bundle; `lambda-imports`: every Handler imports from that bundle alone, in a clean
@@ -16,6 +18,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from dataclasses import dataclass
 from email.parser import HeaderParser
@@ -29,6 +32,12 @@ from packaging.utils import canonicalize_name, parse_wheel_filename
 REPO = Path(__file__).resolve().parents[1]
 GLUE_REQUIREMENTS = REPO / "glue_jobs" / "requirements.txt"
 GLUE_TEST_REQUIREMENTS = REPO / "glue_jobs" / "requirements-test.txt"
+GLUE_JOBS_DIR = REPO / "glue_jobs"
+# Glue Python shell 3.9's library sets: `none` installs only awscli and botocore, so a job brings every package as
+# wheels; `analytics` preinstalls boto3 1.21.21 with awswrangler 2.15.1, pandas 1.4.2, numpy 1.22.3, ..., older
+# than the export code is written for, so the jobs that take no wheels must not import these at all.
+WHEEL_SET, PREINSTALLED_SET = "none", "analytics"
+WHEEL_ONLY_MODULES = ("awswrangler", "pandas", "numpy", "pyarrow")
 TEMPLATE = REPO / "template.yaml"
 WHEELS_PREFIX = "/glue/wheels/"
 ARCH_PLATFORMS = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
@@ -46,6 +55,18 @@ for handler in handlers:
         bad.append(f"{handler}: {type(error).__name__}: {error}")
 print("\\n".join(bad))
 sys.exit(1 if bad else 0)
+"""
+# Import a Glue job's script as Glue would: its folder holds the script and its --extra-py-files .py modules only.
+GLUE_IMPORT_CHECK = """
+import importlib, importlib.abc, sys
+folder, script, blocked = sys.argv[1], sys.argv[2], set(filter(None, sys.argv[3].split(",")))
+class NotInstalled(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in blocked:
+            raise ModuleNotFoundError(f"No module named {name!r} (Glue installs no wheels for this job)", name=name)
+sys.meta_path.insert(0, NotInstalled())
+sys.path.insert(0, folder)
+importlib.import_module(script)
 """
 
 
@@ -168,17 +189,6 @@ def order_problems(wheels: dict[str, Path], target: Target, source: str) -> list
     return problems
 
 
-def template_wheels(template: dict[str, Any]) -> dict[str, list[str]]:
-    """The wheel file names each Glue job's --extra-py-files lists, in order, by logical id."""
-    jobs = {}
-    for logical_id, resource in template["Resources"].items():
-        if resource["Type"] == "AWS::Glue::Job":
-            files = resource["Properties"].get("DefaultArguments", {}).get("--extra-py-files", "")
-            text = files.get("Fn::Sub", "") if isinstance(files, dict) else str(files)
-            jobs[logical_id] = [f.rsplit("/", 1)[-1] for f in text.split(",") if f.endswith(".whl")]
-    return jobs
-
-
 def check_glue(dest: Path) -> None:
     """The Glue runtime wheels: each pin has one, and the file's order installs (dependencies first)."""
     wheels = download([GLUE_REQUIREMENTS], GLUE, dest)
@@ -192,18 +202,90 @@ def check_glue(dest: Path) -> None:
         shutil.copy2(wheel, runtime / wheel.name)
 
 
+@dataclass(frozen=True)
+class GlueJob:
+    """A Glue job of template.yaml: its script, library set, and the file names its --extra-py-files lists."""
+
+    logical_id: str
+    script: Path
+    library_set: str
+    modules: list[str]  # .py
+    wheels: list[str]  # .whl
+
+
+def glue_jobs(template: dict[str, Any]) -> list[GlueJob]:
+    """The Glue jobs of a template, in its order."""
+    jobs = []
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] == "AWS::Glue::Job":
+            props = resource["Properties"]
+            arguments = props.get("DefaultArguments", {})
+            files = arguments.get("--extra-py-files", "")
+            text = files.get("Fn::Sub", "") if isinstance(files, dict) else str(files)
+            names = [f.strip().rsplit("/", 1)[-1] for f in text.split(",") if f.strip()]
+            jobs.append(
+                GlueJob(
+                    logical_id,
+                    REPO / props["Command"]["ScriptLocation"],
+                    str(arguments.get("library-set", "")),
+                    [name for name in names if name.endswith(".py")],
+                    [name for name in names if name.endswith(".whl")],
+                )
+            )
+    return jobs
+
+
+def wheel_problems(jobs: list[GlueJob], runtime: list[str]) -> list[str]:
+    """Jobs whose wheels do not fit their library set: `none` lists exactly `runtime`, in order; `analytics` none."""
+    problems = []
+    for job in jobs:
+        if job.library_set == WHEEL_SET and job.wheels != runtime:
+            lines = "\n".join(f"  s3://${{DataBucket}}{WHEELS_PREFIX}{name}" for name in runtime)
+            problems.append(
+                f"template.yaml: --extra-py-files of {job.logical_id} (library-set {WHEEL_SET}) must list, after"
+                f" the .py files and in this order, the wheels of glue_jobs/requirements.txt:\n{lines}"
+            )
+        elif job.library_set == PREINSTALLED_SET and job.wheels:
+            problems.append(
+                f"template.yaml: {job.logical_id} (library-set {PREINSTALLED_SET}) lists wheels: it runs on the"
+                f" preinstalled boto3; give it library-set {WHEEL_SET} if it needs them"
+            )
+        elif job.library_set not in (WHEEL_SET, PREINSTALLED_SET):
+            problems.append(
+                f"template.yaml: {job.logical_id} has library-set {job.library_set or '(none given)'!r}: set"
+                f" {WHEEL_SET} (it brings the wheels) or {PREINSTALLED_SET} (boto3 only)"
+            )
+    return problems
+
+
+def glue_import_problems(job: GlueJob, python: str = sys.executable) -> list[str]:
+    """The job's script does not import from its --extra-py-files modules alone (in a clean `python -I`), or, for
+    a job without wheels, needs one of WHEEL_ONLY_MODULES."""
+    blocked = "" if job.wheels else ",".join(WHEEL_ONLY_MODULES)
+    with tempfile.TemporaryDirectory() as folder:
+        missing = [name for name in job.modules if not (GLUE_JOBS_DIR / name).is_file()]
+        if missing:
+            return [f"{job.logical_id}: --extra-py-files lists glue/{', glue/'.join(missing)}, not in glue_jobs/"]
+        for name in [job.script.name, *job.modules]:
+            (Path(folder) / name).symlink_to(GLUE_JOBS_DIR / name)
+        command = [python, "-I", "-c", GLUE_IMPORT_CHECK, folder, job.script.stem, blocked]
+        done = subprocess.run(command, **{**_TEXT, "check": False})
+    if done.returncode == 0:
+        return []
+    error = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit code {done.returncode}"
+    return [f"{job.logical_id} ({job.script.name}, library-set {job.library_set}): {error}"]
+
+
 def check_glue_template(dest: Path) -> None:
-    """template.yaml's Glue jobs list exactly the runtime wheels (make glue-wheels downloaded them), in order."""
-    expected = sorted((dest / "runtime").glob("*.whl"), key=lambda w: _rank(w.name))
-    names = [wheel.name for wheel in expected]
-    listed = template_wheels(dict(cfn_yaml.loads(TEMPLATE.read_text(), str(TEMPLATE))))
-    wrong = [logical_id for logical_id, files in listed.items() if files != names]
-    if wrong:
-        lines = "\n".join(f"  s3://${{DataBucket}}{WHEELS_PREFIX}{name}" for name in names)
-        raise PackagingError(
-            f"template.yaml: --extra-py-files of {', '.join(wrong)} must list, after the .py files and in this order,"
-            f" the wheels of glue_jobs/requirements.txt:\n{lines}"
-        )
+    """template.yaml's Glue jobs: the wheel jobs list exactly the runtime wheels (make glue-wheels downloaded them),
+    in order, the others none; every script imports from what its job lists."""
+    runtime = [wheel.name for wheel in sorted((dest / "runtime").glob("*.whl"), key=lambda w: _rank(w.name))]
+    jobs = glue_jobs(dict(cfn_yaml.loads(TEMPLATE.read_text(), str(TEMPLATE))))
+    problems = wheel_problems(jobs, runtime) + [problem for job in jobs for problem in glue_import_problems(job)]
+    if problems:
+        raise PackagingError("\n".join(problems))
+    light = [job.logical_id for job in jobs if not job.wheels]
+    print(f"{len(jobs)} Glue jobs import from what they list; without wheels: {', '.join(light) or 'none'}")
 
 
 def _rank(filename: str) -> int:

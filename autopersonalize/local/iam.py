@@ -17,6 +17,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 from urllib.parse import unquote
 
@@ -40,6 +41,10 @@ REQUEST_CONTEXT = {"aws:SecureTransport": "true"}
 
 # moto names a few operations by its handler, not by their IAM action (Service Authorization Reference).
 IAM_ACTIONS = {"lambda:Invoke": "lambda:InvokeFunction"}
+# moto prefixes actions with the signing name; IAM with the service prefix (CloudWatch signs as `monitoring`).
+IAM_PREFIXES = {"monitoring": "cloudwatch"}
+# Condition keys AWS takes from the request being authorised (set around each check, see _with_request_keys).
+_request_keys: ContextVar[dict[str, str] | None] = ContextVar("request_keys", default=None)
 
 _sessions: dict[tuple[str, str], tuple[dict[str, str], boto3.Session]] = {}
 _lock = threading.Lock()
@@ -123,8 +128,9 @@ def _is_action_permitted(
     principal: str | None = None,
     incoming_condition_values: dict[str, str] | None = None,
 ) -> Any:
-    context = {**REQUEST_CONTEXT, **(incoming_condition_values or {})}
-    action = IAM_ACTIONS.get(action, action)
+    context = {**REQUEST_CONTEXT, **(_request_keys.get() or {}), **(incoming_condition_values or {})}
+    service, _, name = action.partition(":")
+    action = IAM_ACTIONS.get(action, f"{IAM_PREFIXES.get(service, service)}:{name}")
     request = Request(action, None if resource == "*" else resource, principal or "", context)
     decision = evaluate([self._policy_json], request)
     result = access_control.PermissionResult
@@ -212,8 +218,30 @@ def _get_object_as_s3(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return get_object
 
 
+def _cloudwatch_keys(self: Any) -> dict[str, str]:
+    """PutMetricData's `cloudwatch:namespace`, its only condition key (Service Authorization Reference, "Actions,
+    resources, and condition keys for Amazon CloudWatch")."""
+    namespace = self._get_param("Namespace") if self._get_action() == "PutMetricData" else None
+    return {"cloudwatch:namespace": str(namespace)} if namespace else {}
+
+
+def _with_request_keys(keys: Callable[[Any], dict[str, str]]) -> Callable[..., None]:
+    """moto's authorisation of a normal action, with the condition keys `keys` reads from the request in context."""
+    from moto.core.responses import BaseResponse
+
+    def authorize(self: Any, resource: str = "*") -> None:
+        token = _request_keys.set(keys(self))
+        try:
+            BaseResponse._authenticate_and_authorize_normal_action(self, resource)
+        finally:
+            _request_keys.reset(token)
+
+    return authorize
+
+
 def install() -> None:
     """Replace moto's policy evaluator and name the resources of the calls above (idempotent)."""
+    from moto.cloudwatch.responses import CloudWatchResponse
     from moto.s3.responses import S3Response
 
     if not getattr(S3Response.get_object, "as_s3", False):
@@ -221,5 +249,7 @@ def install() -> None:
         S3Response.get_object.as_s3 = True  # type: ignore[attr-defined]
     access_control.IAMPolicy.is_action_permitted = _is_action_permitted  # type: ignore[method-assign]
     access_control.IAMRequestBase._create_aws_request = _aws_request  # type: ignore[method-assign]
+    authorize = _with_request_keys(_cloudwatch_keys)
+    CloudWatchResponse._authenticate_and_authorize_normal_action = authorize  # type: ignore[method-assign]
     for response_class, resolver in _resource_resolvers().items():
         response_class._determine_resource = resolver  # type: ignore[attr-defined]

@@ -21,8 +21,9 @@ import pyarrow as pa
 import pytest
 import requests
 from digests import HashCounter, column_digests
+from job_io import ExportArgumentError, parse_glue_args
 from moto import mock_aws
-from personalize_export import ExportArgumentError, ExportSourceError, parse_glue_args
+from personalize_export import ExportSourceError
 
 BUCKET = "autopersonalize-test"
 ROOT = Path(__file__).resolve().parents[2]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ import export_items
 import export_users
 import pytest
 from moto import mock_aws
-from publish_params import DataRequirementError
+from publish_params import METRICS_NAMESPACE, DataRequirementError
 from publish_params import main as publish
 
 BUCKET = "autopersonalize-test"
@@ -61,6 +62,27 @@ def export(
                 **(extra or {}),
             }
         )
+
+
+def row_metrics(group: str) -> dict[tuple[str, str], float]:
+    """{(dataset, metric): sum over the last hour} of the dataset group's metrics, as CloudWatch (moto) stored them."""
+    cloudwatch, now = boto3.client("cloudwatch"), datetime.now(timezone.utc)
+    sums = {}
+    for metric in cloudwatch.list_metrics(Namespace=METRICS_NAMESPACE)["Metrics"]:
+        dimensions = {d["Name"]: d["Value"] for d in metric["Dimensions"]}
+        if dimensions.get("DatasetGroup") == group:
+            points = cloudwatch.get_metric_statistics(
+                Namespace=METRICS_NAMESPACE,
+                MetricName=metric["MetricName"],
+                Dimensions=metric["Dimensions"],
+                StartTime=now - timedelta(hours=1),
+                EndTime=now + timedelta(hours=1),
+                Period=60,
+                Statistics=["Sum"],
+            )["Datapoints"]
+            assert sorted(dimensions) == ["Dataset", "DatasetGroup"] and {p["Unit"] for p in points} == {"Count"}
+            sums[(dimensions["Dataset"], metric["MetricName"])] = sum(p["Sum"] for p in points)
+    return sums
 
 
 def shop_template(tmp_path: Path) -> str:
@@ -131,6 +153,34 @@ def test_publish_refuses_too_little_data_naming_each_rule_and_shortfall(s3: Any,
     )
     assert get_json(s3, "exports/run-1/manifest.json")["decision"] == "refused"
     assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET, Prefix="params/")
+
+
+def test_publish_puts_rows_exported_and_rejected_per_dataset_in_cloudwatch(s3: Any) -> None:
+    broken = "u1,i1,yesterday,click\nu2,i2,,click\n"  # TIMESTAMP not a timestamp; TIMESTAMP missing
+    export(s3, "run-1", interactions_csv(users=60, per_user=20, start=T0) + broken, ("interactions", "users", "items"))
+
+    publish({"bucket": BUCKET, "run_id": "run-1", "params_template": DEMO_TEMPLATE})
+
+    assert row_metrics("demo") == {
+        ("interactions", "RowsExported"): 1200.0,
+        ("interactions", "RowsRejected"): 2.0,
+        ("items", "RowsExported"): 1.0,
+        ("items", "RowsRejected"): 0.0,
+        ("users", "RowsExported"): 2.0,
+        ("users", "RowsRejected"): 0.0,
+    }
+
+
+def test_publish_puts_the_row_metrics_of_a_refused_run_too(s3: Any, tmp_path: Path) -> None:
+    # GIVEN a source that drifted: most rows lose their timestamp WHEN the run is refused THEN the alarm still sees it
+    rows = interactions_csv(users=10, per_user=10, start=T0).splitlines()
+    drifted = "\n".join(rows[:51] + [",".join([*r.split(",")[:2], "", "click"]) for r in rows[51:]]) + "\n"
+    export(s3, "run-1", drifted)
+
+    with pytest.raises(DataRequirementError, match=r"this run exported 50 \(950 short\)"):
+        publish({"bucket": BUCKET, "run_id": "run-1", "params_template": shop_template(tmp_path)})
+
+    assert row_metrics("shop") == {("interactions", "RowsExported"): 50.0, ("interactions", "RowsRejected"): 50.0}
 
 
 def test_publish_refuses_when_too_few_users_have_two_interactions(s3: Any, tmp_path: Path) -> None:

@@ -40,19 +40,69 @@ def _wheel(folder: Path, filename: str, requires: tuple[str, ...] = ()) -> Path:
     return path
 
 
-def test_glue_jobs_install_their_pins_from_the_wheels_make_deploy_uploads_in_order() -> None:
+def test_glue_export_jobs_install_their_pins_from_the_wheels_make_deploy_uploads_in_order() -> None:
     expected = _pinned(REPO / "glue_jobs" / "requirements.txt")
+    exports = {"ExportUsersJob", "ExportItemsJob", "ExportInteractionsJob"}
     assert len(GLUE_JOBS) == 5
-    for logical_id, job in GLUE_JOBS.items():
-        arguments = job["Properties"]["DefaultArguments"]
+    for logical_id in exports:
+        arguments = GLUE_JOBS[logical_id]["Properties"]["DefaultArguments"]
         files = arguments["--extra-py-files"]["Fn::Sub"].split(",")
-        assert files[:2] == ["s3://${DataBucket}/glue/personalize_export.py", "s3://${DataBucket}/glue/digests.py"]
-        assert all(f.startswith("s3://${DataBucket}/glue/wheels/") for f in files[2:]), logical_id
-        listed = [parse_wheel_filename(f.rsplit("/", 1)[-1])[:2] for f in files[2:]]
+        assert files[:3] == [
+            f"s3://${{DataBucket}}/glue/{name}.py" for name in ("personalize_export", "digests", "job_io")
+        ]
+        assert all(f.startswith("s3://${DataBucket}/glue/wheels/") for f in files[3:]), logical_id
+        listed = [parse_wheel_filename(f.rsplit("/", 1)[-1])[:2] for f in files[3:]]
         assert [(name, str(version)) for name, version in listed] == expected, logical_id
-        assert job["Properties"]["Command"]["PythonVersion"] == "3.9", logical_id
         assert arguments["library-set"] == "none", logical_id  # the preinstalled set conflicts with these pins
-        assert "--additional-python-modules" not in arguments, logical_id  # no registry download per run
+    for logical_id, job in GLUE_JOBS.items():
+        assert job["Properties"]["Command"]["PythonVersion"] == "3.9", logical_id
+        assert "--additional-python-modules" not in job["Properties"]["DefaultArguments"], logical_id  # no registry
+
+
+def test_glue_cleanup_and_publish_take_no_wheels_only_the_boto3_module_on_the_preinstalled_set() -> None:
+    light = {job.logical_id: job for job in wheelhouse.glue_jobs(TEMPLATE.body) if not job.wheels}
+    assert set(light) == {"CleanupJob", "PublishParamsJob"}
+    for job in light.values():
+        assert (job.library_set, job.modules) == ("analytics", ["job_io.py"]), job.logical_id
+
+
+def test_glue_cleanup_and_publish_import_without_pandas_numpy_pyarrow_or_awswrangler() -> None:
+    # GIVEN the jobs without wheels WHEN their scripts are imported with only their --extra-py-files beside them and
+    # the wheels' packages made uninstallable THEN they import (job_io and boto3 are all they need)
+    for job in wheelhouse.glue_jobs(TEMPLATE.body):
+        if job.logical_id in ("CleanupJob", "PublishParamsJob"):
+            assert wheelhouse.glue_import_problems(job) == [], job.logical_id
+
+
+def test_glue_import_problems_names_a_job_without_wheels_that_needs_one() -> None:
+    modules = ["personalize_export.py", "digests.py", "job_io.py"]
+    job = wheelhouse.GlueJob("ExportUsersJob", REPO / "glue_jobs" / "export_users.py", "analytics", modules, [])
+    assert wheelhouse.glue_import_problems(job) == [
+        "ExportUsersJob (export_users.py, library-set analytics): ModuleNotFoundError: No module named 'awswrangler'"
+        " (Glue installs no wheels for this job)"
+    ]
+
+
+def test_glue_import_problems_names_a_module_the_job_does_not_list() -> None:
+    job = wheelhouse.GlueJob("CleanupJob", REPO / "glue_jobs" / "cleanup.py", "analytics", [], [])
+    assert wheelhouse.glue_import_problems(job) == [
+        "CleanupJob (cleanup.py, library-set analytics): ModuleNotFoundError: No module named 'job_io'"
+    ]
+
+
+def test_glue_wheel_problems_refuse_wheels_on_the_preinstalled_set_and_an_unknown_set() -> None:
+    script = REPO / "glue_jobs" / "cleanup.py"
+    jobs = [
+        wheelhouse.GlueJob("Exports", script, "none", [], ["a-1.0-py3-none-any.whl"]),
+        wheelhouse.GlueJob("Light", script, "analytics", ["job_io.py"], ["a-1.0-py3-none-any.whl"]),
+        wheelhouse.GlueJob("Unset", script, "", ["job_io.py"], []),
+    ]
+    assert wheelhouse.wheel_problems(jobs, ["a-1.0-py3-none-any.whl"]) == [
+        "template.yaml: Light (library-set analytics) lists wheels: it runs on the preinstalled boto3; give it"
+        " library-set none if it needs them",
+        "template.yaml: Unset has library-set '(none given)': set none (it brings the wheels) or analytics"
+        " (boto3 only)",
+    ]
 
 
 def test_glue_test_pins_add_to_the_runtime_pins_without_repeating_them() -> None:

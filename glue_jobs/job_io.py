@@ -1,0 +1,150 @@
+"""The Glue jobs' I/O on boto3 and the standard library alone: Glue's arguments, S3 text and JSON, the log, clients.
+
+cleanup and publish_params import only this module, so they run on Glue Python shell's preinstalled boto3
+(`library-set: analytics`: boto3 1.21.21) without the export jobs' wheels: keep it to Python 3.9 syntax and to
+calls boto3 1.21 has, and never import pandas, numpy, pyarrow or awswrangler here (tests/unit/test_wheelhouse.py).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import re
+import sys
+from collections.abc import Callable
+from datetime import timezone
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+log = logging.getLogger("glue_jobs")  # the jobs' output: stdout on Glue (CloudWatch), quiet in the demo
+
+UTC_ZONE = timezone.utc  # Glue Python shell runs Python 3.9: no datetime.UTC there
+
+
+class ExportArgumentError(ValueError):
+    """A job argument is missing or malformed: the message names the argument and what to pass."""
+
+
+# ---------------------------------------------------------------- arguments
+
+
+def parse_glue_args(argv: list[str]) -> dict[str, str]:
+    """Glue's `--key value` argv (also `--key=value`) to a dict; a flag without a value maps to ""."""
+    args: dict[str, str] = {}
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        if not token.startswith("--"):
+            i += 1
+            continue
+        key, eq, value = token[2:].partition("=")
+        if not eq and i + 1 < len(argv) and not argv[i + 1].startswith("--"):
+            value, i = argv[i + 1], i + 1
+        args[key] = value
+        i += 1
+    return args
+
+
+def require(args: dict[str, str], key: str, hint: str) -> str:
+    value = args.get(key, "").strip()
+    if not value:
+        raise ExportArgumentError(f"argument --{key} is required: {hint}")
+    return value
+
+
+def int_arg(args: dict[str, str], key: str, default: int, minimum: int = 1) -> int:
+    raw = args.get(key, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ExportArgumentError(f"argument --{key}={raw!r} is not an integer") from None
+    if value < minimum:
+        raise ExportArgumentError(f"argument --{key}={raw!r} must be an integer >= {minimum}")
+    return value
+
+
+def run_id_of(args: dict[str, str]) -> str:
+    """The run id shared by one workflow run's jobs: --run_id, else Glue's --WORKFLOW_RUN_ID (never --JOB_RUN_ID)."""
+    run_id = args.get("run_id") or args.get("WORKFLOW_RUN_ID") or ""
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}", run_id):
+        found = f"{run_id!r}" if run_id else "neither"
+        raise ExportArgumentError(
+            f"the run id comes from --run_id or --WORKFLOW_RUN_ID (Glue sets it for jobs started by a workflow); "
+            f"found {found}: pass --run_id <letters, digits, _ . -> when you start the job by hand"
+        )
+    return run_id
+
+
+def export_mode(args: dict[str, str]) -> str:
+    mode = args.get("mode") or "full"
+    if mode not in ("full", "incremental"):
+        raise ExportArgumentError(f"--mode {mode!r} is not full or incremental")
+    return mode
+
+
+def main_from_argv(main: Callable[[dict[str, str]], dict[str, Any]], argv: list[str]) -> None:
+    """The jobs' `__main__`: parse Glue's argv, run, log the summary as one JSON line (it lands in CloudWatch)."""
+    if not log.handlers:  # on Glue: plain lines on stdout; a process that runs the scripts may configure it first
+        log.addHandler(logging.StreamHandler(sys.stdout))
+        log.setLevel(logging.INFO)
+    log.info(json.dumps(main(parse_glue_args(argv)), default=str))
+
+
+# ---------------------------------------------------------------- clients
+
+
+def client(service: str) -> Any:
+    """One boto3 client per service, process and credentials (making one costs ~10 ms, and a job makes dozens of
+    calls; offline, jobs with different roles share a process)."""
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    return _client(service, region, os.environ.get("AWS_ENDPOINT_URL"), os.environ.get("AWS_ACCESS_KEY_ID"))
+
+
+@functools.cache
+def _client(service: str, region: str | None, endpoint: str | None, access_key: str | None) -> Any:
+    return boto3.client(service, region_name=region)
+
+
+def s3_client() -> Any:
+    return client("s3")
+
+
+# ---------------------------------------------------------------- S3 text and JSON
+
+
+def split_s3(uri: str) -> tuple[str, str]:
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    return bucket, key
+
+
+def read_text(location: str) -> str:
+    """Read an `s3://` object or a local file as UTF-8 text."""
+    if location.startswith("s3://"):
+        bucket, key = split_s3(location)
+        body: bytes = s3_client().get_object(Bucket=bucket, Key=key)["Body"].read()
+        return body.decode("utf-8")
+    return Path(location).read_text(encoding="utf-8")
+
+
+def put_json(bucket: str, key: str, data: object) -> None:
+    body = json.dumps(data, indent=2, sort_keys=False).encode()
+    s3_client().put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
+
+
+def get_json(bucket: str, key: str) -> Any:
+    """The parsed JSON object at s3://bucket/key, or None when there is none."""
+    try:
+        body = s3_client().get_object(Bucket=bucket, Key=key)["Body"].read()
+    except s3_client().exceptions.NoSuchKey:
+        return None
+    return json.loads(body)
+
+
+def state_key(dataset_group: str) -> str:
+    return f"exports/_state/{dataset_group}.json"
