@@ -183,10 +183,60 @@ def _events(self: Any) -> str:
     return bus if str(bus).startswith("arn:") else _arn(self, "events", f"event-bus/{bus}")
 
 
+# Glue Data Catalog reads and the request keys naming their database and table ("*": every table of the database,
+# what GetTables lists; Athena User Guide, "Fine-grained access ... AWS Glue Data Catalog", SHOW TABLES example).
+GLUE_CATALOG_READS = {
+    "GetDatabase": ("Name", ""),
+    "GetTables": ("DatabaseName", "*"),
+    "GetTable": ("DatabaseName", "Name"),
+    "GetPartitions": ("DatabaseName", "TableName"),
+    "GetPartition": ("DatabaseName", "TableName"),
+    "BatchGetPartition": ("DatabaseName", "TableName"),
+}
+
+
+def _glue(self: Any) -> str:
+    """A catalog read acts on its table (or database), and needs the permission on every ancestor too: "Actions on a
+    table, partition, or table version require permission on the table, database, and catalog" (AWS Glue Developer
+    Guide, "Specifying AWS Glue resource ARNs"). The ancestors are authorised here, the object by moto after this
+    returns its ARN. Other Glue calls (jobs, workflows) are checked on the action only."""
+    keys = GLUE_CATALOG_READS.get(self._get_action())
+    if keys is None:
+        return "*"
+    account = self._get_param("CatalogId") or self.current_account
+    prefix = f"arn:aws:glue:{self.region}:{account}"
+    database, table_key = self._get_param(keys[0]), keys[1]
+    arns = [f"{prefix}:catalog", f"{prefix}:database/{database}"]
+    if table_key:
+        arns.append(f"{prefix}:table/{database}/{'*' if table_key == '*' else self._get_param(table_key)}")
+    if ActionAuthenticatorMixin.request_count >= settings.INITIAL_NO_AUTH_ACTION_COUNT:  # enforced: no counting
+        for ancestor in arns[:-1]:
+            self._authenticate_and_authorize_normal_action(ancestor)  # AccessDenied unless allowed
+    return arns[-1]
+
+
+def _athena(self: Any) -> str:
+    """The workgroup a call acts on (Service Authorization Reference, Amazon Athena: StartQueryExecution,
+    GetQueryExecution, GetQueryResults, StopQueryExecution and GetWorkGroup act on `workgroup`): the one the request
+    names, else the query's, else `primary`, where a query started without one runs."""
+    workgroup = self._get_param("WorkGroup")
+    query_id = self._get_param("QueryExecutionId")
+    if not workgroup and query_id:
+        execution = self.athena_backend.executions.get(query_id)
+        if execution is None:
+            return "*"  # Athena answers InvalidRequestException for an unknown query
+        workgroup = execution.workgroup.name if execution.workgroup else "primary"
+    if not workgroup and self._get_action() in ("StartQueryExecution", "ListQueryExecutions"):
+        workgroup = "primary"
+    return _arn(self, "athena", f"workgroup/{workgroup}") if workgroup else "*"
+
+
 def _resource_resolvers() -> dict[type, Callable[[Any], str]]:
+    from moto.athena.responses import AthenaResponse
     from moto.awslambda.responses import LambdaResponse
     from moto.dynamodb.responses import DynamoHandler
     from moto.events.responses import EventsHandler
+    from moto.glue.responses import GlueResponse
     from moto.sns.responses import SNSResponse
     from moto.ssm.responses import SimpleSystemManagerResponse
     from moto.stepfunctions.responses import StepFunctionResponse
@@ -198,6 +248,8 @@ def _resource_resolvers() -> dict[type, Callable[[Any], str]]:
         LambdaResponse: _lambda,
         StepFunctionResponse: _states,
         EventsHandler: _events,
+        GlueResponse: _glue,
+        AthenaResponse: _athena,
     }
 
 

@@ -135,7 +135,20 @@ class Template:
         return functions[key]()
 
     def condition(self, name: str) -> bool:
-        return bool(self.resolve(self.body.get("Conditions", {})[name]))
+        return self._holds(self.body.get("Conditions", {})[name])
+
+    def _holds(self, value: Any) -> bool:
+        """A condition function's value: Fn::And, Fn::Or, Fn::Not, Condition (another condition), else Fn::Equals
+        (AWS CloudFormation Template Reference, "Condition functions")."""
+        ((key, arg),) = value.items()
+        if key == "Condition":
+            return self.condition(arg)
+        if key in ("Fn::And", "Fn::Or"):
+            results = [self._holds(v) for v in arg]
+            return all(results) if key == "Fn::And" else any(results)
+        if key == "Fn::Not":
+            return not self._holds(arg[0])
+        return bool(self.resolve(value))
 
     def included(self, resource: dict[str, Any]) -> bool:
         return "Condition" not in resource or self.condition(resource["Condition"])

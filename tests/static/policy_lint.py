@@ -1,8 +1,11 @@
 """Runs in the lint tool venv: SAM-transforms a template offline and lints every IAM policy of the result.
 
-`python policy_lint.py TEMPLATE` prints a JSON list of findings, one per statement and issue, with the resource, the
-policy, the statement, the actions, the resource ARNs (intrinsics resolved to representative values) and the detail.
-`python policy_lint.py --transform TEMPLATE` prints the transformed CloudFormation template instead.
+`python policy_lint.py [--parameters JSON]... TEMPLATE` prints a JSON list of findings, one per statement and issue,
+with the resource, the policy, the statement, the actions, the resource ARNs (intrinsics resolved with the parameters'
+defaults, overridden by each --parameters object in turn: the index of that object is the finding's `parameters`) and
+the detail. `--branches` prints instead, for each condition an `Fn::If` in a policy chooses on, the values it took
+over those parameter sets (so a caller can check that every branch was linted). `python policy_lint.py --transform
+TEMPLATE` prints the transformed CloudFormation template.
 SAM's own transform (aws-sam-translator, what `sam validate` and CloudFormation run) expands function `Policies` and
 SAM policy templates into the roles they become; parliament checks each statement against IAM's action tables.
 """
@@ -71,13 +74,22 @@ class NoManagedPolicies:
         return {}
 
 
-class Resolver:
-    """Evaluates the intrinsics of a plain CloudFormation template to representative values (parameter defaults)."""
+NO_VALUE = object()  # Ref AWS::NoValue, directly or chosen by Fn::If: dropped from the list or mapping holding it
 
-    def __init__(self, template: dict[str, Any]) -> None:
+
+class Resolver:
+    """Evaluates the intrinsics of a plain CloudFormation template to representative values: the parameters'
+    defaults, overridden by `parameters`; records which way each Fn::If went (`branches`)."""
+
+    def __init__(self, template: dict[str, Any], parameters: dict[str, str] | None = None) -> None:
         self.resources: dict[str, Any] = template.get("Resources", {})
         self.conditions: dict[str, Any] = template.get("Conditions", {})
         self.parameters = {k: str(v.get("Default", "")) for k, v in template.get("Parameters", {}).items()}
+        unknown = sorted(set(parameters or {}) - set(self.parameters))
+        if unknown:
+            raise ValueError(f"parameters {unknown} are not declared by the template")
+        self.parameters.update(parameters or {})
+        self.branches: dict[str, set[bool]] = {}
 
     def _format(self, text: str, logical_id: str) -> str:
         resource = self.resources[logical_id]
@@ -85,7 +97,9 @@ class Resolver:
         name = self.resolve(resource.get("Properties", {}).get(name_property, logical_id))
         return text.format(p=PSEUDO["AWS::Partition"], r=PSEUDO["AWS::Region"], a=PSEUDO["AWS::AccountId"], name=name)
 
-    def ref(self, name: str) -> str:
+    def ref(self, name: str) -> Any:
+        if name == "AWS::NoValue":
+            return NO_VALUE
         if name in PSEUDO:
             return PSEUDO[name]
         if name in self.parameters:
@@ -108,18 +122,42 @@ class Resolver:
                 return str(self.resolve(variables[key]))
             if "." in key and not key.startswith("AWS::"):
                 return self.get_att(*key.split(".", 1))
-            return self.ref(key)
+            return str(self.ref(key))
 
         return re.sub(r"\$\{([^}!][^}]*)\}", replace, text).replace("${!", "${")
 
     def condition(self, name: str) -> bool:
-        return bool(self.resolve(self.conditions[name]))
+        if name not in self.conditions:
+            raise ValueError(f"cannot resolve condition {name!r}: not in Conditions")
+        return self.holds(self.conditions[name])
+
+    def holds(self, value: Any) -> bool:
+        """A condition function's value (Fn::And, Fn::Or, Fn::Not, Fn::Equals, Condition), as CloudFormation
+        evaluates the Conditions section (AWS CloudFormation Template Reference, "Condition functions")."""
+        ((key, arg),) = value.items()
+        if key == "Condition":
+            return self.condition(arg)
+        if key in ("Fn::And", "Fn::Or"):
+            results = [self.holds(v) for v in arg]
+            return all(results) if key == "Fn::And" else any(results)
+        if key == "Fn::Not":
+            return not self.holds(arg[0])
+        if key == "Fn::Equals":
+            return str(self.resolve(arg[0])) == str(self.resolve(arg[1]))
+        raise ValueError(f"cannot evaluate {key} as a condition")
+
+    def _if(self, name: str, when_true: Any, when_false: Any) -> Any:
+        chosen = self.condition(name)
+        self.branches.setdefault(name, set()).add(chosen)
+        return self.resolve(when_true if chosen else when_false)
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, list):
-            return [self.resolve(v) for v in value if v != {"Ref": "AWS::NoValue"}]
+            return [r for r in (self.resolve(v) for v in value) if r is not NO_VALUE]
         if not (isinstance(value, dict) and len(value) == 1):
-            return {k: self.resolve(v) for k, v in value.items()} if isinstance(value, dict) else value
+            if isinstance(value, dict):
+                return {k: r for k, r in ((k, self.resolve(v)) for k, v in value.items()) if r is not NO_VALUE}
+            return value
         ((key, arg),) = value.items()
         if key == "Ref":
             return self.ref(arg)
@@ -129,12 +167,17 @@ class Resolver:
             return self._sub(arg, {}) if isinstance(arg, str) else self._sub(arg[0], arg[1])
         if key == "Fn::Join":
             return str(arg[0]).join(str(v) for v in self.resolve(arg[1]))
+        if key == "Fn::Split":
+            return str(self.resolve(arg[1])).split(str(arg[0]))
+        if key == "Fn::Select":
+            index, items = int(self.resolve(arg[0])), self.resolve(arg[1])
+            if not 0 <= index < len(items):
+                raise ValueError(f"Fn::Select index {index} is out of range of {items!r}, as CloudFormation refuses")
+            return items[index]
         if key == "Fn::If":
-            return self.resolve(arg[1] if self.condition(arg[0]) else arg[2])
-        if key == "Fn::Equals":
-            return str(self.resolve(arg[0])) == str(self.resolve(arg[1]))
-        if key == "Fn::Not":
-            return not self.resolve(arg[0])
+            return self._if(*arg)
+        if key in ("Fn::Equals", "Fn::Not", "Fn::And", "Fn::Or"):
+            return self.holds(value)
         if key.startswith("Fn::"):
             raise ValueError(f"cannot resolve {key} (add it to tests/static/policy_lint.py)")
         return {key: self.resolve(arg)}
@@ -179,27 +222,21 @@ def lint_statement(statement: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"issue": f.issue, "title": f.title, "detail": f.detail} for f in found]
 
 
-def lint(template: dict[str, Any]) -> list[dict[str, Any]]:
-    resolver = Resolver(template)
+def lint(template: dict[str, Any], resolver: Resolver) -> list[dict[str, Any]]:
     findings = []
     for logical_id, policy_name, document in policies(template):
         for index, raw in enumerate(_as_list(document.get("Statement", []))):
             where = {"resource": logical_id, "policy": policy_name, "statement": index, "sid": raw.get("Sid", "")}
-            actions = _as_list(raw.get("Action", raw.get("NotAction", [])))
             try:
                 statement = resolver.resolve(raw)
             except ValueError as error:
-                findings.append(
-                    {
-                        **where,
-                        "actions": actions,
-                        "resources": [],
-                        "issue": "UNRESOLVED",
-                        "title": "An intrinsic function could not be resolved",
-                        "detail": str(error),
-                    }
-                )
+                actions = _as_list(raw.get("Action", raw.get("NotAction", [])))
+                unresolved = {"issue": "UNRESOLVED", "title": "An intrinsic function could not be resolved"}
+                findings.append({**where, "actions": actions, "resources": [], **unresolved, "detail": str(error)})
                 continue
+            if statement is NO_VALUE:  # an Fn::If chose AWS::NoValue: CloudFormation drops the statement
+                continue
+            actions = _as_list(statement.get("Action", statement.get("NotAction", [])))
             arns = _as_list(statement.get("Resource", statement.get("NotResource", [])))
             for finding in lint_statement(statement):
                 findings.append({**where, "actions": actions, "resources": arns, **finding})
@@ -210,7 +247,22 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["--transform"]:
         print(json.dumps(transformed(Path(argv[1])), indent=1))
         return 0
-    print(json.dumps(lint(transformed(Path(argv[0]))), indent=1, default=str))
+    branches_only = "--branches" in argv
+    argv = [a for a in argv if a != "--branches"]
+    sets: list[dict[str, str]] = []
+    while argv[:1] == ["--parameters"]:
+        sets.append(json.loads(argv[1]))
+        argv = argv[2:]
+    template = transformed(Path(argv[0]))
+    findings: list[dict[str, Any]] = []
+    branches: dict[str, set[bool]] = {}
+    for number, parameters in enumerate(sets or [{}]):
+        resolver = Resolver(template, parameters)
+        findings += [{**f, "parameters": number} for f in lint(template, resolver)]
+        for name, values in resolver.branches.items():
+            branches.setdefault(name, set()).update(values)
+    result: Any = {k: sorted(v) for k, v in sorted(branches.items())} if branches_only else findings
+    print(json.dumps(result, indent=1, default=str))
     return 0
 
 

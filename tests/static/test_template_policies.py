@@ -7,11 +7,43 @@ does not exist, an action none of whose resource types the statement names (s3:L
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
+ACCOUNT = "123456789012"
+# Parameter sets that, with the defaults, take every condition a policy's Fn::If chooses on both ways: each kind of
+# source for each dataset (GlueJobRole's statements per source), the lists of extra data and tables, a KMS key.
+EXAMPLES = [
+    {
+        "InteractionsSource": "s3://lake/clicks/",
+        "ItemsSource": "s3://lake/items/",
+        "ItemsSourceType": "s3_csv",
+        "UsersSource": "s3://other-lake/users/",
+        "UsersSourceType": "s3_jsonl",
+        "PersonalizeKmsKeyArn": f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    },
+    {
+        "InteractionsSource": "s3://lake/clicks/",
+        "ItemsSource": "lake.items",
+        "ItemsSourceType": "catalog",
+        "UsersSource": "lake.users",
+        "UsersSourceType": "catalog",
+        "SourceDataArns": "arn:aws:s3:::lake,arn:aws:s3:::lake/items/*,arn:aws:s3:::lake/users/*",
+    },
+    {
+        "InteractionsSource": "lake.clicks",
+        "InteractionsSourceType": "catalog",
+        "ItemsSource": "SELECT item_id, category FROM lake.items",
+        "ItemsSourceType": "athena",
+        "UsersSource": "s3://lake/users/",
+        "SourceDataArns": "arn:aws:s3:::lake,arn:aws:s3:::lake/clicks/*,arn:aws:s3:::lake/items/*",
+        "SourceTableArns": f"arn:aws:glue:us-east-1:{ACCOUNT}:database/lake,"
+        f"arn:aws:glue:us-east-1:{ACCOUNT}:table/lake/items",
+    },
+]
 
 # A SAM template with one function whose role is what the test puts in `Policies`.
 FIXTURE = """\
@@ -54,9 +86,28 @@ def lint_fixture(policy_lint: Callable[..., Any], tmp_path: Path, policies: str)
     return findings
 
 
+def with_examples(*args: str) -> list[str]:
+    """policy_lint arguments that lint with the defaults, then with each of EXAMPLES."""
+    sets = [{}, *EXAMPLES]
+    return [*args, *(a for parameters in sets for a in ("--parameters", json.dumps(parameters)))]
+
+
 def test_template_iam_policies_grant_real_actions_on_matching_resources(policy_lint: Callable[..., Any]) -> None:
     findings = policy_lint(str(REPO / "template.yaml"))
     assert not findings, "IAM policy lint (parliament) after the SAM transform:\n" + "\n".join(map(describe, findings))
+
+
+def test_template_iam_policies_lint_clean_with_every_kind_of_source(policy_lint: Callable[..., Any]) -> None:
+    findings = policy_lint(*with_examples(), str(REPO / "template.yaml"))
+    lines = [f"parameters {f['parameters']}: {describe(f)}" for f in findings]
+    assert not findings, "IAM policy lint with the defaults (0) and EXAMPLES (1...):\n" + "\n".join(lines)
+
+
+def test_template_iam_policy_conditions_are_linted_both_ways(policy_lint: Callable[..., Any]) -> None:
+    branches: dict[str, list[bool]] = policy_lint(*with_examples("--branches"), str(REPO / "template.yaml"))
+    one_way = {name: values for name, values in branches.items() if values != [False, True]}
+    assert "ReadsS3Sources" in branches  # the GlueJobRole's source statements are among them
+    assert one_way == {}, "conditions an Fn::If in a policy chooses on, linted only one way: extend EXAMPLES"
 
 
 def test_policy_lint_reports_list_bucket_granted_on_objects_only(
@@ -115,4 +166,28 @@ def test_policy_lint_reports_an_intrinsic_it_cannot_resolve(policy_lint: Callabl
     findings = lint_fixture(policy_lint, tmp_path, policies)
     assert [(f["resource"], f["issue"], f["detail"]) for f in findings] == [
         ("LoadFunctionRole", "UNRESOLVED", "cannot resolve Fn::ImportValue (add it to tests/static/policy_lint.py)")
+    ]
+
+
+def test_policy_lint_drops_a_statement_whose_if_chooses_no_value_and_lints_the_other_branch(
+    policy_lint: Callable[..., Any], tmp_path: Path
+) -> None:
+    template = tmp_path / "template.yaml"
+    declared = "  Exports: {{Type: String, Default: skip}}\nConditions:\n  Exports: !Equals [!Ref Exports, export]\n"
+    with_condition = FIXTURE.replace("Resources:", declared + "Resources:")
+    template.write_text(
+        with_condition.format(
+            policies="""\
+        - Statement:
+            - !If
+              - Exports
+              - Effect: Allow
+                Action: s3:ListBucket
+                Resource: !Sub ${DataBucket.Arn}/exports/*
+              - !Ref AWS::NoValue"""
+        )
+    )
+    findings = policy_lint("--parameters", "{}", "--parameters", '{"Exports": "export"}', str(template))
+    assert [(f["parameters"], f["issue"], f["actions"], f["resources"]) for f in findings] == [
+        (1, "RESOURCE_MISMATCH", ["s3:ListBucket"], ["arn:aws:s3:::ap-123456789012-data/exports/*"])
     ]
