@@ -75,8 +75,15 @@ def test_pyproject_base_install_is_the_client_and_the_rest_is_the_offline_extra(
 def test_cli_without_the_offline_extra_names_it(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # As if the extra were not installed: every `import rich...` fails (rich.* too: a loaded submodule would be found
+    # without its package), and the commands module is imported afresh (`from autopersonalize import commands` finds
+    # the package attribute first). monkeypatch puts everything back.
+    import autopersonalize
+
     monkeypatch.delitem(sys.modules, "autopersonalize.commands", raising=False)
-    monkeypatch.setitem(sys.modules, "rich", None)  # as if the extra were not installed: `import rich` fails
+    monkeypatch.delattr(autopersonalize, "commands", raising=False)
+    for name in [n for n in sys.modules if n == "rich" or n.startswith("rich.")] or ["rich"]:
+        monkeypatch.setitem(sys.modules, name, None)
 
     code = main(["demo"])
 
