@@ -62,3 +62,11 @@ def test_metrics_of_a_failed_run_count_one_failure_for_its_dataset_group(capsys:
     found = metrics(capsys.readouterr().out)
     service = {"service": "autopersonalize"}
     assert found == {"RunsFailed": [({"DatasetGroup": "demo", **service}, 1.0)]}
+
+
+def test_metrics_are_off_offline_unless_asked_for(capsys: pytest.CaptureFixture[str]) -> None:
+    from workflow import metrics as workflow_metrics
+
+    with offline_aws():  # POWERTOOLS_METRICS_DISABLED=true: the demo's output has no metric lines
+        workflow_metrics.record("Run Failed", {"datasetGroup": "demo"})
+    assert capsys.readouterr().out == ""
