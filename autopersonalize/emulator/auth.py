@@ -43,7 +43,7 @@ def _kebab(noun: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "-", noun).lower()
 
 
-def resources(store_arn: Any, name: str, params: dict[str, Any]) -> list[str]:
+def resources(store_arn: Callable[[str], str], name: str, params: dict[str, Any]) -> list[str | None]:
     """The resource ARNs `personalize:<name>` is authorised against."""
     if name.startswith("List") or name in ("TagResource", "UntagResource"):
         return ["*"]
@@ -56,15 +56,15 @@ def resources(store_arn: Any, name: str, params: dict[str, Any]) -> list[str]:
         return [store_arn(f"{_kebab(name.removeprefix('Create'))}/{params.get('name') or params.get('jobName')}")]
     if name in ("GetRecommendations", "GetPersonalizedRanking", "GetActionRecommendations"):
         keys = ("campaignArn", "recommenderArn", "filterArn")
-        return [str(params[k]) for k in keys if params.get(k)] or [None]  # type: ignore[list-item]
+        return [str(params[k]) for k in keys if params.get(k)] or [None]
     target = next((str(v) for k, v in params.items() if k.endswith("Arn") and k not in NOT_TARGETS), None)
-    return [target] if target else [None]  # type: ignore[list-item]
+    return [target] if target else [None]
 
 
 class Caller:
     """The principal that signed a request (an IAM user or an assumed role), with its identity policies."""
 
-    def __init__(self, helper: Any, service: str, name: str) -> None:
+    def __init__(self, helper: Any, name: str) -> None:
         request = IAMRequest(
             account_id=helper.current_account,
             method=helper.method,
@@ -89,11 +89,11 @@ class Caller:
             )
 
 
-def authorize(helper: Any, service: str, name: str, params: dict[str, Any], store_arn: Any) -> None:
+def authorize(helper: Any, name: str, params: dict[str, Any], store_arn: Callable[[str], str]) -> None:
     """Refuse the call as Personalize would when the caller's policies do not allow it (only while enforced)."""
     if not enforced():
         return
-    caller = Caller(helper, service, name)
+    caller = Caller(helper, name)
     for resource in resources(store_arn, name, params):
         caller.require(f"personalize:{name}", resource)
     if params.get("tags") and name != "TagResource":  # creating with tags is also tagging (the reference's API table)

@@ -48,7 +48,7 @@ def _call(service: str, name: str, request: Any, full_url: str, headers: Any) ->
         validate(params, model.input_shape)
         store = store_for(helper.current_account, helper.region)
         try:
-            auth.authorize(helper, service, name, params, store.arn)
+            auth.authorize(helper, name, params, store.arn)
         except HTTPException as exc:  # moto's signature and key checks: the codes AWS returns for them
             raise PersonalizeError(getattr(exc, "error_type", "AccessDeniedException"), str(exc.description)) from None
         with store.lock:

@@ -31,6 +31,7 @@ from moto.iam.models import iam_backends
 from moto.s3.exceptions import MissingKey
 from moto.sts.models import sts_backends
 
+from autopersonalize.emulator import auth
 from autopersonalize.policy import Request, evaluate
 
 ACCOUNT = "123456789012"
@@ -209,7 +210,7 @@ def _glue(self: Any) -> str:
     arns = [f"{prefix}:catalog", f"{prefix}:database/{database}"]
     if table_key:
         arns.append(f"{prefix}:table/{database}/{'*' if table_key == '*' else self._get_param(table_key)}")
-    if ActionAuthenticatorMixin.request_count >= settings.INITIAL_NO_AUTH_ACTION_COUNT:  # enforced: no counting
+    if auth.enforced():  # (not enforced: moto counts each call toward its no-auth allowance)
         for ancestor in arns[:-1]:
             self._authenticate_and_authorize_normal_action(ancestor)  # AccessDenied unless allowed
     return arns[-1]
@@ -262,7 +263,7 @@ def _get_object_as_s3(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
         try:
             return original(self)
         except MissingKey:
-            if ActionAuthenticatorMixin.request_count >= settings.INITIAL_NO_AUTH_ACTION_COUNT:
+            if auth.enforced():
                 self.data["Action"] = "ListBucket"  # what moto authorises next: raises AccessDenied if not allowed
                 self._authenticate_and_authorize_s3_action(bucket_name=self.bucket_name)
             raise
