@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import boto3
 import pytest
+from test_workflow_handlers import account  # noqa: F401
 from workflow.errors import InvalidParamsError
 
-from autopersonalize.local import offline_aws
 from tests.e2e import workflow_support as ws
 
 
-@pytest.fixture
-def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    with offline_aws():
-        for key, value in ws.setup_account().items():
-            monkeypatch.setenv(key, value)
-        yield ws.ENV
-
-
-def test_load_params_refuses_data_outside_the_stack_bucket(account: dict[str, str]) -> None:
+def test_load_params_refuses_data_outside_the_stack_bucket(account: dict[str, str]) -> None:  # noqa: F811
     boto3.client("s3").create_bucket(Bucket="elsewhere")
     locations = {**ws.upload_data("data"), "Items": "s3://elsewhere/items/"}
     with pytest.raises(InvalidParamsError) as error:
@@ -31,7 +21,7 @@ def test_load_params_refuses_data_outside_the_stack_bucket(account: dict[str, st
     ]
 
 
-def test_load_params_refuses_batch_output_outside_batch(account: dict[str, str]) -> None:
+def test_load_params_refuses_batch_output_outside_batch(account: dict[str, str]) -> None:  # noqa: F811
     job = {"name": "all", "solution": "personal", "jobInput": "s3://data/batch/in.jsonl", "jobOutput": "s3://data/out/"}
     with pytest.raises(InvalidParamsError) as error:
         ws.load(ws.params(ws.upload_data("data"), batchInferenceJobs=[job]))
