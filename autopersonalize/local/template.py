@@ -53,6 +53,35 @@ def physical_id(logical_id: str, resource: dict[str, Any], resolve: Any) -> str:
     return generated_name(logical_id, str(resource.get("Type", "")))
 
 
+def parameter_problems(name: str, spec: dict[str, Any], value: str) -> list[str]:
+    """What CloudFormation refuses in a parameter value before it creates anything (User Guide, "Parameters":
+    AllowedValues, AllowedPattern matching the whole value (each item of a CommaDelimitedList), Min/MaxLength of a
+    String, Min/MaxValue of a Number), with its wording: the ConstraintDescription when there is one."""
+    kind = spec.get("Type", "String")
+    found: list[str] = []
+    if kind == "Number":
+        try:
+            number = float(value)
+        except ValueError:
+            return [f"Parameter '{name}' must be a number"]
+        if "MinValue" in spec and number < float(spec["MinValue"]):
+            found.append(f"Parameter '{name}' must be a number not less than {spec['MinValue']}")
+        if "MaxValue" in spec and number > float(spec["MaxValue"]):
+            found.append(f"Parameter '{name}' must be a number not greater than {spec['MaxValue']}")
+    items = value.split(",") if kind == "CommaDelimitedList" and value else [value]
+    if "AllowedValues" in spec and value not in [str(v) for v in spec["AllowedValues"]]:
+        found.append(f"Parameter '{name}' must be one of AllowedValues")
+    if "AllowedPattern" in spec and not all(re.fullmatch(str(spec["AllowedPattern"]), item) for item in items):
+        found.append(f"Parameter '{name}' must match pattern {spec['AllowedPattern']}")
+    if "MinLength" in spec and len(value) < int(spec["MinLength"]):
+        found.append(f"Parameter '{name}' must contain at least {spec['MinLength']} characters")
+    if "MaxLength" in spec and len(value) > int(spec["MaxLength"]):
+        found.append(f"Parameter '{name}' must contain at most {spec['MaxLength']} characters")
+    if found and "ConstraintDescription" in spec:
+        return [f"Parameter {name} failed to satisfy constraint: {spec['ConstraintDescription']}"]
+    return found
+
+
 def arn_of(resource_type: str, name: str) -> str:
     arns = {
         "AWS::S3::Bucket": f"arn:aws:s3:::{name}",
@@ -90,6 +119,9 @@ class Template:
             raise TemplateError(f"{path}: parameter(s) {sorted(unknown)} not declared; declared: {sorted(declared)}")
         values = {k: str(v.get("Default", "")) for k, v in declared.items()}
         values.update({k: str(v) for k, v in (overrides or {}).items()})
+        problems = [p for name, spec in declared.items() for p in parameter_problems(name, spec, values[name])]
+        if problems:
+            raise TemplateError(f"{path}: " + "; ".join(problems))
         template = cls(body, values)
         for logical_id, resource in template.resources.items():
             template.names[logical_id] = physical_id(logical_id, resource, template.resolve)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from cfnlint.api import ManualArgs, lint
 
-from autopersonalize.local.template import Template
+from autopersonalize.local.template import Template, TemplateError
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = Template.read(REPO / "template.yaml")
@@ -93,3 +93,26 @@ def test_template_bucket_denies_insecure_transport_and_blocks_public_access() ->
     assert all(bucket["PublicAccessBlockConfiguration"].values())
     deny = [s for s in _statements(TEMPLATE.resources["DataBucketPolicy"]) if s["Effect"] == "Deny"]
     assert deny and deny[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "refusal"),
+    [
+        ({"Prefix": "My_Stack"}, "Parameter 'Prefix' must match pattern [a-z][a-z0-9-]{0,15}"),
+        ({"Prefix": "a" * 17}, "Parameter 'Prefix' must match pattern [a-z][a-z0-9-]{0,15}"),
+        ({"InteractionsSourceType": "xml"}, "Parameter 'InteractionsSourceType' must be one of AllowedValues"),
+        ({"WaitScale": "-1"}, "Parameter 'WaitScale' must be a number not less than 0"),
+        ({"PollIntervalSeconds": "soon"}, "Parameter 'PollIntervalSeconds' must be a number"),
+    ],
+)
+def test_template_parameter_values_cloudformation_refuses_are_refused_offline(
+    overrides: dict[str, str], refusal: str
+) -> None:
+    # the offline stack accepted any value; CloudFormation checks each against its declaration first
+    with pytest.raises(TemplateError) as error:
+        Template.read(REPO / "template.yaml", overrides)
+    assert str(error.value) == f"{REPO / 'template.yaml'}: {refusal}"
+
+
+def test_template_default_parameters_satisfy_their_own_constraints() -> None:
+    assert Template.read(REPO / "template.yaml").parameters["Prefix"] == "ap"
