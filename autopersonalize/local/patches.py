@@ -177,7 +177,16 @@ def _start_execution_with_name(
     execution_input: str | None = None,
     trace_header: str | None = None,
 ) -> Any:
-    """moto 5.2.5 gives executions without a name the ARN suffix `None`; AWS gives a UUID."""
+    """moto 5.2.5 gives executions without a name the ARN suffix `None`; AWS gives a UUID. And AWS refuses an input
+    over 256 KB (StartExecution `input`: max 262144 in the service model; the Step Functions quotas page counts
+    UTF-8 bytes); moto started it."""
+    from moto.stepfunctions.exceptions import ValidationException
+
+    if execution_input is not None and len(execution_input.encode("utf-8")) > 262_144:
+        raise ValidationException(
+            "1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length "
+            "less than or equal to 262144"
+        )
     start: Any = _original_start_execution  # moto annotates the optional arguments as plain str
     return start(self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header)
 

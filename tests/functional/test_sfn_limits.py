@@ -66,7 +66,8 @@ def machine() -> Iterator[Any]:
         def run(states: dict[str, Any], execution_input: dict[str, Any]) -> dict[str, Any]:
             text = json.dumps({"StartAt": next(iter(states)), "States": states}).replace("FUNCTION", function)
             arn = sfn.create_state_machine(name=f"m{time.monotonic_ns()}", definition=text, roleArn=role)
-            execution = sfn.start_execution(stateMachineArn=arn["stateMachineArn"], input=json.dumps(execution_input))
+            compact = json.dumps(execution_input, separators=(",", ":"))  # StartExecution itself counts the text
+            execution = sfn.start_execution(stateMachineArn=arn["stateMachineArn"], input=compact)
             for _ in range(600):
                 described = sfn.describe_execution(executionArn=execution["executionArn"])
                 if described["status"] != "RUNNING":
@@ -139,14 +140,15 @@ def test_sfn_limits_map_item_selector_over_the_quota_fails_the_map_uncaught(mach
         "Each": {
             "Type": "Map",
             "ItemsPath": "$.items",
-            "ItemSelector": {"big.$": "$.big", "item.$": "$$.Map.Item.Value"},
+            "ItemSelector": {"big.$": "$.big", "copy.$": "$.big", "item.$": "$$.Map.Item.Value"},
             "ItemProcessor": {"StartAt": "Noop", "States": {"Noop": {"Type": "Pass", "End": True}}},
             "Catch": CATCH_ALL,
             "End": True,
         },
         "Caught": CAUGHT,
     }
-    execution = machine(states, {"items": [1, 2], "big": filler(MAX_PAYLOAD_BYTES, "big")})
+    # an input within the quota (StartExecution refuses more) that each item's selection doubles past it
+    execution = machine(states, {"items": [1, 2], "big": filler(MAX_PAYLOAD_BYTES // 2 + 100, "big")})
     assert execution["status"] == "FAILED"
     assert execution["error"] == EXCEEDED
     assert "'Each' provided parameters with a size exceeding" in execution["cause"]
@@ -170,3 +172,17 @@ def test_sfn_limits_map_iteration_failing_with_data_limit_exceeded_fails_the_map
     execution = machine(states, {"items": [10, MAX_PAYLOAD_BYTES + 1]})
     assert execution["status"] == "FAILED"
     assert execution["error"] == EXCEEDED
+
+
+def test_sfn_limits_start_execution_refuses_an_input_over_the_quota(machine: Any) -> None:
+    from botocore.exceptions import ClientError
+
+    pass_state = {"P": {"Type": "Pass", "End": True}}
+    assert machine(pass_state, {"s": filler(MAX_PAYLOAD_BYTES)})["status"] == "SUCCEEDED"
+    with pytest.raises(ClientError) as error:
+        machine(pass_state, {"s": filler(MAX_PAYLOAD_BYTES + 1)})
+    assert error.value.response["Error"] == {
+        "Code": "ValidationException",
+        "Message": "1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have "
+        "length less than or equal to 262144",
+    }
