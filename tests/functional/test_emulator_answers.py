@@ -17,6 +17,7 @@ from test_emulator_support import (  # noqa: F401
     RECIPE,
     dataset_group,
     engine_ready,
+    error_of,
     train,
 )
 
@@ -25,10 +26,6 @@ from tests.e2e.workflow_support import kms_role
 
 KMS_KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 KMS_ROLE = "arn:aws:iam::123456789012:role/personalize-kms"
-
-
-def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
-    return excinfo.value.response["Error"]["Code"], excinfo.value.response["Error"]["Message"]
 
 
 @pytest.fixture

@@ -15,15 +15,12 @@ from test_emulator_support import (  # noqa: F401
     RECIPE,
     dataset_group,
     engine_ready,
+    error_of,
     train,
 )
 
 from autopersonalize import emulator
 from autopersonalize.local import offline_aws
-
-
-def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
-    return excinfo.value.response["Error"]["Code"], excinfo.value.response["Error"]["Message"]
 
 
 @pytest.fixture

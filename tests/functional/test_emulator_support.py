@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from botocore.exceptions import ClientError
 
 from tests.e2e.workflow_support import personalize_access
 
@@ -63,6 +64,11 @@ def put_csv(s3: Any, key: str, frame: pd.DataFrame | str) -> str:
     body = frame if isinstance(frame, str) else frame.to_csv(index=False)
     s3.put_object(Bucket=BUCKET, Key=key, Body=body.encode())
     return f"s3://{BUCKET}/{key}"
+
+
+def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
+    """(code, message) of a botocore ClientError: what a negative test asserts."""
+    return excinfo.value.response["Error"]["Code"], excinfo.value.response["Error"]["Message"]
 
 
 def dataset_group(pz: Any, s3: Any, name: str = "dg", *, with_metadata: bool = True) -> dict[str, str]:

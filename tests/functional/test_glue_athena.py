@@ -9,26 +9,15 @@ from typing import Any
 import boto3
 import export_interactions
 import pytest
-import requests
 from moto import mock_aws
 
 from autopersonalize.local import offline_aws
 from autopersonalize.local.stack import REPO, deploy_stack
+from tests.functional.test_glue_export import queue_athena_result
 
 BUCKET = "autopersonalize-test"
 SQL = "SELECT customer_id, sku, ts FROM lake.clicks"
 ROWS = [["customer_id", "sku", "ts"], ["u1", "i1", "1700000000"], ["u2", "i2", "1700000060"]]
-
-
-def queue_result() -> None:
-    """moto runs no SQL: queue the result Athena would produce for the next query."""
-    info = [{"Name": n, "Label": n, "Type": "varchar", "Nullable": "UNKNOWN", "CaseSensitive": True} for n in ROWS[0]]
-    canned = {
-        "results": [{"rows": [{"Data": [{"VarCharValue": v} for v in r]} for r in ROWS], "column_info": info}],
-        "account_id": "123456789012",
-        "region": "us-east-1",
-    }
-    requests.post("http://motoapi.amazonaws.com/moto-api/static/athena/query-results", json=canned, timeout=5)
 
 
 def executions() -> list[dict[str, Any]]:
@@ -48,7 +37,7 @@ def s3() -> Iterator[Any]:
 
 
 def test_export_athena_without_an_output_location_puts_results_under_the_data_bucket(s3: Any) -> None:
-    queue_result()
+    queue_athena_result(ROWS)
     export_interactions.main(
         {
             "bucket": BUCKET,
@@ -78,7 +67,7 @@ def test_stack_athena_export_runs_in_the_stacks_workgroup_as_the_glue_role() -> 
         stack = deploy_stack(parameters=parameters)
         schema = (REPO / "schemas" / "interactions.avsc").read_bytes()
         boto3.client("s3").put_object(Bucket=stack.bucket, Key="schemas/interactions.avsc", Body=schema)
-        queue_result()
+        queue_athena_result(ROWS)
         glue = boto3.client("glue")
         job = stack.name("ExportInteractionsJob")
         run_id = glue.start_job_run(JobName=job, Arguments={"--run_id": "run-1"})["JobRunId"]

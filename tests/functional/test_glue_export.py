@@ -187,6 +187,17 @@ def test_export_catalog_csv_table_reads_the_files_behind_it(s3: Any) -> None:
     ]
 
 
+def queue_athena_result(rows: list[list[str]]) -> None:
+    """moto runs no SQL: queue the result Athena would produce for the next query (header row first)."""
+    info = [{"Name": n, "Label": n, "Type": "varchar", "Nullable": "UNKNOWN", "CaseSensitive": True} for n in rows[0]]
+    canned = {
+        "results": [{"rows": [{"Data": [{"VarCharValue": v} for v in r]} for r in rows], "column_info": info}],
+        "account_id": "123456789012",
+        "region": "us-east-1",
+    }
+    requests.post("http://motoapi.amazonaws.com/moto-api/static/athena/query-results", json=canned, timeout=5)
+
+
 def test_export_athena_streams_the_query_result_in_chunks(s3: Any) -> None:
     # moto runs no SQL: queue the result Athena would produce (it lands as CSV at the query's output location)
     result = [
@@ -195,13 +206,7 @@ def test_export_athena_streams_the_query_result_in_chunks(s3: Any) -> None:
         ["u2", "i2", "1700000000000"],
         ["u3", "i3", "1700000000"],
     ]
-    info = [{"Name": n, "Label": n, "Type": "varchar", "Nullable": "UNKNOWN", "CaseSensitive": True} for n in result[0]]
-    canned = {
-        "results": [{"rows": [{"Data": [{"VarCharValue": v} for v in r]} for r in result], "column_info": info}],
-        "account_id": "123456789012",
-        "region": "us-east-1",
-    }
-    requests.post("http://motoapi.amazonaws.com/moto-api/static/athena/query-results", json=canned, timeout=5)
+    queue_athena_result(result)
     sql = "SELECT customer_id, sku, ts FROM lake.clicks WHERE ts > now() - interval '7' day"
 
     export_interactions.main(
