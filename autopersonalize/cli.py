@@ -173,7 +173,7 @@ def bench(args: argparse.Namespace) -> int:
 
 def _guarded(action: Callable[[], int]) -> int:
     """User mistakes end with one clear line on stderr and exit 2, never a traceback."""
-    from autopersonalize.pipeline import PipelineError
+    from autopersonalize.errors import PipelineError
 
     try:
         return action()

@@ -16,8 +16,9 @@ from rich.console import Console
 
 from autopersonalize import console as view
 from autopersonalize import paths, pipeline, report, sample_data
+from autopersonalize.errors import PipelineError
 from autopersonalize.local import offline_aws
-from autopersonalize.pipeline import PipelineError, RunResult, Source
+from autopersonalize.pipeline import RunResult, Source
 
 EXIT_OK, EXIT_FAILED = 0, 1
 DEMO_SEED, DEMO_GROUP = 7, "demo"

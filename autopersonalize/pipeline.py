@@ -17,6 +17,7 @@ import awswrangler as wr
 import boto3
 import pandas as pd
 
+from autopersonalize.errors import PipelineError
 from autopersonalize.local.stack import REPO, OfflineStack, deploy_stack
 from autopersonalize.local.template import Template
 
@@ -129,10 +130,6 @@ def glue_failure(stack: OfflineStack) -> str:
             if job_run["JobRunState"] == "FAILED":
                 return f"Glue job {stack.name(logical_id)} failed: {job_run.get('ErrorMessage', '(no message)')}"
     return "every Glue job succeeded but publish_params skipped (see its output above)"
-
-
-class PipelineError(RuntimeError):
-    """The pipeline could not run: the message says which step and why."""
 
 
 def load_params_template(path: Path) -> dict[str, Any]:
