@@ -150,8 +150,30 @@ def _export_table(document: dict[str, Any]) -> Table:
     return table
 
 
+SHOWN_EXAMPLES = 3  # per reason; the document holds up to report.EXAMPLES_PER_REASON
+EMPTY = '""'
+
+
+def _rejected_table(document: dict[str, Any]) -> Table:
+    table = Table(title="Rejected rows by reason, with examples", title_justify="left")
+    for column in ("dataset", "reason", "rows", "example rows"):
+        table.add_column(column, justify="right" if column == "rows" else "left", overflow="fold")
+    for dataset, found in (document.get("rejected") or {}).items():
+        examples = found.get("examples") or {}
+        for reason, count in (found.get("rejectedByReason") or {}).items():
+            rows = [_example(row) for row in (examples.get(reason) or [])[:SHOWN_EXAMPLES]]
+            table.add_row(dataset, Text(reason), str(count), Text("\n".join(rows) or "-"))  # Text: data, not markup
+    return table
+
+
+def _example(row: dict[str, str]) -> str:
+    """One rejected row, compact: `USER_ID="" ITEM_ID=p1 TIMESTAMP=soon` (an empty value shown as "")."""
+    return " ".join(f"{name}={value or EMPTY}" for name, value in row.items())
+
+
 def render_report(console: Console, document: dict[str, Any]) -> None:
-    """The end-of-run summary: resources, rows, metrics vs gate, decision, campaign, recommendations."""
+    """The end-of-run summary: what was assumed, resources, rows and rejected rows, metrics vs gate, decision,
+    campaign, recommendations."""
     resources = document.get("resources", {})
     counts = Table(title="Personalize resources", title_justify="left")
     counts.add_column("kind")
@@ -162,7 +184,11 @@ def render_report(console: Console, document: dict[str, Any]) -> None:
     outcome = document.get("outcome", "UNKNOWN")
     colour = {"DEPLOYED": "bold green", "REJECTED": "bold yellow"}.get(outcome, "bold red")
     decision = Text.assemble(("Outcome: ", "bold"), (outcome, colour), f"   ({document.get('wallSeconds', 0):.1f} s)")
-    parts: list[Any] = [counts, _export_table(document), _metrics_table(document), decision]
+    parts: list[Any] = [Text(f"Assumed: {line}", style="cyan") for line in document.get("assumptions") or []]
+    parts += [counts, _export_table(document)]
+    if document.get("rejected"):
+        parts.append(_rejected_table(document))
+    parts += [_metrics_table(document), decision]
     for gate in document.get("gate") or []:
         if gate.get("reasons"):
             parts.append(Text(f"  gate {gate['solution']}: " + "; ".join(gate["reasons"]), style="yellow"))

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import itertools
 import json
-from typing import Any
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, BinaryIO
 
 import awswrangler as wr
 import boto3
+from botocore.response import StreamingBody
 
+from autopersonalize.errors import PipelineError
 from autopersonalize.pipeline import RunResult
 
 SAMPLE_USERS = 3
 TOP_N = 10
+EXAMPLES_PER_REASON = 5
+EXAMPLE_PARTS = 2  # examples come from the first rejected parts only, and from at most EXAMPLE_ROWS rows of them
+EXAMPLE_ROWS = 20_000
+COPY_CHUNK = 1 << 20
 
 
 def _paginate(method: Any, key: str, **kwargs: Any) -> list[dict[str, Any]]:
@@ -94,8 +105,9 @@ def sample_recommendations(campaign_arns: list[str], bucket: str) -> list[dict[s
     return samples
 
 
-def collect(result: RunResult) -> dict[str, Any]:
-    """The run as one document: outcome, ARNs, row counts, metrics, gate decision, recommendations, timings."""
+def collect(result: RunResult, assumptions: Sequence[str] = ()) -> dict[str, Any]:
+    """The run as one document: outcome, what was assumed, ARNs, row counts, rejected rows, metrics, gate decision,
+    recommendations, timings."""
     output = result.execution.get("output") or {}
     solutions = output.get("solutions") or []
     document: dict[str, Any] = {
@@ -104,6 +116,7 @@ def collect(result: RunResult) -> dict[str, Any]:
         "executionArn": result.execution["executionArn"],
         "wallSeconds": round(result.wall_seconds, 2),
         "glueWorkflow": {k: result.workflow_run.get(k) for k in ("WorkflowRunId", "Status", "Statistics")},
+        "assumptions": list(assumptions),
         "export": manifest(result.stack.bucket),
         "imports": output.get("imports", []),
         "metrics": {
@@ -113,6 +126,7 @@ def collect(result: RunResult) -> dict[str, Any]:
         "campaigns": output.get("campaigns", []),
         "timings": [{**t, "seconds": round(t["seconds"], 3)} for t in result.timings],
     }
+    document["rejected"] = rejected(document["export"])
     if result.execution["status"] != "SUCCEEDED":
         document["error"] = result.execution.get("error")
         document["cause"] = result.execution.get("cause")
@@ -125,3 +139,101 @@ def collect(result: RunResult) -> dict[str, Any]:
         document["recommendations"] = sample_recommendations(active, result.stack.bucket)
     document["notifications"] = [n["subject"] for n in result.stack.notifications()]
     return document
+
+
+def _split_uri(uri: str) -> tuple[str, str]:
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    return bucket, key
+
+
+def _part_keys(location: str) -> Iterator[tuple[str, str]]:
+    """(bucket, key) of each CSV part under an s3:// prefix, in part order."""
+    bucket, prefix = _split_uri(location)
+    pages = boto3.client("s3").get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+    keys = sorted(o["Key"] for page in pages for o in page.get("Contents", []) if o["Key"].endswith(".csv"))
+    return ((bucket, key) for key in keys)
+
+
+def _body(bucket: str, key: str) -> StreamingBody:
+    body: StreamingBody = boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"]
+    return body
+
+
+def rejected_examples(location: str) -> dict[str, list[dict[str, str]]]:
+    """Up to EXAMPLES_PER_REASON rejected rows per reason (without REJECT_REASON), from the first EXAMPLE_ROWS rows
+    of the first EXAMPLE_PARTS parts: bounded however many rows were rejected."""
+    examples: dict[str, list[dict[str, str]]] = {}
+    budget = EXAMPLE_ROWS
+    for bucket, key in itertools.islice(_part_keys(location), EXAMPLE_PARTS):
+        with io.TextIOWrapper(_body(bucket, key), encoding="utf-8", errors="replace", newline="") as text:
+            for row in itertools.islice(csv.DictReader(text), budget):
+                budget -= 1
+                found = examples.setdefault(row.pop("REJECT_REASON", "") or "unknown", [])
+                if len(found) < EXAMPLES_PER_REASON:
+                    found.append(row)
+    return examples
+
+
+def rejected(export: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per dataset with rejected rows: their count, the count per reason, where they are, and a few examples."""
+    found: dict[str, dict[str, Any]] = {}
+    for dataset, numbers in (export.get("datasets") or {}).items():
+        if not numbers.get("rowsRejected"):
+            continue
+        location = numbers.get("rejectedLocation")
+        found[dataset] = {
+            "rowsRejected": numbers["rowsRejected"],
+            "rejectedByReason": numbers.get("rejectedByReason") or {},
+            "rejectedLocation": location,
+            "examples": rejected_examples(location) if location else {},
+        }
+    return found
+
+
+def _prepare(out_dir: Path) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise PipelineError(f"--out {out_dir}: is a file, not a directory; give a directory (it is created if missing)")
+    try:
+        (out_dir / "rejected").mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise PipelineError(f"--out {out_dir}: cannot create it ({exc.strerror}); give another directory") from exc
+
+
+def _copy_parts(location: str, target: Path) -> None:
+    """All rejected parts under `location` as one CSV, streamed: the header line once, then every part's rows."""
+    with target.open("wb") as out:
+        for index, (bucket, key) in enumerate(_part_keys(location)):
+            chunks = _body(bucket, key).iter_chunks(COPY_CHUNK)
+            if index > 0:
+                _skip_line(chunks, out)
+            for chunk in chunks:
+                out.write(chunk)
+
+
+def _skip_line(chunks: Iterator[bytes], out: BinaryIO) -> None:
+    """Consume `chunks` up to the end of their first line; write what follows it in that chunk."""
+    for chunk in chunks:
+        newline = chunk.find(b"\n")
+        if newline >= 0:
+            out.write(chunk[newline + 1 :])
+            return
+
+
+def write_out(result: RunResult, document: dict[str, Any], out_dir: Path) -> list[Path]:
+    """report.json (the document), manifest.json (the export manifest as published) and rejected/<dataset>.csv (every
+    rejected row) in out_dir, created if missing; returns the files written. Call inside the run's offline_aws()."""
+    _prepare(out_dir)
+    written = [out_dir / "report.json"]
+    written[0].write_text(json.dumps(document, indent=2, default=str) + "\n")
+    export = document.get("export") or {}
+    if export.get("runId"):
+        key = f"exports/{export['runId']}/manifest.json"
+        written.append(out_dir / "manifest.json")
+        written[-1].write_bytes(_body(result.stack.bucket, key).read())
+    for dataset, numbers in (export.get("datasets") or {}).items():
+        target = out_dir / "rejected" / f"{dataset}.csv"
+        target.unlink(missing_ok=True)  # a previous run's rejects into the same directory would mislead
+        if numbers.get("rejectedLocation"):
+            _copy_parts(numbers["rejectedLocation"], target)
+            written.append(target)
+    return written

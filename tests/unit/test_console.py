@@ -90,3 +90,47 @@ def test_live_steps_count_calls_and_mark_failures() -> None:
     assert steps.rows["Check Training"]["error"] == "ResourceConflictError"
     assert steps.rows["Glue job ap-export-items"]["status"] == "running"
     assert state_name("ap-CreateSolutionVersion") == "Create Solution Version"
+
+
+REJECTED = {
+    "interactions": {
+        "rowsRejected": 7,
+        "rejectedByReason": {"TIMESTAMP:not_a_timestamp": 1, "USER_ID:missing_required_value": 6},
+        "rejectedLocation": "s3://bucket/exports/run-1/rejected/interactions/",
+        "examples": {
+            "TIMESTAMP:not_a_timestamp": [{"USER_ID": "u1", "ITEM_ID": "[bold]i1", "TIMESTAMP": "soon"}],
+            "USER_ID:missing_required_value": [
+                {"USER_ID": "", "ITEM_ID": f"i{n}", "TIMESTAMP": "1700000000"} for n in range(2, 7)
+            ],
+        },
+    }
+}
+
+
+def test_report_shows_rejected_rows_by_reason_with_a_few_examples() -> None:
+    text = _render(_document(rejected=REJECTED))
+    assert "TIMESTAMP:not_a_timestamp" in text
+    assert "USER_ID=u1 ITEM_ID=[bold]i1 TIMESTAMP=soon" in text  # user data is shown as is, never as markup
+    assert 'USER_ID="" ITEM_ID=i2 TIMESTAMP=1700000000' in text
+    assert "ITEM_ID=i4 " in text and "ITEM_ID=i5 " not in text  # three examples per reason on screen
+
+
+def test_report_counts_each_rejection_reason() -> None:
+    text = _render(_document(rejected=REJECTED))
+    reasons = [line for line in text.splitlines() if "missing_required_value" in line or "not_a_timestamp" in line]
+    assert [[c.strip() for c in line.split("│")[1:-1]][1:3] for line in reasons] == [
+        ["TIMESTAMP:not_a_timestamp", "1"],
+        ["USER_ID:missing_required_value", "6"],
+    ]
+
+
+def test_report_without_rejected_rows_has_no_rejected_table() -> None:
+    text = _render(_document(rejected={}))
+    assert "Rejected rows" not in text
+
+
+def test_report_says_what_was_assumed_before_the_tables() -> None:
+    assumptions = ["dataset group name 'run'", "EVENT_TYPE 'interaction' for every interaction"]
+    text = _render(_document(assumptions=assumptions))
+    lines = text.splitlines()
+    assert lines[:2] == [f"Assumed: {a}" for a in assumptions]
