@@ -88,6 +88,66 @@ def export_mode(args: dict[str, str]) -> str:
     return mode
 
 
+DELIMITERS = {"comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|"}
+SOURCE_OPTIONS = ("delimiter", "encoding", "explode")
+
+
+def source_options(args: dict[str, str]) -> dict[str, str]:
+    """How to read a file source: --delimiter, --encoding, --explode, or the same keys in --source_options (the stack's
+    one parameter per dataset: `delimiter=semicolon,encoding=latin-1,explode=events`; a separate argument wins)."""
+    options: dict[str, str] = {}
+    for pair in filter(None, (p.strip() for p in args.get("source_options", "").split(","))):
+        key, eq, value = pair.partition("=")
+        if not eq or key.strip() not in SOURCE_OPTIONS or not value.strip():
+            raise ExportArgumentError(
+                f"--source_options entry {pair!r} is not KEY=value with KEY one of {', '.join(SOURCE_OPTIONS)} "
+                "(e.g. delimiter=semicolon,explode=events)"
+            )
+        options[key.strip()] = value.strip()
+    options.update({key: args[key].strip() for key in SOURCE_OPTIONS if args.get(key, "").strip()})
+    options["delimiter"] = delimiter_of(options.get("delimiter", "auto"))
+    options["encoding"] = encoding_of(options.get("encoding", "utf-8"))
+    return options
+
+
+def delimiter_of(value: str) -> str:
+    """One character, a name (comma, semicolon, tab, pipe), or auto (detected from the header line)."""
+    if value == "auto" or len(value) == 1:
+        return value
+    if value.lower() in DELIMITERS:
+        return DELIMITERS[value.lower()]
+    if value == "\\t":
+        return "\t"
+    raise ExportArgumentError(
+        f"delimiter {value!r} is not one character, auto, or one of {', '.join(DELIMITERS)} (e.g. delimiter=semicolon)"
+    )
+
+
+def encoding_of(value: str) -> str:
+    """A Python codec name; UTF-8 reads a leading byte order mark as one, not as part of the first value."""
+    import codecs
+
+    try:
+        name = codecs.lookup(value).name
+    except LookupError:
+        raise ExportArgumentError(f"encoding {value!r} is unknown (e.g. utf-8, latin-1, cp1252, utf-16)") from None
+    return "utf-8-sig" if name == "utf-8" else name
+
+
+def detect_delimiter(header: str) -> str:
+    """The delimiter of a CSV header line: whichever of , ; tab | occurs most often outside quotes (comma on a tie or
+    when none does: a one-column file)."""
+    counts = dict.fromkeys(DELIMITERS.values(), 0)
+    quoted = False
+    for char in header:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in counts:
+            counts[char] += 1
+    best = max(counts, key=lambda c: (counts[c], c == ","))
+    return best if counts[best] else ","
+
+
 def main_from_argv(main: Callable[[dict[str, str]], dict[str, Any]], argv: list[str]) -> None:
     """The jobs' `__main__`: parse Glue's argv, run, log the summary as one JSON line (it lands in CloudWatch)."""
     if not log.handlers:  # on Glue: plain lines on stdout; a process that runs the scripts may configure it first

@@ -6,8 +6,10 @@ module's wheels (awswrangler, pandas, numpy, pyarrow)."""
 from __future__ import annotations
 
 import gc
+import gzip
 import io
 import json
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -25,6 +27,7 @@ from digests import MIX, HashCounter, arrow_text, column_digests
 from job_io import (
     UTC_ZONE,
     ExportArgumentError,
+    detect_delimiter,
     export_mode,
     get_json,
     int_arg,
@@ -34,11 +37,16 @@ from job_io import (
     require,
     run_id_of,
     s3_client,
+    source_options,
+    split_s3,
     state_key,
 )
 
 DEFAULT_CHUNK_ROWS = 500_000
 MAX_ID_CHARS = 256  # Personalize: USER_ID / ITEM_ID are at most 256 characters
+# 2262-04-11T23:47:16Z, the end of pandas' nanosecond range: pandas 2 (Glue) cannot parse a later ISO time, pandas 3
+# can; a later "timestamp" is a unit or data error anyway, and with one bound both engines reject the same rows.
+MAX_SECONDS = 9_223_372_036
 MAX_CATEGORICAL_CHARS = 1000  # Personalize: each categorical value (between `|`) is at most 1000 characters
 SOURCE_TYPES = ("s3_parquet", "s3_csv", "s3_jsonl", "catalog", "athena")
 ID_FIELDS = ("USER_ID", "ITEM_ID")
@@ -99,23 +107,23 @@ def load_schema(location: str) -> tuple[dict[str, Any], list[Field]]:
 
 
 def iter_source(args: dict[str, str], chunk_rows: int) -> Iterator[pd.DataFrame]:
-    """Source chunks of about `chunk_rows` rows, as named by --source_type and --source."""
+    """Source chunks of about `chunk_rows` rows, as named by --source_type and --source. CSV and JSON lines values
+    arrive as text, exactly as written (007 stays 007, a huge number stays whole), so one set of rules converts them."""
     kind = args.get("source_type", "s3_parquet")
     source = require(args, "source", "an S3 prefix (s3_*), db.table (catalog) or a SQL query (athena)")
     if kind == "s3_parquet":
         yield from wr.s3.read_parquet(source, chunked=chunk_rows, dataset=True)
     elif kind == "s3_csv":
-        yield from _rechunk(_read_csv(source, chunk_rows, names=None, skip=0), chunk_rows)
+        options = source_options(args)
+        paths = _objects(source)
+        delimiter = options["delimiter"]
+        if delimiter == "auto":
+            delimiter = detect_delimiter(_first_line(paths[0], options["encoding"]))
+        reads = _read_csv(paths, chunk_rows, names=None, skip=0, delimiter=delimiter, encoding=options["encoding"])
+        yield from _rechunk(_decoded(reads, source, options["encoding"]), chunk_rows)
     elif kind == "s3_jsonl":
-        explode = args.get("explode", "")
-        reads = wr.s3.read_json(
-            source,
-            lines=True,
-            chunksize=max(1, chunk_rows // (100 if explode else 1)),
-            dtype=False,
-            convert_dates=False,
-        )
-        yield from _rechunk((_explode(df, explode) if explode else df for df in reads), chunk_rows)
+        options = source_options(args)
+        yield from _read_json_lines(_objects(source), chunk_rows, options["encoding"], options.get("explode", ""))
     elif kind == "catalog":
         yield from _read_catalog(source, chunk_rows)
     elif kind == "athena":
@@ -139,10 +147,37 @@ def athena_output(args: dict[str, str]) -> str:
     return args.get("athena_output") or f"s3://{bucket}/athena-results/"
 
 
-def _read_csv(path: str, chunk_rows: int, names: list[str] | None, skip: int) -> Iterator[pd.DataFrame]:
+def _objects(source: str) -> list[str]:
+    """The data objects of an S3 file source (one object, or every object under a prefix), in name order; names that
+    start with _ or . (_SUCCESS, .crc: what Spark and Hive leave beside their parts) are not data."""
+    paths = sorted(
+        p for p in wr.s3.list_objects(source) if not p.rsplit("/", 1)[-1].startswith(("_", ".")) and not p.endswith("/")
+    )
+    if not paths:
+        raise ExportSourceError(f"--source {source}: no objects there (an S3 prefix of CSV or JSON lines files)")
+    return paths
+
+
+def _first_line(path: str, encoding: str) -> str:
+    """The first line of an object, for delimiter detection (reads 64 KiB at most)."""
+    bucket, key = split_s3(path)
+    head: bytes = s3_client().get_object(Bucket=bucket, Key=key, Range="bytes=0-65535")["Body"].read()
+    if key.endswith(".gz"):
+        head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 65536)
+    return head.decode(encoding, errors="replace").splitlines()[0] if head else ""
+
+
+def _read_csv(
+    paths: str | list[str],
+    chunk_rows: int,
+    names: list[str] | None,
+    skip: int,
+    delimiter: str = ",",
+    encoding: str = "utf-8-sig",
+) -> Iterator[pd.DataFrame]:
     """CSV read as text (IDs like 007 stay intact); only empty cells are missing."""
     return wr.s3.read_csv(
-        path,
+        paths,
         chunksize=chunk_rows,
         dtype=str,
         keep_default_na=False,
@@ -150,6 +185,8 @@ def _read_csv(path: str, chunk_rows: int, names: list[str] | None, skip: int) ->
         names=names,
         skiprows=skip or None,
         header=None if names else "infer",
+        sep=delimiter,
+        encoding=encoding,
     )
 
 
@@ -173,15 +210,94 @@ def _read_catalog(table: str, chunk_rows: int) -> Iterator[pd.DataFrame]:
         )
 
 
-def _explode(df: pd.DataFrame, column: str) -> pd.DataFrame:
-    """One row per element of the list column `column`; dict elements become columns (outer names win)."""
-    if column not in df.columns:
-        raise ExportSourceError(f"--explode {column}: no such column in the JSON lines (found {list(df.columns)})")
-    flat = df.explode(column, ignore_index=True)
-    flat = flat[flat[column].notna()]
-    inner = pd.json_normalize(flat[column].tolist())
-    inner.columns = [c if c not in flat.columns else f"{column}.{c}" for c in inner.columns]
-    return pd.concat([flat.drop(columns=[column]).reset_index(drop=True), inner], axis=1)
+def _decoded(frames: Iterator[pd.DataFrame], source: str, encoding: str) -> Iterator[pd.DataFrame]:
+    """The CSV chunks, with a file the reader cannot decode or split reported as the source's problem."""
+    try:
+        yield from frames
+    except UnicodeDecodeError as exc:
+        raise ExportSourceError(
+            f"{source}: not {encoding} text (byte 0x{exc.object[exc.start]:02x} cannot be decoded): save it as "
+            "UTF-8 or give its encoding (encoding=latin-1, cp1252, utf-16...)"
+        ) from None
+    except pd.errors.ParserError as exc:
+        raise ExportSourceError(f"{source}: not a CSV file of the delimiter it was read with ({exc})") from None
+
+
+def _read_json_lines(paths: list[str], chunk_rows: int, encoding: str, explode: str) -> Iterator[pd.DataFrame]:
+    """JSON lines objects as chunks of text columns: numbers keep their exact text (json.loads with parse_int=str),
+    nested objects become `outer.inner` columns, and with `explode` each element of that list is one row."""
+    columns: dict[str, list[Any]] = {}
+    rows = 0
+    for path in paths:
+        bucket, key = split_s3(path)
+        body = s3_client().get_object(Bucket=bucket, Key=key)["Body"]
+        lines = gzip.GzipFile(fileobj=body) if key.endswith(".gz") else body.iter_lines(chunk_size=1 << 20)
+        for number, raw in enumerate(lines, start=1):
+            record = _json_record(raw, path, number, encoding)
+            if record is None:
+                continue
+            for row in _exploded(record, explode, path, number) if explode else (record,):
+                for name, value in row.items():
+                    column = columns.get(name)
+                    if column is None:
+                        column = columns[name] = [None] * rows
+                    column.append(value)
+                rows += 1
+                for column in columns.values():
+                    if len(column) < rows:
+                        column.append(None)
+                if rows >= chunk_rows:
+                    yield pd.DataFrame(columns, dtype=object)
+                    columns, rows = {name: [] for name in columns}, 0
+    if rows:
+        yield pd.DataFrame(columns, dtype=object)
+
+
+def _json_record(raw: bytes, path: str, number: int, encoding: str) -> dict[str, Any] | None:
+    try:
+        text = raw.decode(encoding if number == 1 or encoding != "utf-8-sig" else "utf-8")
+    except UnicodeDecodeError as exc:
+        raise ExportSourceError(
+            f"{path} line {number}: not {encoding} text (byte 0x{exc.object[exc.start]:02x}): save it as UTF-8 "
+            "or give its encoding (encoding=latin-1, cp1252...)"
+        ) from None
+    if not text.strip():
+        return None
+    try:
+        record = json.loads(text, parse_int=str, parse_float=str)
+    except json.JSONDecodeError as exc:
+        raise ExportSourceError(f"{path} line {number}: not JSON ({exc.msg} at column {exc.colno})") from None
+    if not isinstance(record, dict):
+        found = type(record).__name__
+        raise ExportSourceError(f"{path} line {number}: a JSON lines record is an object, found {found}")
+    return _flat(record)
+
+
+def _flat(record: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested objects as `outer.inner` keys (as pandas.json_normalize names them); lists stay lists."""
+    flat: dict[str, Any] = {}
+    for name, value in record.items():
+        if isinstance(value, dict):
+            flat.update(_flat(value, f"{prefix}{name}."))
+        else:
+            flat[f"{prefix}{name}"] = value
+    return flat
+
+
+def _exploded(record: dict[str, Any], column: str, path: str, number: int) -> Iterator[dict[str, Any]]:
+    """One row per element of the list `column`: a dict element's keys become columns (named `column.key` when the
+    outer record has the same name), any other element is the value of `column`."""
+    if column not in record:
+        raise ExportSourceError(
+            f"{path} line {number}: no list {column!r} to explode (keys: {', '.join(record)}); check explode="
+        )
+    elements = record[column]
+    outer = {name: value for name, value in record.items() if name != column}
+    for element in elements if isinstance(elements, list) else [elements]:
+        if isinstance(element, dict):
+            yield {**outer, **{(f"{column}.{k}" if k in outer else k): v for k, v in _flat(element).items()}}
+        elif element is not None:
+            yield {**outer, column: element}
 
 
 def _rechunk(frames: Iterator[pd.DataFrame], chunk_rows: int) -> Iterator[pd.DataFrame]:
@@ -264,6 +380,11 @@ def _missing(s: pd.Series) -> np.ndarray:
     return mask
 
 
+def _whitespace_only(s: pd.Series) -> np.ndarray:
+    """Text values made of whitespace alone (spaces, tabs, no-break spaces...), not empty ones."""
+    return np.asarray(pc.utf8_is_space(arrow_text(s)).fill_null(False).to_numpy(zero_copy_only=False))
+
+
 def _as_text(s: pd.Series) -> pd.Series:
     """Strings; list values (multi-valued categoricals) joined with `|`."""
     if _is_text(s):
@@ -288,15 +409,18 @@ def _epoch_seconds(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     if needs_parse.any():
         text = s[needs_parse].astype("str")
         zoned = text.str.contains(r"(?:Z|[+-]\d\d(?::?\d\d)?)$", regex=True)
-        parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns, UTC]")
         for group in (zoned, ~zoned):  # apart: pandas 2 reads a naive time in the offset of the values before it
             if group.any():
-                parsed[group] = pd.to_datetime(text[group], errors="coerce", utc=True, format="ISO8601")
-        ok = parsed.notna()
-        secs.loc[ok[ok].index] = parsed[ok].dt.as_unit("s").astype("int64").astype("Int64")
+                parsed = pd.to_datetime(text[group], errors="coerce", utc=True, format="ISO8601")
+                ok = parsed.notna()
+                ticks = parsed[ok].astype("int64")  # in the parse's own unit (pandas 3 picks it per value range)
+                secs.loc[ticks.index] = (ticks // _TICKS_PER_SECOND[parsed.dt.unit]).astype("Int64")
     bad = secs.isna().to_numpy() & ~_missing(s)
-    bad |= (secs < 0).to_numpy(dtype=bool, na_value=False)
+    bad |= ((secs < 0) | (secs > MAX_SECONDS)).to_numpy(dtype=bool, na_value=False)
     return secs.where(~pd.Series(bad, index=s.index)), bad
+
+
+_TICKS_PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
 
 
 def _scale_to_seconds(numbers: pd.Series) -> pd.Series:
@@ -307,7 +431,7 @@ def _scale_to_seconds(numbers: pd.Series) -> pd.Series:
     if pd.api.types.is_integer_dtype(numbers.dtype):  # exact integer division: no float rounding at ns scale
         return (numbers.astype("Int64") // divisor).astype("Int64")
     seconds = pd.Series(np.floor(floats / divisor), index=numbers.index)
-    return seconds.where(np.isfinite(seconds)).astype("Int64")
+    return seconds.where(np.isfinite(seconds) & (np.abs(seconds) <= MAX_SECONDS)).astype("Int64")
 
 
 def _conform_field(f: Field, s: pd.Series) -> tuple[pd.Series, np.ndarray, str]:
@@ -356,6 +480,9 @@ def conform(raw: pd.DataFrame, fields: list[Field]) -> tuple[pd.DataFrame, pd.Da
         if not f.nullable and missing.any():
             reasons.append(f"{f.name}:missing_required_value")
             code[missing & (code == 0)] = len(reasons) - 1
+        if f.name in ID_FIELDS and (blank := _whitespace_only(s)).any():  # " " is not an ID anyone meant
+            reasons.append(f"{f.name}:whitespace_only")
+            code[blank & (code == 0)] = len(reasons) - 1
         broken = np.asarray(bad, dtype=bool) & ~missing
         if broken.any():
             reasons.append(f"{f.name}:{rule}")
