@@ -24,7 +24,7 @@ OFFLINE_MODULES = frozenset(
 
 def validate(args: argparse.Namespace) -> int:
     """Check params files: an OK line per valid file; otherwise every problem, and exit 1."""
-    results = [_validate_one(Path(name), args.prefix) for name in args.files]
+    results = [_validate_one(Path(name), args.prefix, args.offline) for name in args.files]
     return EXIT_OK if all(results) else EXIT_INVALID
 
 
@@ -40,28 +40,17 @@ def schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _validate_one(path: Path, prefix: str | None) -> bool:
-    paths.import_lambdas()
-    from workflow.errors import InvalidParamsError
-    from workflow.params import load_params
+def _validate_one(path: Path, prefix: str | None, offline: bool = False) -> bool:
+    from autopersonalize.errors import PipelineError
+    from autopersonalize.run_params import check_file  # `run --params` checks with the same function
 
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return _fail(f"{path}: file not found; check the path")
-    except IsADirectoryError:
-        return _fail(f"{path}: is a directory; give params files, e.g. {path}/*.json")
-    except UnicodeDecodeError:
-        return _fail(f"{path}: not UTF-8 text; a params file is JSON")
-    except OSError as error:
-        return _fail(f"{path}: cannot be read: {error.strerror or error}")
-    try:
-        params = load_params(text, str(path), read_schema_file, prefix=prefix)
-    except InvalidParamsError as error:
-        return _fail(f"{path}: {error.problems[0]}" if len(error.problems) == 1 else str(error))
-    for warning in params.warnings:
+        checked = check_file(path, prefix, offline=offline)
+    except PipelineError as error:
+        return _fail(str(error))
+    for warning in checked.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    print(f"{path}: OK ({_summary(params)})")
+    print(f"{path}: OK ({_summary(checked.params)})")
     return True
 
 
@@ -78,24 +67,6 @@ def _summary(params: Params) -> str:
         (len(params.filters), "filter"),
     ]
     return ", ".join(f"{n} {word}{'' if n == 1 else 's'}" for n, word in counts)
-
-
-def read_schema_file(location: str) -> str:
-    """The CLI's schemaFile reader: local paths, and s3:// URIs with the caller's AWS credentials."""
-    if not location.startswith("s3://"):
-        return Path(location).read_text(encoding="utf-8")
-    import boto3
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    bucket, _, key = location[5:].partition("/")
-    try:
-        return str(boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8"))
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NoSuchBucket"):
-            raise FileNotFoundError(location) from error
-        raise OSError(f"S3 refused: {error}") from error
-    except BotoCoreError as error:
-        raise OSError(f"S3 unreachable: {error}") from error
 
 
 def demo(args: argparse.Namespace) -> int:
@@ -241,6 +212,7 @@ Command = tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Na
 def _validate_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("files", nargs="+", metavar="FILE", help="params JSON files")
     parser.add_argument("--prefix", help="stack prefix: also check the derived Personalize names")
+    parser.add_argument("--offline", action="store_true", help="also check what offline (run, demo) cannot train or do")
 
 
 def _schema_args(parser: argparse.ArgumentParser) -> None:

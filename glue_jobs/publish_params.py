@@ -91,29 +91,47 @@ def import_modes(parts: dict[str, dict[str, Any]], state: dict[str, Any], increm
 
 
 def build_params(template: dict[str, Any], parts: dict[str, dict[str, Any]], modes: dict[str, str]) -> dict[str, Any]:
-    """The template with this run's data locations, import modes and inline schemas (a self-contained params file)."""
+    """The template with this run's data locations, import modes and inline schemas (a self-contained params file).
+
+    `datasets` is our list, or the ml_ops sample's object keyed by dataset type; the params keep their shape (Load
+    Params converts ml_ops, and an ml_ops dataset's dataLocation, importMode and schema pass through as ours)."""
     params = json.loads(json.dumps(template))
-    datasets = []
-    for entry in params.get("datasets", []):
-        name = str(entry.get("datasetType", "")).lower()
-        part = parts.get(name)
-        if part is None:
-            raise DataRequirementError(
-                f"the params template lists dataset {entry.get('datasetType')} but this run exported no {name} "
-                f"(found: {', '.join(sorted(parts))}): run export_{name} in the workflow or remove it from the template"
-            )
-        if part["rowsWritten"] == 0:
-            if modes[name] == "INCREMENTAL":
-                continue  # nothing new to import for this dataset
-            raise DataRequirementError(
-                f"export_{name} wrote 0 rows (read {part['rowsRead']}, rejected "
-                f"{part['rowsRejected']}: {part['rejectedByReason']}); fix the source or mapping"
-            )
-        entry.pop("schemaFile", None)
-        entry.update(schema=part["schema"], dataLocation=part["location"], importMode=modes[name])
-        datasets.append(entry)
-    params["datasets"] = datasets
+    datasets = params.get("datasets", [])
+    if isinstance(datasets, dict):  # ml_ops: {"Interactions": {...}, "Items": {...}}
+        by_kind = {kind: _filled(f"datasets.{kind}", body, kind, parts, modes) for kind, body in datasets.items()}
+        params["datasets"] = {kind: body for kind, body in by_kind.items() if body is not None}
+    else:
+        listed = [_filled(f"datasets[{i}]", entry, None, parts, modes) for i, entry in enumerate(datasets)]
+        params["datasets"] = [entry for entry in listed if entry is not None]
     return params
+
+
+def _filled(
+    where: str, entry: Any, kind: str | None, parts: dict[str, dict[str, Any]], modes: dict[str, str]
+) -> dict[str, Any] | None:
+    """The template's dataset with this run's location, import mode and schema; None when there is nothing new."""
+    if not isinstance(entry, dict):
+        raise ExportArgumentError(
+            f"--params_template: {where} is not an object; check the template with `autopersonalize validate`"
+        )
+    kind = kind if kind is not None else str(entry.get("datasetType", ""))
+    name = kind.lower()
+    part = parts.get(name)
+    if part is None:
+        raise DataRequirementError(
+            f"the params template lists dataset {kind} but this run exported no {name} "
+            f"(found: {', '.join(sorted(parts))}): run export_{name} in the workflow or remove it from the template"
+        )
+    if part["rowsWritten"] == 0:
+        if modes[name] == "INCREMENTAL":
+            return None  # nothing new to import for this dataset
+        raise DataRequirementError(
+            f"export_{name} wrote 0 rows (read {part['rowsRead']}, rejected "
+            f"{part['rowsRejected']}: {part['rejectedByReason']}); fix the source or mapping"
+        )
+    entry.pop("schemaFile", None)
+    entry.update(schema=part["schema"], dataLocation=part["location"], importMode=modes[name])
+    return entry
 
 
 def decide(interactions: dict[str, Any], incremental: bool, args: dict[str, str]) -> tuple[list[str], str]:

@@ -22,6 +22,7 @@ BUCKET = "autopersonalize-test"
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = ROOT / "schemas"
 DEMO_TEMPLATE = str(ROOT / "params" / "demo.json")
+MLOPS_TEMPLATE = str(ROOT / "params" / "mlops-sample.json")  # datasets keyed by type, not a list
 OTTO = ROOT / "tests" / "fixtures" / "otto" / "train.jsonl"
 T0 = 1_700_000_000
 METRICS_NAMESPACE = "autopersonalize"  # the only namespace template.yaml lets the Glue role put metrics in
@@ -135,6 +136,51 @@ def test_publish_writes_self_contained_params_and_the_merged_manifest(s3: Any) -
     state = get_json(s3, "exports/_state/demo.json")
     assert (state["lastSuccessfulRunId"], state["watermark"]) == ("run-1", T0 + 1199)
     assert state["fullImports"] == {"interactions": True, "items": True, "users": True}
+
+
+def test_publish_fills_an_mlops_template_in_its_own_shape(s3: Any, tmp_path: Path) -> None:
+    # GIVEN the ml_ops sample (datasets keyed by type) exported with its own inline schemas
+    template = json.loads(Path(MLOPS_TEMPLATE).read_text())
+    for kind, name, body in (
+        ("Interactions", "interactions", ""),
+        ("Items", "items", "ITEM_ID,GENRE,YEAR\ni1,a,1990\n"),
+    ):
+        schema = tmp_path / f"{name}.avsc"
+        schema.write_text(json.dumps(template["datasets"][kind]["schema"]))
+        csv = body or interactions_csv(users=60, per_user=20, start=T0)
+        s3.put_object(Bucket=BUCKET, Key=f"raw/{name}/data.csv", Body=csv.encode())
+        source = {"source_type": "s3_csv", "source": f"s3://{BUCKET}/raw/{name}/", "schema": str(schema)}
+        {"interactions": export_interactions, "items": export_items}[name].main(
+            {"bucket": BUCKET, "run_id": "run-1", **source}
+        )
+
+    # WHEN publish_params fills it
+    result = publish({"bucket": BUCKET, "run_id": "run-1", "params_template": MLOPS_TEMPLATE})
+
+    # THEN the params keep the ml_ops shape, each dataset with this run's location, import mode and schema
+    assert result["params"] == f"s3://{BUCKET}/params/mlops-demo.json"
+    params = get_json(s3, "params/mlops-demo.json")
+    assert {k: v for k, v in params.items() if k != "datasets"} == {
+        k: v for k, v in template.items() if k != "datasets"
+    }
+    for kind in ("Interactions", "Items"):
+        assert params["datasets"][kind] == {
+            **template["datasets"][kind],
+            "dataLocation": f"s3://{BUCKET}/exports/run-1/{kind.lower()}/",
+            "importMode": "FULL",
+        }
+
+
+def test_publish_names_the_mlops_dataset_the_run_did_not_export(s3: Any) -> None:
+    export(s3, "run-1", interactions_csv(users=60, per_user=20, start=T0))
+
+    with pytest.raises(DataRequirementError) as err:
+        publish({"bucket": BUCKET, "run_id": "run-1", "params_template": MLOPS_TEMPLATE})
+
+    assert str(err.value) == (
+        "the params template lists dataset Items but this run exported no items (found: interactions): "
+        "run export_items in the workflow or remove it from the template"
+    )
 
 
 def test_publish_refuses_too_little_data_naming_each_rule_and_shortfall(s3: Any, tmp_path: Path) -> None:
