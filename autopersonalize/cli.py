@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
-from autopersonalize import __version__, paths
+from autopersonalize import __version__, paths, ports
 
 if TYPE_CHECKING:
     from workflow.params import Params
 
-EXIT_OK, EXIT_INVALID = 0, 1
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 # The import names of the `offline` extra (pyproject.toml): a command that misses one says which extra to install.
 OFFLINE_MODULES = frozenset(
     {"moto", "awswrangler", "aws_lambda_powertools", "pydantic", "pydantic_core", "implicit", "numpy", "scipy"}
@@ -70,10 +71,14 @@ def _summary(params: Params) -> str:
 
 
 def demo(args: argparse.Namespace) -> int:
-    """Run the whole pipeline offline on a generated data lake: export, train, gate, deploy, recommend."""
+    """Run the whole pipeline offline on a generated data lake: export, train, gate, deploy, recommend.
+
+    Generates a seeded data lake, runs the Glue exports and the training state machine against offline AWS, and shows
+    what was created, the offline metrics, the metrics gate's decision and recommendations. Exit 0 when the model is
+    deployed or rejected by the gate, 1 when the run failed."""
     from autopersonalize import commands
 
-    return _guarded(lambda: commands.demo(as_json=args.json, verbose=args.verbose, seed=args.seed))
+    return _guarded(lambda: commands.demo(as_json=args.json, verbose=args.verbose, seed=args.seed), as_json=args.json)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -88,24 +93,44 @@ def run(args: argparse.Namespace) -> int:
 
 
 def endpoint(args: argparse.Namespace) -> int:
-    """Keep offline AWS running as a local endpoint (moto server) for the AWS CLI and boto3, optionally after a demo."""
-    from autopersonalize import commands
+    """Keep offline AWS running as a local endpoint (moto server) for the AWS CLI and boto3, optionally after a demo.
 
-    return _guarded(lambda: commands.endpoint(args.port, run_demo=args.demo))
+    Deploys the stack (template.yaml) into offline AWS on 127.0.0.1:PORT and keeps it up until Ctrl-C (exit 130).
+    Any credentials work against it; its region is us-east-1."""
+
+    def action() -> int:
+        ports.ensure_free(args.port)  # before the offline stack is imported, and before the demo runs
+        from autopersonalize import commands
+
+        return commands.endpoint(args.port, run_demo=args.demo)
+
+    return _guarded(action)
 
 
 def teardown(args: argparse.Namespace) -> int:
-    """Delete every Personalize resource of a dataset group by running the stack's teardown state machine."""
-    from autopersonalize import commands
+    """Delete every Personalize resource of a dataset group by running the stack's teardown state machine.
 
-    return _guarded(lambda: commands.teardown(args.dataset_group, args.prefix, args.endpoint_url))
+    Runs <prefix>-teardown on AWS (the region and credentials of your environment) or, with --endpoint-url, against
+    `autopersonalize endpoint` (region us-east-1 and any credentials, where none are set). A dataset group with
+    nothing left to delete is an error (exit 2)."""
+    from autopersonalize.teardown import teardown as tear_down
+
+    return _guarded(lambda: tear_down(args.dataset_group, args.prefix, args.endpoint_url))
 
 
 def serve(args: argparse.Namespace) -> int:
-    """Run the demo pipeline offline, then serve get_recommendations over HTTP on 127.0.0.1 until Ctrl-C."""
-    from autopersonalize import commands
+    """Run the demo pipeline offline, then serve get_recommendations over HTTP on 127.0.0.1 until Ctrl-C.
 
-    return _guarded(lambda: commands.serve(args.port))
+    The same handler as the deployed HTTP API, on the campaigns the demo deployed. Each request is logged to stderr
+    with its status and latency; Ctrl-C stops the server (exit 130)."""
+
+    def action() -> int:
+        ports.ensure_free(args.port)  # before the offline stack is imported, and before the demo runs
+        from autopersonalize import commands
+
+        return commands.serve(args.port)
+
+    return _guarded(action)
 
 
 def fetch_movielens(args: argparse.Namespace) -> int:
@@ -142,18 +167,56 @@ def bench(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _guarded(action: Callable[[], int]) -> int:
-    """User mistakes end with one clear line on stderr and exit 2, never a traceback."""
+def _guarded(action: Callable[[], int], *, as_json: bool = False) -> int:
+    """User mistakes end with one clear line on stderr and exit 2, never a traceback; Ctrl-C ends with exit 130.
+    With as_json (the command's --json), stdout also gets the outcome as a JSON document."""
     from autopersonalize.errors import PipelineError
 
     try:
         return action()
     except PipelineError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        return _ended("ERROR", str(error), EXIT_USAGE, f"error: {error}", as_json=as_json)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+        return _ended("INTERRUPTED", "interrupted", EXIT_INTERRUPTED, "interrupted", as_json=as_json)
+
+
+def _ended(outcome: str, message: str, code: int, line: str, *, as_json: bool) -> int:
+    """Say why the command ended: `line` on stderr; with --json, also {"outcome", "error", "exitCode"} on stdout."""
+    print(line, file=sys.stderr)
+    if as_json:
+        print(json.dumps({"outcome": outcome, "error": message, "exitCode": code}, indent=2))
+    return code
+
+
+class UsageError(Exception):
+    """An argparse error, raised instead of argparse's exit so `main` can also report it as JSON."""
+
+    def __init__(self, parser: argparse.ArgumentParser, message: str) -> None:
+        super().__init__(message)
+        self.parser, self.message = parser, message
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(self, message)
+
+
+def _port(text: str, lowest: int = 1, lowest_means: str = "") -> int:
+    """argparse type of --port: a TCP port number from `lowest` to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not lowest <= port <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a port number; give one from {lowest}{lowest_means} to 65535"
+        )
+    return port
+
+
+def _port_or_any(text: str) -> int:
+    """argparse type of serve's --port: 0 asks for any free port (the server says which)."""
+    return _port(text, lowest=0, lowest_means=" (any free port)")
 
 
 def _output_args(parser: argparse.ArgumentParser) -> None:
@@ -176,12 +239,14 @@ def _run_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _endpoint_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--port", type=int, default=5000, help="port on 127.0.0.1 (default 5000)")
+    parser.add_argument("--port", type=_port, default=5000, help="port on 127.0.0.1 (default 5000)")
     parser.add_argument("--demo", action="store_true", help="run the demo pipeline into it first")
 
 
 def _serve_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1 (default 8080)")
+    parser.add_argument(
+        "--port", type=_port_or_any, default=8080, help="port on 127.0.0.1 (default 8080; 0 = any free port)"
+    )
 
 
 def _bench_args(parser: argparse.ArgumentParser) -> None:
@@ -219,6 +284,35 @@ def _schema_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--markdown", action="store_true", help="print the params reference (docs/params.md)")
 
 
+# `--help` examples per subcommand, each working as written from the repository root.
+EXAMPLES: dict[str, str] = {
+    "validate": """\
+  autopersonalize validate params/demo.json
+  autopersonalize validate --prefix ap params/*.json   # also checks the Personalize names the stack derives""",
+    "schema": """\
+  autopersonalize schema | diff - schemas/params.schema.json   # no output: the checked-in schema is current
+  autopersonalize schema --markdown > params.md""",
+    "demo": """\
+  autopersonalize demo
+  autopersonalize demo --json --seed 11 > demo.json   # the report as one JSON document""",
+    "endpoint": """\
+  autopersonalize endpoint --port 5000 --demo
+  # then, in another terminal (any credentials work; region us-east-1):
+  aws --endpoint-url http://127.0.0.1:5000 --region us-east-1 personalize list-campaigns""",
+    "serve": """\
+  autopersonalize serve --port 8080
+  # then, in another terminal:
+  curl 'http://127.0.0.1:8080/recommendations?userId=u00001&numResults=5'""",
+    "teardown": """\
+  autopersonalize teardown --dataset-group demo --prefix ap   # on AWS, in the stack's region
+  autopersonalize teardown --dataset-group demo --endpoint-url http://127.0.0.1:5000   # after endpoint --demo""",
+    "bench": """\
+  autopersonalize bench engine
+  autopersonalize bench   # all of them""",
+    "fetch-movielens": """\
+  autopersonalize fetch-movielens --dest data   # then data/ml-latest-small/ratings.csv""",
+}
+
 COMMANDS: dict[str, Command] = {
     "validate": (_validate_args, validate),
     "schema": (_schema_args, schema),
@@ -233,11 +327,19 @@ COMMANDS: dict[str, Command] = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="autopersonalize", description="Automation for Amazon Personalize.")
+    parser = _Parser(prog="autopersonalize", description="Automation for Amazon Personalize.")
     parser.add_argument("--version", action="version", version=f"autopersonalize {__version__}")
     subcommands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (add_arguments, handler) in COMMANDS.items():
-        sub = subcommands.add_parser(name, help=(handler.__doc__ or "").splitlines()[0])
+        description = inspect.cleandoc(handler.__doc__ or "")
+        examples = EXAMPLES.get(name)
+        sub = subcommands.add_parser(
+            name,
+            help=description.splitlines()[0],
+            description=description,
+            epilog=f"examples (from the repository root):\n{examples}" if examples else None,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         add_arguments(sub)
         sub.set_defaults(handler=handler)
     return parser
@@ -245,7 +347,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `autopersonalize` console script; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(arguments)
+    except UsageError as error:  # argparse's usage, message and SystemExit(2), as always; with --json, the document too
+        error.parser.print_usage(sys.stderr)
+        line = f"{error.parser.prog}: error: {error.message}"
+        raise SystemExit(_ended("ERROR", error.message, EXIT_USAGE, line, as_json="--json" in arguments)) from None
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)
@@ -253,9 +361,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         missing = (error.name or "").partition(".")[0]
         if missing not in OFFLINE_MODULES:
             raise
-        print(
-            f"error: `autopersonalize {args.command}` needs the offline stack (no module {missing!r} here): "
-            "pip install 'autopersonalize[offline]'",
-            file=sys.stderr,
+        message = (
+            f"`autopersonalize {args.command}` needs the offline stack (no module {missing!r} here): "
+            "pip install 'autopersonalize[offline]'"
         )
-        return 2
+        return _ended("ERROR", message, EXIT_USAGE, f"error: {message}", as_json=getattr(args, "json", False))

@@ -180,11 +180,13 @@ def run(
 def endpoint(port: int, run_demo: bool = False) -> int:
     """Serve offline AWS on 127.0.0.1:<port> with the stack deployed (and the demo run into it) until Ctrl-C."""
     import threading
+    from functools import partial
 
     from autopersonalize.local.server import offline_endpoint
     from autopersonalize.local.stack import PARAMS_BY_HAND, deploy_stack
 
     out = Console()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log line per request (hundreds per deploy)
     with offline_endpoint(port) as url:
         if run_demo:
             result, document = _demo_pipeline(out)
@@ -192,53 +194,44 @@ def endpoint(port: int, run_demo: bool = False) -> int:
             bucket = result.stack.bucket
         else:
             bucket = deploy_stack(parameters=PARAMS_BY_HAND).bucket
-        out.print(f"Offline AWS listening on [bold]{url}[/] (Ctrl-C to stop). Try:")
-        out.print(f"  aws --endpoint-url {url} personalize list-campaigns")
-        out.print(f"  aws --endpoint-url {url} stepfunctions list-state-machines")
-        out.print(f"  aws --endpoint-url {url} s3 ls s3://{bucket}/ --recursive")
-        out.print("  (any credentials work; region us-east-1)")
+        say = partial(out.print, soft_wrap=True)  # commands to copy: never wrapped
+        say(f"Offline AWS listening on [bold]{url}[/] (Ctrl-C to stop). Try:")
+        say(f"  aws --endpoint-url {url} personalize list-campaigns")
+        say(f"  aws --endpoint-url {url} stepfunctions list-state-machines")
+        say(f"  aws --endpoint-url {url} s3 ls s3://{bucket}/ --recursive")
+        say("  (any credentials work; region us-east-1)")
         threading.Event().wait()
     return EXIT_OK
 
 
-def teardown(dataset_group: str, prefix: str, endpoint_url: str | None) -> int:
-    """Start `<prefix>-teardown` for the dataset group, wait for it, and say what happened."""
-    import time
-
-    import boto3
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    sfn = boto3.client("stepfunctions", endpoint_url=endpoint_url)
-    try:
-        machines = [m for m in sfn.list_state_machines()["stateMachines"] if m["name"] == f"{prefix}-teardown"]
-        if not machines:
-            raise PipelineError(f"no state machine {prefix}-teardown here: is the stack deployed with Prefix={prefix}?")
-        arn = sfn.start_execution(
-            stateMachineArn=machines[0]["stateMachineArn"], input=json.dumps({"datasetGroup": dataset_group})
-        )["executionArn"]
-        print(f"teardown of {dataset_group} started: {arn}", file=sys.stderr)
-        while (described := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
-            time.sleep(2 if endpoint_url is None else 0.2)
-    except (BotoCoreError, ClientError) as error:
-        raise PipelineError(f"teardown could not run: {error}") from error
-    if described["status"] != "SUCCEEDED":
-        print(f"teardown {described['status']}: {described.get('error')}: {described.get('cause')}", file=sys.stderr)
-        return EXIT_FAILED
-    print(f"teardown of {dataset_group} SUCCEEDED: {described.get('output', '')}")
-    return EXIT_OK
-
-
 def serve(port: int, host: str = "127.0.0.1") -> int:
-    """Run the demo pipeline offline, then serve get_recommendations from the same process until Ctrl-C."""
-    from autopersonalize.serve import function_environment
-    from autopersonalize.serve import serve as serve_http
+    """Run the demo pipeline offline, then serve get_recommendations from the same process until Ctrl-C (which
+    reaches the CLI as KeyboardInterrupt: exit 130). Requests are logged to stderr with their status and latency."""
+    from autopersonalize import ports
+    from autopersonalize.serve import function_environment, make_server, serve_until_stopped
 
     out = Console()
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    _log_requests_to_stderr()
     with offline_aws(progression="immediate"):
         result, document = _demo_pipeline(out)
         if document["outcome"] != "DEPLOYED":
             raise PipelineError(f"the demo pipeline ended {document['outcome']}: nothing to serve")
         environment = function_environment(result.stack.name("GetRecommendationsFunction"))
-        serve_http(port, host, environ=environment, announce=out.print)
+        try:
+            server = make_server(port, host, environ=environment, quiet=False)
+        except OSError as error:  # taken while the pipeline ran (the CLI checked it first)
+            raise PipelineError(ports.unavailable(port, host, error)) from None
+        serve_until_stopped(server, announce=lambda line: out.print(line, soft_wrap=True))
     return EXIT_OK
+
+
+def _log_requests_to_stderr() -> None:
+    """The local server's one line per request (method, path, status, latency) goes to stderr; stdout stays the
+    announcement's."""
+    requests_log = logging.getLogger("autopersonalize.serve")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    requests_log.handlers[:] = [handler]
+    requests_log.setLevel(logging.INFO)
+    requests_log.propagate = False

@@ -9,12 +9,13 @@ time); the server threads only do the HTTP parsing and writing.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import logging
 import os
 import sys
 import threading
 import time
-import traceback
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -27,7 +28,10 @@ import boto3
 from autopersonalize import paths
 
 LAMBDAS = paths.LAMBDAS
-QUIET_ENV = {"POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "WARNING"}
+# No CloudWatch here: the server logs each request (route, status, latency) instead of the handler's EMF metrics.
+SERVER_ENV = {"POWERTOOLS_METRICS_DISABLED": "true"}
+QUIET_ENV = {"POWERTOOLS_LOG_LEVEL": "WARNING"}
+log = logging.getLogger("autopersonalize.serve")  # one line per request; the CLI sends it to stderr
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
@@ -98,6 +102,9 @@ def load_handler() -> Handler:
 
     clients.reset()  # clients and cached ARNs belong to the AWS (real or emulated) active when serving starts
     parameters.reset()
+    lambda_log = get_recommendations.logger.registered_handler
+    if isinstance(lambda_log, logging.StreamHandler):
+        lambda_log.setStream(sys.stderr)  # the handler's JSON logs go to stderr: stdout is the CLI's
     return get_recommendations.handler
 
 
@@ -135,6 +142,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
     do_PUT = do_PATCH = do_DELETE = do_POST  # no such routes: the handler answers its JSON 404
 
     def _invoke(self) -> None:
+        started = time.perf_counter()
         length = int(self.headers.get("Content-Length") or 0)
         event = http_event(
             self.command, self.path, dict(self.headers.items()), self.rfile.read(length), self.client_address[0]
@@ -150,10 +158,16 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+        if not self.server.quiet:  # the path only: query strings carry user ids, which are not logged
+            elapsed = (time.perf_counter() - started) * 1000
+            log.info("%s %s -> %s in %.1f ms", self.command, event["rawPath"], response["statusCode"], elapsed)
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Answered requests are logged by `_invoke`, with their latency."""
 
     def log_message(self, format: str, *args: Any) -> None:
-        if not self.server.quiet:  # the path only: query strings carry user ids, which are not logged
-            sys.stderr.write(f"{self.command} {self.path.partition('?')[0]} -> {args[1] if len(args) > 1 else ''}\n")
+        if not self.server.quiet:  # protocol errors (bad request line, timeouts): never the query string
+            log.warning("%s: %s", self.address_string(), format % args if args else format)
 
 
 class LocalServer(ThreadingHTTPServer):
@@ -164,9 +178,9 @@ class LocalServer(ThreadingHTTPServer):
     def __init__(
         self, address: tuple[str, int], handler: Handler, quiet: bool, saved_env: dict[str, str | None]
     ) -> None:
-        super().__init__(address, _RequestHandler)
-        self.handler, self.quiet, self._saved_env = handler, quiet, saved_env
+        self.handler, self.quiet, self._saved_env = handler, quiet, saved_env  # before binding: a failed bind closes
         self._lock = threading.Lock()
+        super().__init__(address, _RequestHandler)
 
     def server_close(self) -> None:
         """Close the socket and give os.environ back the values it had before `make_server`."""
@@ -180,11 +194,15 @@ class LocalServer(ThreadingHTTPServer):
         return f"http://{host!s}:{port}"
 
     def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
-        with self._lock:
+        # A Lambda's stdout is its log (CloudWatch); here the log is stderr, and stdout stays the command's. (With
+        # metrics off, powertools 3.37 still prints the ColdStart metric: its single_metric ignores the switch.)
+        with self._lock, contextlib.redirect_stdout(sys.stderr):
             try:
                 return self.handler(event, LocalContext())
             except Exception:  # the server edge: a handler bug is logged here and the caller gets no stack trace
-                traceback.print_exc()
+                log.exception(
+                    "the handler failed on %s %s", event["requestContext"]["http"]["method"], event["rawPath"]
+                )
                 request_id = event["requestContext"]["requestId"]
                 message = "the handler failed; the server's log has the details"
                 body = {"error": "InternalError", "message": message, "requestId": request_id}
@@ -202,9 +220,11 @@ def make_server(
     """A server bound to host:port (0 = a free port; see `.url`), not yet serving: call `serve_forever()`.
 
     environ: the function's settings (PREFIX, DEFAULT_CAMPAIGN, ...), set in os.environ until `server_close()`; for the
-    offline stack's function, `function_environment(name)`. quiet: no EMF metrics or info logs on stdout, no access log.
+    offline stack's function, `function_environment(name)`. The handler's EMF metrics are off (no CloudWatch here);
+    unless quiet, each request is logged to the `autopersonalize.serve` logger with its status and latency. quiet: also
+    no info logs from the handler.
     """
-    settings = {**(QUIET_ENV if quiet else {}), **(environ or {})}
+    settings = {**SERVER_ENV, **(QUIET_ENV if quiet else {}), **(environ or {})}
     saved = {key: os.environ.get(key) for key in settings}
     os.environ.update(settings)
     try:
@@ -233,7 +253,17 @@ def serve(
 ) -> None:
     """Serve until Ctrl-C (or `shutdown()` of the server `on_ready` receives); run it inside the `offline_aws()`
     that holds the deployed campaigns."""
-    server = make_server(port, host, environ=environ, quiet=quiet)
+    serve_until_stopped(make_server(port, host, environ=environ, quiet=quiet), announce=announce, on_ready=on_ready)
+
+
+def serve_until_stopped(
+    server: LocalServer,
+    *,
+    announce: Callable[[str], None] = print,
+    on_ready: Callable[[LocalServer], None] | None = None,
+) -> None:
+    """Say where `server` listens and what it serves, then serve until `shutdown()`; Ctrl-C (KeyboardInterrupt)
+    closes the server and reaches the caller, so the CLI exits 130."""
     default = os.environ.get("DEFAULT_CAMPAIGN", "<datasetGroup>/<campaign>")
     announce(f"get_recommendations on {server.url} (default campaign {default}); Ctrl-C stops it")
     for kind, names in published(os.environ.get("PREFIX", "")).items():
@@ -243,7 +273,5 @@ def serve(
         on_ready(server)
     try:
         server.serve_forever()
-    except KeyboardInterrupt:
-        announce("stopped")
     finally:
         server.server_close()

@@ -9,14 +9,18 @@ from contextlib import contextmanager
 from moto.core.config import default_user_config
 from moto.server import ThreadedMotoServer
 
-from autopersonalize import emulator
+from autopersonalize import emulator, ports
 from autopersonalize.local import patches
 from autopersonalize.local.aws import REGION, Progression
 
 
 @contextmanager
 def offline_endpoint(port: int = 5000, progression: Progression = "paced") -> Iterator[str]:
-    """Serve emulated AWS on http://127.0.0.1:<port>; this process's boto3 clients use it too. Yields the URL."""
+    """Serve emulated AWS on http://127.0.0.1:<port>; this process's boto3 clients use it too. Yields the URL.
+
+    A port nothing can listen on raises PipelineError first: moto's server thread would die binding it, and its
+    `start()` would wait for it forever."""
+    ports.ensure_free(port)
     url = f"http://127.0.0.1:{port}"
     os.environ.update(
         {

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import boto3
 import pytest
@@ -66,20 +68,34 @@ def test_endpoint_serves_the_personalize_emulator(endpoint: str) -> None:
     assert described["name"] == "ap-probe"
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    """The CLI in a fresh process with throwaway credentials and nothing else from this environment."""
-    env = {"AWS_ACCESS_KEY_ID": "any", "AWS_SECRET_ACCESS_KEY": "any", "AWS_DEFAULT_REGION": "us-east-1"}
+def _cli(*args: str, home: str) -> subprocess.CompletedProcess[str]:
+    """The CLI in a fresh process with no AWS environment: no AWS_* variables, an empty HOME (no ~/.aws)."""
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": home}
     command = [sys.executable, "-m", "autopersonalize", *args]
     return subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
 
 
-def test_teardown_command_runs_the_teardown_machine_against_the_endpoint(endpoint: str) -> None:
-    result = _cli("teardown", "--dataset-group", "absent", "--endpoint-url", endpoint)
+def test_teardown_command_without_aws_environment_deletes_the_dataset_group(endpoint: str, tmp_path: Path) -> None:
+    personalize = _client("personalize", endpoint)
+    personalize.create_dataset_group(name="ap-gone")  # type: ignore[attr-defined]
+    result = _cli("teardown", "--dataset-group", "gone", "--endpoint-url", endpoint, home=str(tmp_path))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("teardown of absent SUCCEEDED")
+    assert result.stdout.startswith("teardown of gone SUCCEEDED")
+    groups = personalize.list_dataset_groups()["datasetGroups"]  # type: ignore[attr-defined]
+    assert "ap-gone" not in {g["name"] for g in groups}
 
 
-def test_teardown_command_with_a_wrong_prefix_says_what_to_check(endpoint: str) -> None:
-    result = _cli("teardown", "--dataset-group", "x", "--prefix", "zz", "--endpoint-url", endpoint)
+def test_teardown_command_of_a_missing_dataset_group_says_nothing_is_there(endpoint: str, tmp_path: Path) -> None:
+    result = _cli("teardown", "--dataset-group", "absent", "--endpoint-url", endpoint, home=str(tmp_path))
+    assert result.returncode == 2
+    assert result.stderr == (
+        "error: dataset group absent does not exist here: nothing to tear down (no Personalize dataset group, "
+        "schemas or SSM parameters of it for Prefix=ap in us-east-1); check --dataset-group and --prefix\n"
+    )
+    assert result.stdout == ""
+
+
+def test_teardown_command_with_a_wrong_prefix_says_what_to_check(endpoint: str, tmp_path: Path) -> None:
+    result = _cli("teardown", "--dataset-group", "x", "--prefix", "zz", "--endpoint-url", endpoint, home=str(tmp_path))
     assert result.returncode == 2
     assert "no state machine zz-teardown here: is the stack deployed with Prefix=zz?" in result.stderr
