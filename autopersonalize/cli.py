@@ -15,6 +15,8 @@ from autopersonalize import __version__, paths, ports
 if TYPE_CHECKING:
     from workflow.params import Params
 
+    from autopersonalize.userdata import RunPlan
+
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 # The import names of the `offline` extra (pyproject.toml): a command that misses one says which extra to install.
 OFFLINE_MODULES = frozenset(
@@ -82,14 +84,40 @@ def demo(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the whole pipeline offline on your own CSV, parquet or JSON-lines files."""
-    from autopersonalize import commands
+    """Run the whole pipeline offline on your own CSV, parquet or JSON-lines files (or folders of parts).
 
-    return _guarded(
-        lambda: commands.run(
-            args.interactions, args.items, args.users, args.map, args.params, as_json=args.json, verbose=args.verbose
-        )
+    Your files are uploaded unchanged to the offline data lake and exported by the same Glue jobs that read a lake on
+    AWS (IDs stay text, timestamps in any unit are converted, rows that cannot be conformed are rejected with their
+    reason); then the training state machine imports, trains, gates and deploys, as in the demo. Bad arguments are
+    reported before anything runs. Exit 0 when deployed or rejected by the gate, 1 when the workflow failed, 2 when
+    the run could not start."""
+
+    def action() -> int:
+        plan = _plan(args)
+        from autopersonalize import commands  # the offline stack: only once the inputs are known to be good
+
+        return commands.run(plan, args.out, as_json=args.json, verbose=args.verbose)
+
+    return _guarded(action, as_json=args.json)
+
+
+def _plan(args: argparse.Namespace) -> RunPlan:
+    """`run`'s (and `serve`'s) inputs checked and fitted, before the offline stack is imported: the files and their
+    headers, the params as `validate --offline` checks them, the mapping of each file."""
+    from autopersonalize import run_params, userdata
+
+    inputs = userdata.open_inputs(
+        {"interactions": args.interactions, "items": args.items, "users": args.users},
+        map=args.map,
+        maps={"interactions": args.interactions_map, "items": args.items_map, "users": args.users_map},
+        delimiter=args.delimiter,
+        encoding=args.encoding,
+        explode=args.explode,
     )
+    prepared = run_params.prepare(args.params, frozenset(inputs.files))
+    for warning in prepared.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return userdata.plan(inputs, prepared, default_params=args.params is None)
 
 
 def endpoint(args: argparse.Namespace) -> int:
@@ -119,16 +147,19 @@ def teardown(args: argparse.Namespace) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
-    """Run the demo pipeline offline, then serve get_recommendations over HTTP on 127.0.0.1 until Ctrl-C.
+    """Run the pipeline offline (the demo's, or `run`'s on your files), then serve get_recommendations over HTTP.
 
-    The same handler as the deployed HTTP API, on the campaigns the demo deployed. Each request is logged to stderr
-    with its status and latency; Ctrl-C stops the server (exit 130)."""
+    The same handler as the deployed HTTP API, on 127.0.0.1, on the campaigns the run deployed: the demo's without
+    input files, else a run on your files with the same options as `run`. Each request is logged to stderr with its
+    status and latency; Ctrl-C stops the server (exit 130)."""
 
     def action() -> int:
-        ports.ensure_free(args.port)  # before the offline stack is imported, and before the demo runs
+        ports.ensure_free(args.port)  # before the offline stack is imported, and before the pipeline runs
+        given = any(getattr(args, name) for name in ("interactions", "items", "users", "params"))
+        plan = _plan(args) if given else None
         from autopersonalize import commands
 
-        return commands.serve(args.port)
+        return commands.serve(args.port, plan)
 
     return _guarded(action)
 
@@ -229,13 +260,56 @@ def _demo_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=7, help="seed of the generated data lake (default 7)")
 
 
+def _fields_help() -> str:
+    """The fields --map knows, per dataset, from the schemas in schemas/ (a params file may bring its own)."""
+    lines = []
+    for dataset in ("interactions", "items", "users"):
+        schema = json.loads((paths.SCHEMAS / f"{dataset}.avsc").read_text(encoding="utf-8"))
+        lines.append(f"  {dataset + ':':14}{', '.join(f['name'] for f in schema['fields'])}")
+    return "\n".join([*lines, "  (or the fields of the schemas in --params)"])
+
+
 def _run_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--interactions", type=Path, required=True, metavar="FILE", help="interactions file")
-    parser.add_argument("--items", type=Path, metavar="FILE", help="items file (optional)")
-    parser.add_argument("--users", type=Path, metavar="FILE", help="users file (optional)")
-    parser.add_argument("--map", default="", metavar="FIELD=col,...", help="e.g. USER_ID=userId,ITEM_ID=movieId")
-    parser.add_argument("--params", type=Path, metavar="FILE", help="params file (default: the demo's, trimmed)")
+    _input_args(parser, required=True)
+    parser.add_argument(
+        "--out", type=Path, metavar="DIR", help="keep the export's manifest, rejected rows and the report in DIR"
+    )
     _output_args(parser)
+
+
+def _input_args(parser: argparse.ArgumentParser, required: bool) -> None:
+    """The user's files and how to read them: `run`'s inputs, also `serve`'s."""
+    files = parser.add_argument_group("your data (a file, or a folder of parts: .csv .tsv .jsonl .parquet, also .gz)")
+    files.add_argument("--interactions", type=Path, required=required, metavar="PATH", help="the events to train on")
+    files.add_argument("--items", type=Path, metavar="PATH", help="item metadata (optional)")
+    files.add_argument("--users", type=Path, metavar="PATH", help="user metadata (optional)")
+    mapping = parser.add_argument_group("column names, where yours differ from Personalize's fields", _fields_help())
+    mapping.add_argument(
+        "--map", default="", metavar="FIELD=col,...", help="for every file that has the column: USER_ID=userId,..."
+    )
+    for dataset in ("interactions", "items", "users"):
+        mapping.add_argument(
+            f"--{dataset}-map",
+            default="",
+            metavar="FIELD=col,...",
+            help=f"for the {dataset} file only (wins over --map)",
+        )
+    reading = parser.add_argument_group("reading the files")
+    reading.add_argument(
+        "--delimiter",
+        default="",
+        metavar="CHAR",
+        help="CSV delimiter: a character, or comma, semicolon, tab, pipe (default: detected from each header line)",
+    )
+    reading.add_argument("--encoding", default="utf-8", help="text encoding of CSV and JSON lines (default utf-8)")
+    reading.add_argument(
+        "--explode",
+        default="",
+        metavar="COLUMN",
+        help="JSON lines interactions: one event per element of this "
+        "list column, its keys as columns (OTTO sessions: --explode events)",
+    )
+    parser.add_argument("--params", type=Path, metavar="FILE", help="params file (default: the demo's, trimmed)")
 
 
 def _endpoint_args(parser: argparse.ArgumentParser) -> None:
@@ -247,6 +321,7 @@ def _serve_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--port", type=_port_or_any, default=8080, help="port on 127.0.0.1 (default 8080; 0 = any free port)"
     )
+    _input_args(parser, required=False)
 
 
 def _bench_args(parser: argparse.ArgumentParser) -> None:
@@ -295,12 +370,22 @@ EXAMPLES: dict[str, str] = {
     "demo": """\
   autopersonalize demo
   autopersonalize demo --json --seed 11 > demo.json   # the report as one JSON document""",
+    "run": """\
+  autopersonalize fetch-movielens --dest data
+  autopersonalize run --interactions data/ml-latest-small/ratings.csv \\
+    --map USER_ID=userId,ITEM_ID=movieId,TIMESTAMP=timestamp
+  autopersonalize run --interactions data/ml-latest-small/ratings.csv --items data/ml-latest-small/movies.csv \\
+    --map USER_ID=userId,ITEM_ID=movieId,TIMESTAMP=timestamp --items-map CATEGORY=genres --out runs/movielens
+  autopersonalize run --interactions tests/fixtures/otto/train.jsonl --explode events \\
+    --map USER_ID=session,ITEM_ID=aid,TIMESTAMP=ts,EVENT_TYPE=type   # 862 events: ends with the shortfall""",
     "endpoint": """\
   autopersonalize endpoint --port 5000 --demo
   # then, in another terminal (any credentials work; region us-east-1):
   aws --endpoint-url http://127.0.0.1:5000 --region us-east-1 personalize list-campaigns""",
     "serve": """\
-  autopersonalize serve --port 8080
+  autopersonalize serve --port 8080   # the demo's campaigns
+  autopersonalize serve --interactions data/ml-latest-small/ratings.csv \\
+    --map USER_ID=userId,ITEM_ID=movieId,TIMESTAMP=timestamp   # your own data, with run's options
   # then, in another terminal:
   curl 'http://127.0.0.1:8080/recommendations?userId=u00001&numResults=5'""",
     "teardown": """\

@@ -8,17 +8,18 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
 from autopersonalize import console as view
-from autopersonalize import paths, pipeline, report, sample_data
+from autopersonalize import pipeline, report, run_params, sample_data, userdata
 from autopersonalize.errors import PipelineError
 from autopersonalize.local import offline_aws
 from autopersonalize.pipeline import RunResult, Source
+from autopersonalize.userdata import RunPlan
 
 EXIT_OK, EXIT_FAILED = 0, 1
 DEMO_SEED, DEMO_GROUP = 7, "demo"
@@ -26,7 +27,7 @@ DEMO_SEED, DEMO_GROUP = 7, "demo"
 
 def demo_params() -> dict[str, Any]:
     """params/demo.json with its schema files inline: what the demo's Glue workflow publishes."""
-    return pipeline.load_params_template(paths.PARAMS / "demo.json")
+    return run_params.prepare(None, frozenset(userdata.DATASETS)).template
 
 
 def demo_sources(seed: int, **sizes: int) -> dict[str, Source]:
@@ -37,65 +38,6 @@ def demo_sources(seed: int, **sizes: int) -> dict[str, Source]:
         "items": Source(lake.items, sample_data.ITEMS_MAPPING),
         "users": Source(lake.users, sample_data.USERS_MAPPING),
     }
-
-
-def run_sources(interactions: Path, items: Path | None, users: Path | None, mapping: str) -> dict[str, Source]:
-    """The user's files as lake tables; one --map applies to every file (columns not in a file are ignored)."""
-    sources = {"interactions": pipeline.read_table(interactions, mapping)}
-    for dataset, path in (("items", items), ("users", users)):
-        if path is not None:
-            sources[dataset] = pipeline.read_table(path, mapping)
-    for dataset, source in sources.items():
-        check_mapping(dataset, source)
-    return {d: Source(s.frame, _mapping_for(s)) for d, s in sources.items()}
-
-
-def _pairs(mapping: str) -> list[tuple[str, str]]:
-    pairs = []
-    for part in filter(None, (p.strip() for p in mapping.split(","))):
-        field, sep, column = part.partition("=")
-        if not sep or not field or not column:
-            raise PipelineError(f"--map: {part!r} is not FIELD=column (e.g. USER_ID=userId,ITEM_ID=movieId)")
-        pairs.append((field.strip(), column.strip()))
-    return pairs
-
-
-def _mapping_for(source: Source) -> str:
-    return ",".join(f"{f}={c}" for f, c in _pairs(source.mapping) if c in source.frame.columns)
-
-
-def check_mapping(dataset: str, source: Source) -> None:
-    """Every required Personalize field of the dataset must be mapped to a column of the file (or already named so)."""
-    required = {"interactions": ("USER_ID", "ITEM_ID", "TIMESTAMP"), "items": ("ITEM_ID",), "users": ("USER_ID",)}[
-        dataset
-    ]
-    mapped = dict(_pairs(source.mapping))
-    columns = set(source.frame.columns)
-    for field in required:
-        column = mapped.get(field, field)
-        if column not in columns:
-            raise PipelineError(
-                f"{dataset}: the file has no column {column!r} for {field}; columns are {sorted(columns)}. "
-                f"Map it with --map {field}=<column>"
-            )
-
-
-def run_params_template(sources: dict[str, Source], params_file: Path | None) -> dict[str, Any]:
-    """The params the pipeline publishes: the user's file, or demo.json trimmed to the datasets given."""
-    if params_file is not None:
-        return pipeline.load_params_template(params_file)
-    params = demo_params()
-    present = {d.capitalize() for d in sources}
-    params["datasets"] = [d for d in params["datasets"] if d["datasetType"] in present]
-    params["filters"] = [
-        f
-        for f in params.get("filters", [])
-        if all(f"{t}." not in f["filterExpression"] for t in ("Items", "Users") if t not in present)
-    ]
-    if "Items" not in present:
-        params["solutions"] = [s for s in params["solutions"] if s["recipe"] != "aws-similar-items"]
-        params["campaigns"] = [c for c in params["campaigns"] if c["solution"] != "similar-items"]
-    return dict(params)
 
 
 def quiet_glue_output(verbose: bool) -> None:
@@ -132,16 +74,28 @@ def _frozen_heap() -> Iterator[None]:
 
 
 def execute(
-    sources: dict[str, Source], params_template: dict[str, Any], *, as_json: bool, verbose: bool, dataset_group: str
+    sources: dict[str, Source],
+    params_template: dict[str, Any],
+    *,
+    as_json: bool,
+    verbose: bool,
+    dataset_group: str,
+    schemas: dict[str, str] | None = None,
+    assumptions: Sequence[str] = (),
+    out_dir: Path | None = None,
 ) -> int:
-    """Run the pipeline offline and show it; exit 0 on DEPLOYED or REJECTED, 1 otherwise."""
+    """Run the pipeline offline and show it (and keep its manifest, rejected rows and report in `out_dir`); exit 0 on
+    DEPLOYED or REJECTED, 1 otherwise."""
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "INFO" if verbose else "WARNING")
     quiet_glue_output(verbose)
     out = Console(stderr=as_json)
     with _quiet_stdout(as_json), _frozen_heap(), offline_aws(progression="paced"):
         with view.live_view(out):
-            result = pipeline.run(sources, params_template, dataset_group=dataset_group)
-        document = report.collect(result)
+            result = pipeline.run(sources, params_template, dataset_group=dataset_group, schemas=schemas)
+        document = report.collect(result, assumptions)
+        if out_dir is not None:
+            written = report.write_out(result, document, out_dir)
+            out.print(f"Wrote {', '.join(str(path) for path in written)}")
         if not as_json:
             view.render_report(out, document)
     if as_json:
@@ -154,27 +108,36 @@ def demo(as_json: bool = False, verbose: bool = False, seed: int = DEMO_SEED) ->
     return execute(demo_sources(seed), params, as_json=as_json, verbose=verbose, dataset_group=DEMO_GROUP)
 
 
-def _demo_pipeline(out: Console) -> tuple[RunResult, dict[str, Any]]:
-    """The demo pipeline in the caller's offline AWS, shown live (Glue output quiet); the run and its document."""
+def _pipeline(out: Console, plan: RunPlan | None = None) -> tuple[RunResult, dict[str, Any]]:
+    """The demo pipeline (or `run`'s on the plan's files) in the caller's offline AWS, shown live (Glue output
+    quiet); the run and its document."""
     quiet_glue_output(verbose=False)
     with view.live_view(out):
-        result = pipeline.run(demo_sources(DEMO_SEED), demo_params(), dataset_group=DEMO_GROUP)
-    return result, report.collect(result)
+        if plan is None:
+            result = pipeline.run(demo_sources(DEMO_SEED), demo_params(), dataset_group=DEMO_GROUP)
+        else:
+            sources, template = run_sources(plan), plan.template
+            result = pipeline.run(sources, template, dataset_group=plan.dataset_group, schemas=plan.schemas)
+    return result, report.collect(result, plan.assumptions if plan else ())
 
 
-def run(
-    interactions: Path,
-    items: Path | None,
-    users: Path | None,
-    mapping: str,
-    params_file: Path | None,
-    as_json: bool = False,
-    verbose: bool = False,
-) -> int:
-    sources = run_sources(interactions, items, users, mapping)
-    params = run_params_template(sources, params_file)
-    group = str(params.get("datasetGroup", {}).get("name", "run"))
-    return execute(sources, params, as_json=as_json, verbose=verbose, dataset_group=group)
+def run_sources(plan: RunPlan) -> dict[str, Source]:
+    """The plan's files as the export's sources, each with its mapping."""
+    return {dataset: Source(mapping=plan.mappings[dataset], files=f) for dataset, f in plan.files.items()}
+
+
+def run(plan: RunPlan, out_dir: Path | None = None, as_json: bool = False, verbose: bool = False) -> int:
+    """The pipeline on the user's files (checked and fitted by userdata.plan), as the demo runs on its lake."""
+    return execute(
+        run_sources(plan),
+        plan.template,
+        as_json=as_json,
+        verbose=verbose,
+        dataset_group=plan.dataset_group,
+        schemas=plan.schemas,
+        assumptions=plan.assumptions,
+        out_dir=out_dir,
+    )
 
 
 def endpoint(port: int, run_demo: bool = False) -> int:
@@ -189,7 +152,7 @@ def endpoint(port: int, run_demo: bool = False) -> int:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log line per request (hundreds per deploy)
     with offline_endpoint(port) as url:
         if run_demo:
-            result, document = _demo_pipeline(out)
+            result, document = _pipeline(out)
             view.render_report(out, document)
             bucket = result.stack.bucket
         else:
@@ -204,9 +167,10 @@ def endpoint(port: int, run_demo: bool = False) -> int:
     return EXIT_OK
 
 
-def serve(port: int, host: str = "127.0.0.1") -> int:
-    """Run the demo pipeline offline, then serve get_recommendations from the same process until Ctrl-C (which
-    reaches the CLI as KeyboardInterrupt: exit 130). Requests are logged to stderr with their status and latency."""
+def serve(port: int, plan: RunPlan | None = None, host: str = "127.0.0.1") -> int:
+    """Run the demo pipeline offline (or `run`'s on the plan's files), then serve get_recommendations from the same
+    process until Ctrl-C (which reaches the CLI as KeyboardInterrupt: exit 130). Requests are logged to stderr with
+    their status and latency."""
     from autopersonalize import ports
     from autopersonalize.serve import function_environment, make_server, serve_until_stopped
 
@@ -214,9 +178,10 @@ def serve(port: int, host: str = "127.0.0.1") -> int:
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     _log_requests_to_stderr()
     with offline_aws(progression="immediate"):
-        result, document = _demo_pipeline(out)
+        result, document = _pipeline(out, plan)
         if document["outcome"] != "DEPLOYED":
-            raise PipelineError(f"the demo pipeline ended {document['outcome']}: nothing to serve")
+            view.render_report(out, document)
+            raise PipelineError(f"the pipeline ended {document['outcome']}: no campaign to serve")
         environment = function_environment(result.stack.name("GetRecommendationsFunction"))
         try:
             server = make_server(port, host, environ=environment, quiet=False)

@@ -73,8 +73,8 @@ def live_view(console: Console) -> Iterator[LiveSteps]:
             patches.LISTENERS.append(lambda *_: live.update(steps.render()))
             yield steps
             live.update(steps.render())
-        console.line()  # a non-terminal Live leaves its last line open
     finally:
+        console.line()  # a non-terminal Live leaves its last line open: an error after it gets a line of its own
         patches.LISTENERS.clear()
 
 

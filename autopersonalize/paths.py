@@ -23,6 +23,12 @@ SCHEMAS = ROOT / "schemas"
 PARAMS = ROOT / "params"
 
 
+def import_glue_jobs() -> None:
+    """Make the Glue jobs' shared modules importable (once), as the offline stack's Glue runner does."""
+    if str(GLUE_JOBS) not in sys.path:
+        sys.path.insert(0, str(GLUE_JOBS))
+
+
 def import_lambdas() -> None:
     """Make `workflow` and `serving` importable from lambdas/ (once), for the CLI and the offline stack."""
     if str(LAMBDAS) not in sys.path:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import awswrangler as wr
@@ -20,18 +19,24 @@ import pandas as pd
 from autopersonalize.errors import PipelineError
 from autopersonalize.local.stack import REPO, OfflineStack, deploy_stack
 from autopersonalize.local.template import Template
+from autopersonalize.userdata import DEFAULT_EVENT_TYPE, UserFile, has_event_type
 
 LAKE = "lake"
 DATASETS = ("interactions", "items", "users")
-DEFAULT_EVENT_TYPE = "interaction"
 
 
 @dataclass(frozen=True)
 class Source:
-    """One source table for the export jobs: a DataFrame to put in the lake, or a file the user gave."""
+    """One source table of the export jobs: rows to put in the lake as parquet (the demo's generated tables), or a
+    user's files, uploaded to the lake as they are (the export reads them as on AWS, with the same rules)."""
 
-    frame: pd.DataFrame
+    frame: pd.DataFrame | None = None
     mapping: str = ""
+    files: UserFile | None = None
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.files.columns if self.files is not None else tuple(map(str, self.frame.columns))  # type: ignore[union-attr]
 
 
 @dataclass
@@ -51,30 +56,44 @@ def stack_parameters(bucket: str, sources: dict[str, Source], dataset_group: str
     parameters = {"DatasetGroupName": dataset_group, "ParamsTemplateKey": "templates/params.json"}
     for dataset in DATASETS:
         key = dataset.capitalize()
-        if dataset in sources:
-            parameters[f"{key}Source"] = f"s3://{bucket}/{LAKE}/{dataset}/"
-            parameters[f"{key}SourceType"] = "s3_parquet"
-            parameters[f"{key}Mapping"] = sources[dataset].mapping
-        else:
+        source = sources.get(dataset)
+        if source is None:
             parameters[f"{key}Source"] = "none"  # the stack's Rules refuse an empty source; none skips the export
-    interactions = sources["interactions"]
-    if "EVENT_TYPE=" not in interactions.mapping and "EVENT_TYPE" not in interactions.frame.columns:
+            continue
+        parameters[f"{key}Source"] = f"s3://{bucket}/{LAKE}/{dataset}/"
+        parameters[f"{key}SourceType"] = source.files.source_type if source.files else "s3_parquet"
+        parameters[f"{key}SourceOptions"] = source.files.source_options if source.files else ""
+        parameters[f"{key}Mapping"] = source.mapping
+    if not fills_event_type(sources["interactions"]):
         parameters["InteractionsEventType"] = DEFAULT_EVENT_TYPE  # the schema's EVENT_TYPE is required
     return parameters
 
 
-def write_lake(bucket: str, sources: dict[str, Source], params_template: dict[str, Any]) -> None:
-    """The source tables as parquet under lake/, the Avro schemas under schemas/ (the params' inline ones first),
+def fills_event_type(interactions: Source) -> bool:
+    """Whether the interactions have an EVENT_TYPE column (named so or mapped); else the run fills in a constant."""
+    return has_event_type(interactions.mapping, interactions.columns)
+
+
+def write_lake(
+    bucket: str, sources: dict[str, Source], params_template: dict[str, Any], schemas: dict[str, str] | None = None
+) -> None:
+    """The source tables under lake/ (a user's files byte for byte, generated tables as parquet), the Avro schemas
+    under schemas/ (`schemas` when given: dataset -> JSON text; else the params' inline ones, then the repository's),
     the params template."""
-    for dataset, source in sources.items():
-        wr.s3.to_parquet(source.frame, f"s3://{bucket}/{LAKE}/{dataset}/", dataset=True, mode="overwrite")
     s3 = boto3.client("s3")
-    schemas = {path.name: path.read_text() for path in (REPO / "schemas").glob("*.avsc")}
-    for entry in params_template.get("datasets", []):  # the params' own schemas win: the exports must conform to them
-        if "schema" in entry:
-            schemas[f"{str(entry['datasetType']).lower()}.avsc"] = json.dumps(entry["schema"], indent=2)
-    for name, text in schemas.items():
-        s3.put_object(Bucket=bucket, Key=f"schemas/{name}", Body=text.encode())
+    for dataset, source in sources.items():
+        if source.files is None:
+            wr.s3.to_parquet(source.frame, f"s3://{bucket}/{LAKE}/{dataset}/", dataset=True, mode="overwrite")
+            continue
+        for path, name in source.files.relative_names():  # multipart, streamed from disk: memory stays flat
+            s3.upload_file(str(path), bucket, f"{LAKE}/{dataset}/{name}")
+    if schemas is None:
+        schemas = {path.stem: path.read_text() for path in (REPO / "schemas").glob("*.avsc")}
+        for entry in params_template.get("datasets", []):  # the params' own schemas win: the exports conform to them
+            if "schema" in entry:
+                schemas[str(entry["datasetType"]).lower()] = json.dumps(entry["schema"], indent=2)
+    for dataset, text in schemas.items():
+        s3.put_object(Bucket=bucket, Key=f"schemas/{dataset}.avsc", Body=text.encode())
     s3.put_object(Bucket=bucket, Key="templates/params.json", Body=json.dumps(params_template, indent=2).encode())
 
 
@@ -93,19 +112,32 @@ def state_timings(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(totals.values())
 
 
+def export(
+    sources: dict[str, Source],
+    params_template: dict[str, Any],
+    *,
+    dataset_group: str,
+    schemas: dict[str, str] | None = None,
+) -> tuple[OfflineStack, dict[str, Any]]:
+    """Deploy the stack for these sources, fill the lake and run the Glue workflow (its publish_params upload starts
+    the training execution when the export can train); the stack and the workflow run as Glue describes it."""
+    bucket = Template.read(REPO / "template.yaml").names["DataBucket"]  # the sources' S3 paths are stack parameters
+    stack = deploy_stack(parameters=stack_parameters(bucket, sources, dataset_group))
+    write_lake(stack.bucket, sources, params_template, schemas)
+    return stack, stack.run_glue_workflow()
+
+
 def run(
     sources: dict[str, Source],
     params_template: dict[str, Any],
     *,
     dataset_group: str = "demo",
+    schemas: dict[str, str] | None = None,
     timeout: float = 900.0,
 ) -> RunResult:
     """Run the pipeline inside the caller's offline_aws(); returns when the training execution has ended."""
     started = time.monotonic()
-    bucket = Template.read(REPO / "template.yaml").names["DataBucket"]  # the sources' S3 paths are stack parameters
-    stack = deploy_stack(parameters=stack_parameters(bucket, sources, dataset_group))
-    write_lake(stack.bucket, sources, params_template)
-    workflow_run = stack.run_glue_workflow()
+    stack, workflow_run = export(sources, params_template, dataset_group=dataset_group, schemas=schemas)
     executions = stack.executions("TrainingStateMachine")
     if not executions:
         raise PipelineError(f"The Glue workflow published no params file: {glue_failure(stack)}")
@@ -130,40 +162,3 @@ def glue_failure(stack: OfflineStack) -> str:
             if job_run["JobRunState"] == "FAILED":
                 return f"Glue job {stack.name(logical_id)} failed: {job_run.get('ErrorMessage', '(no message)')}"
     return "every Glue job succeeded but publish_params skipped (see its output above)"
-
-
-def load_params_template(path: Path) -> dict[str, Any]:
-    """A params file with each `schemaFile` read (relative to the file) and put inline, so the exports and the
-    published params use the very schema the user gave."""
-    if not path.exists():
-        raise PipelineError(f"{path}: params file not found")
-    try:
-        params = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise PipelineError(f"{path}: not JSON ({exc})") from exc
-    for index, entry in enumerate(params.get("datasets", []) if isinstance(params, dict) else []):
-        if "schemaFile" in entry:
-            schema_path = path.parent / entry.pop("schemaFile")
-            if not schema_path.exists():
-                raise PipelineError(f"{path}: datasets[{index}].schemaFile: {schema_path} not found")
-            entry["schema"] = json.loads(schema_path.read_text())
-    return dict(params)
-
-
-def read_table(path: Path, mapping: str = "") -> Source:
-    """A user's CSV, parquet or JSON-lines file as a lake table; errors name the file."""
-    if not path.exists():
-        raise PipelineError(f"{path}: file not found")
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".parquet":
-            frame = pd.read_parquet(path)
-        elif suffix in (".jsonl", ".json"):
-            frame = pd.read_json(path, lines=True)
-        else:
-            frame = pd.read_csv(path)
-    except (ValueError, OSError) as exc:
-        raise PipelineError(f"{path}: cannot read as {suffix or 'CSV'}: {exc}") from exc
-    if frame.empty:
-        raise PipelineError(f"{path}: the file has no rows")
-    return Source(frame=frame, mapping=mapping)

@@ -24,10 +24,14 @@ def convert_mlops(raw: dict[str, Any], source: str) -> tuple[dict[str, Any], lis
     solutions = _slots(raw, "solutions", "solution")
     converted["solutions"] = _solutions(solutions, paths)
     converted["campaigns"] = _campaigns(_slots(raw, "campaigns", "campaign"), solutions, paths)
+    given = isinstance(raw.get("datasets"), dict) and all(
+        isinstance(d, dict) and "dataLocation" in d for d in raw["datasets"].values()
+    )  # publish_params fills dataLocation in: then the ml_ops default location is not used
+    read_from = "" if given else f"data is read from {root}<DatasetType>/ (Interactions/, Items/, Users/), "
     warning = (
-        f"{source}: ml_ops sample format detected and converted: data is read from {root}<DatasetType>/ "
-        "(Interactions/, Items/, Users/), resource names come from the dataset group name, and performAutoTraining is "
-        "sent as false; rewrite the file in the autopersonalize format (docs/params.md) to silence this warning"
+        f"{source}: ml_ops sample format detected and converted: {read_from}resource names come from the dataset "
+        "group name, and performAutoTraining is sent as false; rewrite the file in the autopersonalize format "
+        "(docs/params.md) to silence this warning"
     )
     return converted, paths, warning
 

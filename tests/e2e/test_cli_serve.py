@@ -21,9 +21,16 @@ def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # a shell's background job ignores SIGINT; the child must not
 
 
-def test_serve_logs_requests_to_stderr_and_exits_130_on_ctrl_c() -> None:
+MOVIELENS = REPO.parent / "shared" / "data" / "movielens-latest-small" / "ratings.csv"
+OWN_DATA = ["--interactions", str(MOVIELENS), "--map", "USER_ID=userId,ITEM_ID=movieId,TIMESTAMP=timestamp"]
+
+
+@pytest.mark.parametrize(
+    ("inputs", "user"), [([], "u00001"), (OWN_DATA, "414")], ids=["demo", "own-data-with-run-options"]
+)
+def test_serve_logs_requests_to_stderr_and_exits_130_on_ctrl_c(inputs: list[str], user: str) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "autopersonalize", "serve", "--port", "0"],
+        [sys.executable, "-m", "autopersonalize", "serve", "--port", "0", *inputs],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -42,8 +49,9 @@ def test_serve_logs_requests_to_stderr_and_exits_130_on_ctrl_c() -> None:
                 break
         assert url is not None, "serve never said where it listens"
         announced = [process.stdout.readline() for _ in range(3)]
-        response = requests.get(f"{url}/recommendations", params={"userId": "u00001", "numResults": "3"}, timeout=30)
+        response = requests.get(f"{url}/recommendations", params={"userId": user, "numResults": "3"}, timeout=30)
         assert response.status_code == 200
+        assert len(response.json()["items"]) == 3
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=60)
     finally:
@@ -56,4 +64,4 @@ def test_serve_logs_requests_to_stderr_and_exits_130_on_ctrl_c() -> None:
     lines = err.splitlines()
     assert lines[-1] == "interrupted"
     assert any(re.search(r" INFO GET /recommendations -> 200 in \d+\.\d ms$", line) for line in lines), err
-    assert "u00001" not in err  # the query string (user ids) is not logged
+    assert f"userId={user}" not in err  # the query string (user ids) is not logged

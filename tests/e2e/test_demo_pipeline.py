@@ -82,16 +82,18 @@ def test_demo_json_document_times_each_state(demo_document: dict[str, Any]) -> N
 def test_run_missing_file_is_one_clear_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code = main(["run", "--interactions", str(tmp_path / "nope.csv")])
     assert code == 2
-    assert capsys.readouterr().err.strip() == f"error: {tmp_path / 'nope.csv'}: file not found"
+    assert capsys.readouterr().err.strip() == f"error: --interactions {tmp_path / 'nope.csv'}: no such file or folder"
 
 
 @pytest.mark.parametrize(
     ("mapping", "message"),
     [
-        ("USER_ID=user,ITEM_ID=movieId,TIMESTAMP=timestamp", "interactions: the file has no column 'user' for USER_ID"),
+        ("USER_ID=user,ITEM_ID=movieId,TIMESTAMP=timestamp", "--map USER_ID=user: no file has a column 'user' ("),
+        ("ITEM_ID=movieId,TIMESTAMP=timestamp", "ratings.csv has no column for USER_ID; its columns are userId,"),
+        ("USERID=userId", "--map: 'USERID' is not a field; the fields are EVENT_TYPE, EVENT_VALUE, ITEM_ID,"),
         ("USER_ID", "--map: 'USER_ID' is not FIELD=column"),
     ],
-    ids=["missing-column", "malformed"],
+    ids=["missing-column", "unmapped-field", "unknown-field", "malformed"],
 )
 def test_run_bad_mapping_says_what_is_wrong(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, mapping: str, message: str

@@ -44,18 +44,11 @@ def lake(seed: int) -> dict[str, Source]:
 def ran() -> tuple[RunParams, dict[str, Any], dict[str, Any], dict[str, Any]]:
     """(prepared params, report document, published params, Personalize's Items schema) of one ml_ops run."""
     prepared = prepare(MLOPS, frozenset({"interactions", "items"}))
-    write_lake = pipeline.write_lake
-
-    def with_prepared_schemas(bucket: str, sources: dict[str, Source], template: dict[str, Any]) -> None:
-        # Until pipeline.write_lake takes RunParams.schemas (it reads only a list of datasets): the exports conform
-        # to the schemas `prepare` chose, as `run` will upload them.
-        write_lake(bucket, sources, template)
-        for name, text in prepared.schemas.items():
-            boto3.client("s3").put_object(Bucket=bucket, Key=f"schemas/{name}.avsc", Body=text.encode())
-
-    with pytest.MonkeyPatch.context() as patch, offline_aws(progression="immediate"):
-        patch.setattr(pipeline, "write_lake", with_prepared_schemas)
-        result = pipeline.run(lake(SEED), prepared.template, dataset_group=prepared.dataset_group)
+    with offline_aws(progression="immediate"):
+        sources = lake(SEED)
+        result = pipeline.run(
+            sources, prepared.template, dataset_group=prepared.dataset_group, schemas=prepared.schemas
+        )
         document = report.collect(result)
         published = json.loads(
             boto3.client("s3").get_object(Bucket=result.stack.bucket, Key="params/mlops-demo.json")["Body"].read()

@@ -187,6 +187,7 @@ def test_client_only_install_imports_the_client_without_the_offline_stack(client
 
 @pytest.mark.slow
 def test_client_only_install_cli_names_the_offline_extra(client_venv: Path, tmp_path: Path) -> None:
+    (tmp_path / "params.json").write_text("{}")  # a file that exists: the check then needs the params model
     result = _isolated(client_venv, "-m", "autopersonalize", "validate", "params.json", cwd=tmp_path)
 
     assert result.returncode == 2

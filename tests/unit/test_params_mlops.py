@@ -50,6 +50,22 @@ def test_mlops_conversion_comes_with_a_warning() -> None:
     assert "s3://my-bucket/<DatasetType>/" in warnings[0]
 
 
+def test_mlops_warning_says_nothing_of_a_default_location_when_every_dataset_has_one() -> None:
+    """publish_params fills dataLocation into an ml_ops template: the <DatasetType>/ default is then not used."""
+    document = sample()
+    for kind, dataset in document["datasets"].items():
+        dataset["dataLocation"] = f"s3://my-bucket/exports/run-1/{kind.lower()}/"
+
+    params = load(document)
+
+    assert [d.data_location for d in params.datasets] == [
+        "s3://my-bucket/exports/run-1/interactions/",
+        "s3://my-bucket/exports/run-1/items/",
+    ]
+    assert "data is read from" not in params.warnings[0]
+    assert "ml_ops sample format detected and converted: resource names come from" in params.warnings[0]
+
+
 def test_mlops_local_file_uses_a_bucket_placeholder() -> None:
     params = load(sample(), source="params/mlops-sample.json")
     assert params.datasets[0].data_location == "s3://BUCKET/Interactions/"
