@@ -100,6 +100,9 @@ def open_inputs(
             opened[dataset] = open_user_file(dataset, path, delimiter=delimiter, encoding=encoding, **options)
     if "interactions" not in opened:
         raise PipelineError("--interactions FILE is required: the events (user, item, time) to train on")
+    for dataset, text in (maps or {}).items():
+        if text and dataset not in opened:
+            raise PipelineError(f"--{dataset}-map {text}: no --{dataset} file was given to map")
     return RunInputs(opened, map, dict(maps or {}))
 
 
