@@ -414,7 +414,8 @@ def plan(inputs: RunInputs, prepared: RunParams, default_params: bool) -> RunPla
                         entry["schema"] = json.loads(schemas[dataset])
         fillable = frozenset({"EVENT_TYPE"} if dataset == "interactions" else ())
         mappings[dataset] = mapping_for(user_file, fields[dataset], shared, own, fillable)
-    if not has_event_type(mappings["interactions"], inputs.files["interactions"].columns):
+    event_type_filled = "EVENT_TYPE" in fields["interactions"]  # an ml_ops schema may have none
+    if event_type_filled and not has_event_type(mappings["interactions"], inputs.files["interactions"].columns):
         assumptions.append(
             f"the interactions have no EVENT_TYPE column: every event gets the type {DEFAULT_EVENT_TYPE!r} "
             "(map one with --map EVENT_TYPE=<column>)"

@@ -183,3 +183,22 @@ def test_a_file_that_does_not_decode_is_refused_with_its_line_before_anything_ru
     with pytest.raises(PipelineError, match=r"line 100002 is not utf-8 text \(byte 0xeb\).*--encoding latin-1"):
         userdata.open_user_file("interactions", path)
     assert userdata.open_user_file("interactions", path, encoding="latin-1").encoding == "iso8859-1"
+
+
+def test_plan_assumes_an_event_type_only_where_the_schema_has_one(tmp_path: Path) -> None:
+    from autopersonalize.run_params import RunParams
+
+    events = userdata.open_inputs({"interactions": write(tmp_path / "e.csv", "USER_ID,ITEM_ID,TIMESTAMP\n")})
+    without = {
+        "fields": [{"name": n, "type": "string"} for n in ("USER_ID", "ITEM_ID")]
+        + [{"name": "TIMESTAMP", "type": "long"}]
+    }
+
+    def assumed(schema: str) -> list[str]:
+        prepared = RunParams(template={}, dataset_group="g", schemas={"interactions": schema}, assumptions=[])
+        return userdata.plan(events, prepared, default_params=False).assumptions
+
+    assert any(
+        "every event gets the type 'interaction'" in a for a in assumed((SCHEMAS / "interactions.avsc").read_text())
+    )
+    assert assumed(json.dumps(without)) == []  # the ml_ops sample's interactions have no EVENT_TYPE to fill
