@@ -5,9 +5,11 @@ module's wheels (awswrangler, pandas, numpy, pyarrow)."""
 
 from __future__ import annotations
 
+import codecs
 import gc
 import gzip
 import io
+import itertools
 import json
 import zlib
 from collections import Counter
@@ -216,61 +218,97 @@ def _decoded(frames: Iterator[pd.DataFrame], source: str, encoding: str) -> Iter
         yield from frames
     except UnicodeDecodeError as exc:
         raise ExportSourceError(
-            f"{source}: not {encoding} text (byte 0x{exc.object[exc.start]:02x} cannot be decoded): save it as "
+            f"{source}: not {_shown(encoding)} text (byte 0x{exc.object[exc.start]:02x} cannot be decoded): save it as "
             "UTF-8 or give its encoding (encoding=latin-1, cp1252, utf-16...)"
         ) from None
     except pd.errors.ParserError as exc:
         raise ExportSourceError(f"{source}: not a CSV file of the delimiter it was read with ({exc})") from None
 
 
+JSON_BATCH = 10_000  # lines parsed in one json call: a per-line call costs more than the parse itself
+
+
+def _shown(encoding: str) -> str:
+    """The encoding as the user named it (utf-8-sig is how the job reads UTF-8 with or without a byte order mark)."""
+    return "utf-8" if encoding == "utf-8-sig" else encoding
+
+
 def _read_json_lines(paths: list[str], chunk_rows: int, encoding: str, explode: str) -> Iterator[pd.DataFrame]:
-    """JSON lines objects as chunks of text columns: numbers keep their exact text (json.loads with parse_int=str),
-    nested objects become `outer.inner` columns, and with `explode` each element of that list is one row."""
-    columns: dict[str, list[Any]] = {}
-    rows = 0
+    """JSON lines objects as chunks of text columns: numbers keep their exact text (parse_int=str), nested objects
+    become `outer.inner` columns, and with `explode` each element of that list is one row."""
+    decoder = json.JSONDecoder(parse_int=str, parse_float=str)
+    frames: list[pd.DataFrame] = []  # one per batch: a chunk's worth of dicts alive at once makes the collector crawl
+    size = 0
     for path in paths:
         bucket, key = split_s3(path)
         body = s3_client().get_object(Bucket=bucket, Key=key)["Body"]
-        lines = gzip.GzipFile(fileobj=body) if key.endswith(".gz") else body.iter_lines(chunk_size=1 << 20)
-        for number, raw in enumerate(lines, start=1):
-            record = _json_record(raw, path, number, encoding)
-            if record is None:
-                continue
-            for row in _exploded(record, explode, path, number) if explode else (record,):
-                for name, value in row.items():
-                    column = columns.get(name)
-                    if column is None:
-                        column = columns[name] = [None] * rows
-                    column.append(value)
-                rows += 1
-                for column in columns.values():
-                    if len(column) < rows:
-                        column.append(None)
-                if rows >= chunk_rows:
-                    yield pd.DataFrame(columns, dtype=object)
-                    columns, rows = {name: [] for name in columns}, 0
-    if rows:
-        yield pd.DataFrame(columns, dtype=object)
+        numbered = enumerate(_lines(gzip.GzipFile(fileobj=body) if key.endswith(".gz") else body), start=1)
+        while batch := [(n, raw) for n, raw in itertools.islice(numbered, JSON_BATCH) if raw.strip()] or _more(
+            numbered
+        ):
+            records = _json_records(decoder, batch, path, encoding)
+            if explode:
+                rows = [row for number, record in records for row in _exploded(record, explode, path, number)]
+            else:
+                rows = [record for _, record in records]
+            frames.append(pd.DataFrame(rows, dtype=object))  # keys missing from a record are missing values
+            size += len(rows)
+            if size >= chunk_rows:
+                yield pd.concat(frames, ignore_index=True)
+                frames, size = [], 0
+    if size:
+        yield pd.concat(frames, ignore_index=True)
 
 
-def _json_record(raw: bytes, path: str, number: int, encoding: str) -> dict[str, Any] | None:
+def _json_records(
+    decoder: json.JSONDecoder, batch: list[tuple[int, bytes]], path: str, encoding: str
+) -> list[tuple[int, dict[str, Any]]]:
+    """(line number, object) of a batch of non-blank lines, parsed in one call; a batch that does not parse is parsed
+    line by line, for the message to name the line."""
+    joined = b",".join(raw for _, raw in batch)
+    if batch and batch[0][0] == 1 and encoding == "utf-8-sig":
+        joined = joined.removeprefix(codecs.BOM_UTF8)
+    try:
+        records = decoder.decode(f"[{joined.decode('utf-8' if encoding == 'utf-8-sig' else encoding)}]")
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        records = [_json_record(decoder, raw, path, number, encoding) for number, raw in batch]
+    for (number, _), record in zip(batch, records):
+        if not isinstance(record, dict):
+            found = type(record).__name__
+            raise ExportSourceError(f"{path} line {number}: a JSON lines record is an object, found {found}")
+    if joined.count(b"{") != len(records):  # some value holds an object (or a brace): flatten where needed
+        records = [_flat(r) if any(isinstance(v, dict) for v in r.values()) else r for r in records]
+    return [(number, record) for (number, _), record in zip(batch, records)]
+
+
+def _lines(body: Any) -> Iterator[bytes]:
+    """The lines of a binary stream, read 1 MiB at a time (a trailing \\r stays: JSON reads it as whitespace)."""
+    pending = b""
+    while block := body.read(1 << 20):
+        lines = (pending + block).split(b"\n")
+        pending = lines.pop()
+        yield from lines
+    if pending:
+        yield pending
+
+
+def _more(numbered: Iterator[tuple[int, bytes]]) -> list[tuple[int, bytes]]:
+    """After a batch of blank lines only: the next non-blank line, or [] at the end of the file."""
+    return next(([(n, raw)] for n, raw in numbered if raw.strip()), [])
+
+
+def _json_record(decoder: json.JSONDecoder, raw: bytes, path: str, number: int, encoding: str) -> Any:
     try:
         text = raw.decode(encoding if number == 1 or encoding != "utf-8-sig" else "utf-8")
     except UnicodeDecodeError as exc:
         raise ExportSourceError(
-            f"{path} line {number}: not {encoding} text (byte 0x{exc.object[exc.start]:02x}): save it as UTF-8 "
+            f"{path} line {number}: not {_shown(encoding)} text (byte 0x{exc.object[exc.start]:02x}): save it as UTF-8 "
             "or give its encoding (encoding=latin-1, cp1252...)"
         ) from None
-    if not text.strip():
-        return None
     try:
-        record = json.loads(text, parse_int=str, parse_float=str)
+        return decoder.decode(text)
     except json.JSONDecodeError as exc:
         raise ExportSourceError(f"{path} line {number}: not JSON ({exc.msg} at column {exc.colno})") from None
-    if not isinstance(record, dict):
-        found = type(record).__name__
-        raise ExportSourceError(f"{path} line {number}: a JSON lines record is an object, found {found}")
-    return _flat(record)
 
 
 def _flat(record: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -389,7 +427,7 @@ def _as_text(s: pd.Series) -> pd.Series:
     """Strings; list values (multi-valued categoricals) joined with `|`."""
     if _is_text(s):
         return s
-    if s.dtype == object:
+    if s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty"):  # a C scan
         s = s.map(lambda v: "|".join(map(str, v)) if isinstance(v, (list, tuple, np.ndarray)) else v)
     if pd.api.types.is_float_dtype(s.dtype) and s.dropna().mod(1).eq(0).all():
         s = s.astype("Int64")

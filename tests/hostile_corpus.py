@@ -119,7 +119,21 @@ CASES = [
     Case(  # ... and read as UTF-8 (the default) it is refused, with what to do, never written as mojibake
         "latin1_undeclared.csv",
         "user,item,ts\nu1,i1,1700000000\nzoë,café,1700000000\n".encode("latin-1"),
-        error="not utf-8",
+        error="not utf-8 text .* give its encoding",
+    ),
+    Case(  # a broken line is named by its number, even deep inside a file parsed in batches
+        "broken_line.jsonl",
+        b"".join(b'{"user": "u%d", "item": "i", "ts": 1700000000}\n' % n for n in range(12_000))
+        + b'{"user": "u", "item": "i", "ts": 1700000000\n',
+        error="broken_line.jsonl line 12001: not JSON",
+    ),
+    Case(  # blank lines are no records; a missing key is a missing value; nested objects become outer.inner columns
+        "nested.jsonl",
+        b'\n{"user": "u1", "item": {"id": "i1", "shelf": "a"}, "ts": 1700000000}\n\n\n'
+        b'{"user": "u2", "ts": 1700000001}\n{"user": "u3", "item": {"id": "i3"}, "ts": "1700000002"}\n',
+        mapping="USER_ID=user,ITEM_ID=item.id,TIMESTAMP=ts",
+        rows=[_row("u1", "i1", "1700000000"), _row("u3", "i3", "1700000002")],
+        rejected={"ITEM_ID:missing_required_value": 1},
     ),
     Case(  # semicolons (a European spreadsheet's CSV), detected from the header line
         "semicolon.csv",

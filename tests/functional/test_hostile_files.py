@@ -72,8 +72,7 @@ def test_glue_job_exports_the_hostile_file_unchanged(s3: Any, case: Case) -> Non
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.error], ids=lambda c: c.id)
 def test_glue_job_refuses_the_file_it_cannot_read_faithfully(s3: Any, case: Case) -> None:
-    with pytest.raises(ExportSourceError, match=case.error) as refused:
+    with pytest.raises(ExportSourceError, match=case.error):
         glue_export(s3, case)
 
-    assert "encoding" in str(refused.value)  # says what to do
     assert not s3.list_objects_v2(Bucket=BUCKET, Prefix="exports/run-1/manifest/").get("Contents")
