@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from digests import MIX, HashCounter, arrow_text, column_digests
+from inflation import EventLog, SameSecond, SameSecondError, baselines, measure
 from job_io import (
     UTC_ZONE,
     ExportArgumentError,
@@ -554,23 +555,49 @@ class ExportStats:
     users: HashCounter = field(default_factory=lambda: HashCounter(with_counts=True))
     items: HashCounter = field(default_factory=lambda: HashCounter(with_counts=False))
     across_chunks: bool = True  # --dedupe global (8 bytes per distinct row) or chunk (flat memory)
+    # interactions only: every written event for the inflation measures and baselines, and the same-second policy
+    events: EventLog | None = None
+    same_second: SameSecond = field(default_factory=SameSecond)
+    seconds: HashCounter = field(default_factory=lambda: HashCounter(with_counts=False))
+    collapsed: int = 0
 
     def absorb(self, good: pd.DataFrame) -> np.ndarray:
-        """Count the chunk's users, items and time range; return the mask of rows never seen before in this export
-        (exact duplicates are False and not counted: within the chunk, and across chunks unless --dedupe chunk)."""
+        """Count the chunk's users, items and time range; return the mask of rows to write: never seen before in
+        this export (exact duplicates are False, counted in `duplicates`: within the chunk, and across chunks unless
+        --dedupe chunk), and, when collapsing, the first event of each (user, item, second) (counted in `collapsed`:
+        the preferred event type first within a chunk; across chunks the first one written stays)."""
         digests = np.zeros(len(good), np.uint64)
         ids: dict[str, np.ndarray] = {}
         for name in good.columns:
             column = column_digests(good[name])
-            ids.update({name: column} if name in ID_FIELDS else {})
+            ids[name] = column
             digests *= MIX
             digests ^= column
         fresh = self.rows.add(digests) if self.across_chunks else ~pd.Series(digests).duplicated().to_numpy()
+        self.duplicates += int(len(good) - fresh.sum())
+        if self.events is not None and {"USER_ID", "ITEM_ID", "TIMESTAMP"} <= set(ids):
+            fresh = self._same_second(good, ids, fresh)
+            types = ids.get("EVENT_TYPE", np.zeros(len(good), np.uint64))
+            stamps = good["TIMESTAMP"].to_numpy(dtype="int64", na_value=0)
+            self.events.add(ids["USER_ID"][fresh], ids["ITEM_ID"][fresh], types[fresh], stamps[fresh])
         for name, counter in (("USER_ID", self.users), ("ITEM_ID", self.items)):
             if name in ids:
                 counter.count(ids[name][fresh & good[name].notna().to_numpy()])
         self._observe_time(good, fresh)
         return fresh
+
+    def _same_second(self, good: pd.DataFrame, ids: dict[str, np.ndarray], fresh: np.ndarray) -> np.ndarray:
+        if self.same_second.policy != "collapse":
+            return fresh
+        key = (ids["USER_ID"] * MIX ^ ids["ITEM_ID"]) * MIX ^ ids["TIMESTAMP"]
+        rows = np.flatnonzero(fresh)
+        if self.same_second.prefer and "EVENT_TYPE" in good:  # the preferred type first, then file order
+            other = (good["EVENT_TYPE"].to_numpy()[rows] != self.same_second.prefer).astype(np.int8)
+            rows = rows[np.argsort(other, kind="stable")]
+        kept = np.zeros(len(good), bool)
+        kept[rows[self.seconds.add(key[rows])]] = True
+        self.collapsed += int(fresh.sum() - kept.sum())
+        return kept
 
     def _observe_time(self, good: pd.DataFrame, fresh: np.ndarray) -> None:
         name = "TIMESTAMP" if "TIMESTAMP" in good else "CREATION_TIMESTAMP" if "CREATION_TIMESTAMP" in good else ""
@@ -685,6 +712,8 @@ def run_export(dataset: str, args: dict[str, str]) -> dict[str, Any]:
     check_mapping(fields, args)
     chunk_rows = int_arg(args, "chunk_rows", DEFAULT_CHUNK_ROWS)
     stats = ExportStats(across_chunks=dedupe_mode(args) == "global")
+    if dataset == "interactions":
+        stats.events, stats.same_second = EventLog(), same_second_policy(args)
     since, since_from = resolve_since(args, bucket, fields)
     names = [f.name for f in fields]
     base = f"exports/{run_id}"
@@ -701,10 +730,48 @@ def run_export(dataset: str, args: dict[str, str]) -> dict[str, Any]:
         rejects.close()
     part = _manifest_part(dataset, run_id, bucket, schema, args, stats, writer, rejects)
     part["since"] = {"value": since, "iso": _iso(since), "from": since_from}
+    if stats.events is not None:
+        part.update(_trust(stats, stats.events))
+        for warning in part["inflation"]["warnings"]:
+            log.warning(f"export_{dataset}: {warning}")
     put_json(bucket, f"{base}/manifest/{dataset}.json", part)
     return {
         key: part[key]
         for key in ("dataset", "runId", "location", "rowsRead", "rowsWritten", "rowsRejected", "duplicatesRemoved")
+    }
+
+
+def same_second_policy(args: dict[str, str]) -> SameSecond:
+    try:
+        return SameSecond.parse(args.get("same_second_duplicates", ""))
+    except ValueError as exc:
+        raise ExportArgumentError(str(exc)) from None
+
+
+def _trust(stats: ExportStats, events: EventLog) -> dict[str, Any]:
+    """The inflation measures, the same-second policy's effect and the baselines, for the manifest; refuses the
+    export when the policy is refuse and there are same-second events of another type."""
+    inflation = measure(events)
+    found = inflation["sameSecondOtherType"]
+    if stats.same_second.policy == "refuse" and found:
+        raise SameSecondError(
+            f"{found} interactions ({100 * inflation['sameSecondOtherTypeShare']:.1f}%) repeat a (user, item) in "
+            "the same second under another event type, and same-second duplicates are refused: collapse them "
+            "(collapse, or collapse:<event type> to keep that type) or keep them (keep); stack parameter "
+            "InteractionsSameSecondDuplicates, job argument --same_second_duplicates"
+        )
+    return {
+        "sameSecondDuplicates": {
+            "policy": stats.same_second.policy,
+            "prefer": stats.same_second.prefer or None,
+            "collapsed": stats.collapsed,
+        },
+        "inflation": inflation,
+        "baselines": {
+            "estimate": "Personalize's split definition on a seeded 10% of users; its own test users are a random "
+            "sample we cannot see",
+            **baselines(events),
+        },
     }
 
 
@@ -731,7 +798,6 @@ def _stream(
             stats.rows_before_since += int((~newer).sum())
             good = good if newer.all() else good[newer]
         fresh = stats.absorb(good)
-        stats.duplicates += int(len(good) - fresh.sum())
         good = good if fresh.all() else good[fresh]
         stats.rejected.update(bad["REJECT_REASON"].value_counts().to_dict())
         stats.rows_written += len(good)

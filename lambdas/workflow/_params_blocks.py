@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PositiveFloat, field_validator, model_validator
 
 from workflow._params_base import (
     KMS_ARN_PATTERN,
@@ -122,6 +122,11 @@ class MetricsGate(ApiModel):
     minimums: dict[Metric, Fraction] = Field({}, description="Metric -> lowest accepted value.")
     max_drop_vs_deployed: dict[Metric, Fraction] = Field(
         {}, description="Metric -> largest accepted drop below the version the campaign serves now."
+    )
+    min_lift_over_baselines: dict[Metric, PositiveFloat] = Field(
+        {},
+        description="Metric -> lowest accepted ratio to the better of the export's baselines (popularity, the "
+        "user's own history newest first), e.g. 1.2 for 20 % better; needs interactions exported by this stack.",
     )
 
 

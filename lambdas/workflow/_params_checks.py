@@ -205,9 +205,10 @@ def _gates(doc: Doc) -> list[str]:
                 f'{path}.solution: "{gate["solution"]}" trains in UPDATE mode, which produces no metrics to'
                 " gate on; gate a FULL solution or remove this gate"
             )
-        if not gate.get("minimums") and not gate.get("maxDropVsDeployed"):
+        if not any(gate.get(key) for key in ("minimums", "maxDropVsDeployed", "minLiftOverBaselines")):
             problems.append(
-                f"{path}: no minimums and no maxDropVsDeployed, so it accepts everything; add one or remove it"
+                f"{path}: no minimums, maxDropVsDeployed or minLiftOverBaselines, so it accepts everything; add one "
+                "or remove it"
             )
     return problems
 

@@ -6,8 +6,12 @@ import csv
 import hashlib
 import io
 import itertools
+import json
+import re
 from collections import Counter
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from workflow import aws
 from workflow.errors import InsufficientDataError
@@ -114,3 +118,25 @@ def count_and_check(dataset_type: str, location: str, files: list[dict[str, Any]
     if dataset_type == "Interactions":
         check_minimums(location, files)
     return sum(_data_rows(_body(o).read()) for o in files)
+
+
+def export_summary(document: dict[str, Any]) -> dict[str, Any]:
+    """What the interactions export measured (inflation, the same-second policy, the baselines), read from its
+    manifest part beside the data (exports/<run-id>/manifest/interactions.json); {} when the data did not come from
+    this stack's export or its manifest has none."""
+    for dataset in document["datasets"]:
+        if dataset["datasetType"] != "Interactions":
+            continue
+        bucket, key = split_s3(dataset["dataLocation"])
+        run = re.fullmatch(r"(exports/[^/]+)/interactions/", key)
+        if run is None:
+            return {}
+        try:
+            body = aws.client("s3").get_object(Bucket=bucket, Key=f"{run.group(1)}/manifest/interactions.json")
+        except ClientError as exc:
+            if aws.error_code(exc) in {"NoSuchKey", "404"}:
+                return {}
+            raise
+        part = json.loads(body["Body"].read())
+        return {k: part[k] for k in ("inflation", "sameSecondDuplicates", "baselines") if k in part}
+    return {}

@@ -43,9 +43,14 @@ def deployed_version(params: dict[str, Any], solution: str) -> str | None:
 
 
 def evaluate(
-    params: dict[str, Any], solution: dict[str, Any], solution_arn: str, version: dict[str, Any]
+    params: dict[str, Any],
+    solution: dict[str, Any],
+    solution_arn: str,
+    version: dict[str, Any],
+    baselines: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The gate's decision for this run's version of `solution`, with the numbers it used."""
+    """The gate's decision for this run's version of `solution`, with the numbers it used (`baselines`: what the
+    interactions export computed, data_check.export_summary)."""
     new_arn = str(version["solutionVersionArn"])
     notes: list[str] = []
     read_from = new_arn
@@ -63,7 +68,8 @@ def evaluate(
         float(aws.env("GATE_MIN_NDCG_AT_10", "0")),
         float(aws.env("GATE_MAX_DROP", "0.1")),
     )
-    decision = gate.evaluate(rule, metrics, deployed)
+    by_name = {name: values for name, values in (baselines or {}).items() if isinstance(values, dict)}
+    decision = gate.evaluate(rule, metrics, deployed, by_name or None)
     decision.notes = notes + decision.notes
     events.emit(
         "Gate Decision",
@@ -85,4 +91,5 @@ def evaluate(
         "metrics": metrics or {},
         "deployedVersionArn": deployed_arn,
         "gate": decision.model_dump(by_alias=True),
+        "baselines": by_name,
     }

@@ -22,6 +22,7 @@ class GateRule(_Data):
     solution: str
     minimums: dict[str, float] = Field(default_factory=dict)
     max_drop_vs_deployed: dict[str, float] = Field(default_factory=dict)
+    min_lift_over_baselines: dict[str, float] = Field(default_factory=dict)
     configured: bool = True  # False: the stack's default rule; a metric the recipe does not report is then skipped
 
 
@@ -33,6 +34,8 @@ class GateCheck(_Data):
     minimum: float | None = None
     deployed: float | None = None
     max_drop: float | None = None
+    baseline: float | None = None  # the better baseline's value, when the rule sets a lift over it
+    min_lift: float | None = None
     passed: bool
 
 
@@ -59,6 +62,7 @@ def rule_for(
                 solution=solution,
                 minimums=dict(gate.get("minimums") or {}),
                 max_drop_vs_deployed=dict(gate.get("maxDropVsDeployed") or {}),
+                min_lift_over_baselines=dict(gate.get("minLiftOverBaselines") or {}),
             )
     minimums = {DEFAULT_METRIC: default_minimum} if default_minimum > 0 else {}
     drops = {DEFAULT_METRIC: default_max_drop} if default_max_drop is not None else {}
@@ -71,9 +75,14 @@ def _missing(metric: str, metrics: Mapping[str, float], rule: GateRule, where: s
 
 
 def evaluate(
-    rule: GateRule, metrics: Mapping[str, float] | None, deployed: Mapping[str, float] | None = None
+    rule: GateRule,
+    metrics: Mapping[str, float] | None,
+    deployed: Mapping[str, float] | None = None,
+    baselines: Mapping[str, Mapping[str, float]] | None = None,
 ) -> GateDecision:
-    """Pass when every minimum holds and no metric fell more than its allowed drop below the deployed version's.
+    """Pass when every minimum holds, no metric fell more than its allowed drop below the deployed version's, and
+    every metric with a minimum lift is at least that many times the better baseline's (`baselines`: name ->
+    metrics, as the interactions export computed them; None when the data did not come from the export).
 
     `metrics` None means the new version has no offline metrics (an UPDATE version with no FULL one to read):
     a configured gate rejects it, the stack's default gate lets it through with a note. A metric the version does
@@ -84,14 +93,16 @@ def evaluate(
     checks: list[GateCheck] = []
     if metrics is None:
         text = "the new version has no offline metrics (UPDATE versions have none and no FULL version was found)"
-        wanted = bool(rule.minimums or rule.max_drop_vs_deployed)
+        wanted = bool(rule.minimums or rule.max_drop_vs_deployed or rule.min_lift_over_baselines)
         (reasons if rule.configured and wanted else notes).append(text)
         return GateDecision(solution=rule.solution, passed=not reasons, reasons=reasons, notes=notes)
-    for metric in sorted(set(rule.minimums) | set(rule.max_drop_vs_deployed)):
+    for metric in sorted(set(rule.minimums) | set(rule.max_drop_vs_deployed) | set(rule.min_lift_over_baselines)):
         value = metrics.get(metric)
         minimum = rule.minimums.get(metric)
         max_drop = rule.max_drop_vs_deployed.get(metric)
         before = deployed.get(metric) if deployed is not None else None
+        lift = rule.min_lift_over_baselines.get(metric)
+        best = _better_baseline(metric, baselines) if lift is not None else None
         if value is None:
             (reasons if rule.configured else notes).append(_missing(metric, metrics, rule, "the new version"))
             checks.append(
@@ -101,6 +112,8 @@ def evaluate(
                     minimum=minimum,
                     deployed=before,
                     max_drop=max_drop,
+                    baseline=best[1] if best else None,
+                    min_lift=lift,
                     passed=not rule.configured,
                 )
             )
@@ -120,7 +133,35 @@ def evaluate(
                     f"(allowed drop {max_drop:.3f})"
                 )
                 ok = False
+        if lift is not None:
+            if best is None:
+                reasons.append(
+                    f"{metric}: the gate asks for {lift:g}x the better baseline, but this run has no baselines "
+                    "(they come from this stack's interactions export: the data was not exported by it)"
+                )
+                ok = False
+            elif value + EPSILON < lift * best[1]:
+                reasons.append(
+                    f"{metric} {value:.3f} < {lift:g}x the better baseline ({best[0]} {best[1]:.3f}, so at least "
+                    f"{lift * best[1]:.3f}): the model does not beat a trivial recommender by enough"
+                )
+                ok = False
         checks.append(
-            GateCheck(metric=metric, value=value, minimum=minimum, deployed=before, max_drop=max_drop, passed=ok)
+            GateCheck(
+                metric=metric,
+                value=value,
+                minimum=minimum,
+                deployed=before,
+                max_drop=max_drop,
+                baseline=best[1] if best else None,
+                min_lift=lift,
+                passed=ok,
+            )
         )
     return GateDecision(solution=rule.solution, passed=not reasons, reasons=reasons, notes=notes, checks=checks)
+
+
+def _better_baseline(metric: str, baselines: Mapping[str, Mapping[str, float]] | None) -> tuple[str, float] | None:
+    """(name, value) of the baseline with the highest `metric`, or None when there are none."""
+    found = [(name, float(values[metric])) for name, values in (baselines or {}).items() if metric in values]
+    return max(found, key=lambda pair: pair[1]) if found else None

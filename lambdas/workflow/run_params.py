@@ -28,9 +28,13 @@ def snapshot_key(dataset_group: str, run_id: str) -> str:
     return f"{PREFIX}{dataset_group}/{run_id}/params.json"
 
 
-def save(bucket: str, key: str, document: dict[str, Any], warnings: list[str]) -> tuple[str, str]:
-    """Write the validated params (schemaFiles resolved) and their warnings; (s3 URI, ETag) for the run."""
-    body = json.dumps({"params": document, "warnings": warnings}, separators=(",", ":")).encode("utf-8")
+def save(
+    bucket: str, key: str, document: dict[str, Any], warnings: list[str], export: dict[str, Any] | None = None
+) -> tuple[str, str]:
+    """Write the validated params (schemaFiles resolved), their warnings and what the export measured (inflation,
+    baselines: data_check.export_summary); (s3 URI, ETag) for the run."""
+    snapshot = {"params": document, "warnings": warnings, "export": export or {}}
+    body = json.dumps(snapshot, separators=(",", ":")).encode("utf-8")
     response = aws.client("s3").put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
     return f"s3://{bucket}/{key}", str(response["ETag"])
 
@@ -50,7 +54,7 @@ def _read(uri: str, etag: str) -> dict[str, Any]:
 
 
 def snapshot(uri: str, etag: str) -> dict[str, Any]:
-    """{"params": ..., "warnings": [...]} of this run; the ETag pins the object Load Params wrote."""
+    """{"params": ..., "warnings": [...], "export": {...}} of this run; the ETag pins the object Load Params wrote."""
     return copy.deepcopy(_read(uri, etag))
 
 

@@ -66,8 +66,10 @@ def load_run(event: dict[str, Any], execution_id: str, execution_name: str) -> t
             data_check.check_minimums(dataset["dataLocation"], files)
     run_id = naming.run_id(execution_name)
     group = params.dataset_group.name
+    export = data_check.export_summary(document)
+    warnings = params.warnings + list(export.get("inflation", {}).get("warnings", []))
     snapshot, snapshot_etag = run_params.save(
-        aws.env("BUCKET"), run_params.snapshot_key(group, run_id), document, params.warnings
+        aws.env("BUCKET"), run_params.snapshot_key(group, run_id), document, warnings, export
     )
     run = Run(
         run_id=run_id,
@@ -87,4 +89,4 @@ def load_run(event: dict[str, Any], execution_id: str, execution_name: str) -> t
         "polling": document["polling"],
         "lock": {"acquired": False, "poll": Poll().model_dump(by_alias=True)},
     }
-    return state, params.warnings
+    return state, warnings

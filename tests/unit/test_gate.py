@@ -72,3 +72,29 @@ def test_gate_rule_for_takes_the_params_gate_of_that_solution() -> None:
     assert rule.minimums == {NDCG: 0.1}
     assert rule.max_drop_vs_deployed == {NDCG: 0.01}
     assert rule_for("b", gates).minimums == {}
+
+
+BASELINES = {"popularity": {NDCG: 0.10}, "history": {NDCG: 0.40}}
+
+
+def test_gate_rejects_a_model_that_does_not_beat_the_better_baseline_by_the_lift() -> None:
+    """A model that echoes history (0.42 NDCG, 'excellent') against a history baseline of 0.40: not 1.2x."""
+    rule = rule_for("s", [{"solution": "s", "minimums": {NDCG: 0.05}, "minLiftOverBaselines": {NDCG: 1.2}}])
+
+    decision = evaluate(rule, {NDCG: 0.42}, None, BASELINES)
+
+    assert not decision.passed
+    assert decision.reasons == [
+        "normalized_discounted_cumulative_gain_at_10 0.420 < 1.2x the better baseline (history 0.400, so at least "
+        "0.480): the model does not beat a trivial recommender by enough"
+    ]
+    assert (decision.checks[0].baseline, decision.checks[0].min_lift) == (0.40, 1.2)
+
+
+def test_gate_passes_a_model_above_the_lift_and_refuses_a_lift_without_baselines() -> None:
+    rule = GateRule(solution="s", min_lift_over_baselines={NDCG: 1.2})
+
+    assert evaluate(rule, {NDCG: 0.49}, None, BASELINES).passed
+    decision = evaluate(rule, {NDCG: 0.49}, None, None)
+    assert not decision.passed
+    assert "this run has no baselines (they come from this stack's interactions export" in decision.reasons[0]

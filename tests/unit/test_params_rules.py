@@ -120,7 +120,8 @@ def test_rule_gate_refers_to_an_existing_solution_and_is_unique() -> None:
 
 def test_rule_gate_needs_a_condition() -> None:
     assert problems(doc(metricsGate=[{"solution": "up"}])) == [
-        "metricsGate[0]: no minimums and no maxDropVsDeployed, so it accepts everything; add one or remove it"
+        "metricsGate[0]: no minimums, maxDropVsDeployed or minLiftOverBaselines, so it accepts everything; add one "
+        "or remove it"
     ]
 
 

@@ -16,8 +16,10 @@ logger = Logger()
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step = EvaluateStep.model_validate(event)
-    params = run_params.params_of(step.run)
+    snapshot = run_params.snapshot(step.run.snapshot, step.run.snapshot_etag)
+    params = snapshot["params"]
     solution = run_params.entry(params, "solutions", step.solution)
-    result = evaluation.evaluate(params, solution, str(step.solution_arn), step.version)
+    baselines = snapshot.get("export", {}).get("baselines")
+    result = evaluation.evaluate(params, solution, str(step.solution_arn), step.version, baselines)
     logger.info("gate decision", extra={"solution": result["solution"], "gate": result["gate"]})
     return result
