@@ -113,6 +113,7 @@ def _plan(args: argparse.Namespace) -> RunPlan:
         delimiter=args.delimiter,
         encoding=args.encoding,
         explode=args.explode,
+        same_second=args.same_second_duplicates,
     )
     prepared = run_params.prepare(args.params, frozenset(inputs.files))
     for warning in prepared.warnings:
@@ -277,6 +278,13 @@ def _run_args(parser: argparse.ArgumentParser) -> None:
     _output_args(parser)
 
 
+def _same_second(text: str) -> str:
+    policy, _, prefer = text.partition(":")
+    if policy not in ("keep", "collapse", "refuse") or (prefer and policy != "collapse"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not keep, collapse, collapse:<event type> or refuse")
+    return text
+
+
 def _input_args(parser: argparse.ArgumentParser, required: bool) -> None:
     """The user's files and how to read them: `run`'s inputs, also `serve`'s."""
     files = parser.add_argument_group("your data (a file, or a folder of parts: .csv .tsv .jsonl .parquet, also .gz)")
@@ -308,6 +316,14 @@ def _input_args(parser: argparse.ArgumentParser, required: bool) -> None:
         metavar="COLUMN",
         help="JSON lines interactions: one event per element of this "
         "list column, its keys as columns (OTTO sessions: --explode events)",
+    )
+    reading.add_argument(
+        "--same-second-duplicates",
+        default="keep",
+        metavar="POLICY",
+        type=_same_second,
+        help="events of one (user, item) in one second under different event types (one action logged twice "
+        "inflates the metrics): keep (default), collapse, collapse:<event type> (keep that one), or refuse",
     )
     parser.add_argument("--params", type=Path, metavar="FILE", help="params file (default: the demo's, trimmed)")
 

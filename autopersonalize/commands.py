@@ -81,6 +81,7 @@ def execute(
     verbose: bool,
     dataset_group: str,
     schemas: dict[str, str] | None = None,
+    settings: dict[str, str] | None = None,
     assumptions: Sequence[str] = (),
     out_dir: Path | None = None,
 ) -> int:
@@ -91,7 +92,9 @@ def execute(
     out = Console(stderr=as_json)
     with _quiet_stdout(as_json), _frozen_heap(), offline_aws(progression="paced"):
         with view.live_view(out):
-            result = pipeline.run(sources, params_template, dataset_group=dataset_group, schemas=schemas)
+            result = pipeline.run(
+                sources, params_template, dataset_group=dataset_group, schemas=schemas, settings=settings
+            )
         document = report.collect(result, assumptions)
         if out_dir is not None:
             written = report.write_out(result, document, out_dir)
@@ -117,7 +120,9 @@ def _pipeline(out: Console, plan: RunPlan | None = None) -> tuple[RunResult, dic
             result = pipeline.run(demo_sources(DEMO_SEED), demo_params(), dataset_group=DEMO_GROUP)
         else:
             sources, template = run_sources(plan), plan.template
-            result = pipeline.run(sources, template, dataset_group=plan.dataset_group, schemas=plan.schemas)
+            result = pipeline.run(
+                sources, template, dataset_group=plan.dataset_group, schemas=plan.schemas, settings=plan.settings
+            )
     return result, report.collect(result, plan.assumptions if plan else ())
 
 
@@ -135,6 +140,7 @@ def run(plan: RunPlan, out_dir: Path | None = None, as_json: bool = False, verbo
         verbose=verbose,
         dataset_group=plan.dataset_group,
         schemas=plan.schemas,
+        settings=plan.settings,
         assumptions=plan.assumptions,
         out_dir=out_dir,
     )

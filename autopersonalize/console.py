@@ -97,6 +97,9 @@ def _metrics_table(document: dict[str, Any]) -> Table:
         checks = {c["metric"]: c for c in (gates.get(solution, {}).get("checks") or [])}
         cells = [_cell(values.get(metric), checks.get(metric)) for metric in SHOWN_METRICS]
         table.add_row(solution, *cells, _decision(gates.get(solution)))
+    for name, values in (document.get("baselines") or {}).items():  # the export's estimates, not trained models
+        cells = [f"{values[m]:.4f}" if m in values else "" for m in SHOWN_METRICS]
+        table.add_row(Text(f"baseline: {name}", style="dim"), *cells, Text("(export)", style="dim"))
     return table
 
 
@@ -188,7 +191,9 @@ def render_report(console: Console, document: dict[str, Any]) -> None:
     parts += [counts, _export_table(document)]
     if document.get("rejected"):
         parts.append(_rejected_table(document))
-    parts += [_metrics_table(document), decision]
+    parts.append(_metrics_table(document))
+    parts += [Text(f"Warning: {line}", style="bold yellow") for line in document.get("warnings") or []]
+    parts.append(decision)
     for gate in document.get("gate") or []:
         if gate.get("reasons"):
             parts.append(Text(f"  gate {gate['solution']}: " + "; ".join(gate["reasons"]), style="yellow"))

@@ -118,11 +118,13 @@ def export(
     *,
     dataset_group: str,
     schemas: dict[str, str] | None = None,
+    settings: dict[str, str] | None = None,
 ) -> tuple[OfflineStack, dict[str, Any]]:
     """Deploy the stack for these sources, fill the lake and run the Glue workflow (its publish_params upload starts
-    the training execution when the export can train); the stack and the workflow run as Glue describes it."""
+    the training execution when the export can train); the stack and the workflow run as Glue describes it.
+    `settings`: more stack parameters (e.g. InteractionsSameSecondDuplicates), over the ones the sources imply."""
     bucket = Template.read(REPO / "template.yaml").names["DataBucket"]  # the sources' S3 paths are stack parameters
-    stack = deploy_stack(parameters=stack_parameters(bucket, sources, dataset_group))
+    stack = deploy_stack(parameters={**stack_parameters(bucket, sources, dataset_group), **(settings or {})})
     write_lake(stack.bucket, sources, params_template, schemas)
     return stack, stack.run_glue_workflow()
 
@@ -133,11 +135,14 @@ def run(
     *,
     dataset_group: str = "demo",
     schemas: dict[str, str] | None = None,
+    settings: dict[str, str] | None = None,
     timeout: float = 900.0,
 ) -> RunResult:
     """Run the pipeline inside the caller's offline_aws(); returns when the training execution has ended."""
     started = time.monotonic()
-    stack, workflow_run = export(sources, params_template, dataset_group=dataset_group, schemas=schemas)
+    stack, workflow_run = export(
+        sources, params_template, dataset_group=dataset_group, schemas=schemas, settings=settings
+    )
     executions = stack.executions("TrainingStateMachine")
     if not executions:
         raise PipelineError(f"The Glue workflow published no params file: {glue_failure(stack)}")

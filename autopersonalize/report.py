@@ -127,6 +127,13 @@ def collect(result: RunResult, assumptions: Sequence[str] = ()) -> dict[str, Any
         "timings": [{**t, "seconds": round(t["seconds"], 3)} for t in result.timings],
     }
     document["rejected"] = rejected(document["export"])
+    interactions = (document["export"].get("datasets") or {}).get("interactions") or {}
+    document["warnings"] = list((interactions.get("inflation") or {}).get("warnings") or [])
+    document["baselines"] = {
+        name: {k: round(v, 4) for k, v in values.items()}
+        for name, values in (interactions.get("baselines") or {}).items()
+        if isinstance(values, dict)
+    }
     if result.execution["status"] != "SUCCEEDED":
         document["error"] = result.execution.get("error")
         document["cause"] = result.execution.get("cause")

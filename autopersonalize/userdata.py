@@ -81,6 +81,7 @@ class RunInputs:
     files: dict[str, UserFile]
     map: str = ""
     maps: dict[str, str] = dataclasses.field(default_factory=dict)
+    same_second: str = "keep"  # the stack's InteractionsSameSecondDuplicates
 
 
 def open_inputs(
@@ -91,6 +92,7 @@ def open_inputs(
     delimiter: str = "",
     encoding: str = "utf-8",
     explode: str = "",
+    same_second: str = "keep",
 ) -> RunInputs:
     """Inspect every given file (interactions required); --explode applies to the interactions file."""
     opened = {}
@@ -103,7 +105,7 @@ def open_inputs(
     for dataset, text in (maps or {}).items():
         if text and dataset not in opened:
             raise PipelineError(f"--{dataset}-map {text}: no --{dataset} file was given to map")
-    return RunInputs(opened, map, dict(maps or {}))
+    return RunInputs(opened, map, dict(maps or {}), same_second)
 
 
 def open_user_file(
@@ -387,6 +389,7 @@ class RunPlan:
     schemas: dict[str, str]
     dataset_group: str
     assumptions: list[str]
+    settings: dict[str, str] = dataclasses.field(default_factory=dict)  # stack parameters the options set
 
 
 def plan(inputs: RunInputs, prepared: RunParams, default_params: bool) -> RunPlan:
@@ -420,4 +423,5 @@ def plan(inputs: RunInputs, prepared: RunParams, default_params: bool) -> RunPla
             f"the interactions have no EVENT_TYPE column: every event gets the type {DEFAULT_EVENT_TYPE!r} "
             "(map one with --map EVENT_TYPE=<column>)"
         )
-    return RunPlan(inputs.files, mappings, template, schemas, prepared.dataset_group, assumptions)
+    settings = {"InteractionsSameSecondDuplicates": inputs.same_second}
+    return RunPlan(inputs.files, mappings, template, schemas, prepared.dataset_group, assumptions, settings)

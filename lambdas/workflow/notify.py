@@ -19,8 +19,11 @@ def _outcome(state: dict[str, Any]) -> str:
     return "REJECTED" if rejected else "DEPLOYED"
 
 
-def summary(state: dict[str, Any], outcome: str, warnings: list[str]) -> dict[str, Any]:
-    """What the run did, as data (the execution's output, and the source of the message text)."""
+def summary(
+    state: dict[str, Any], outcome: str, warnings: list[str], export: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """What the run did, as data (the execution's output, and the source of the message text); `export`: what the
+    interactions export measured (data_check.export_summary), whose baselines are shown beside the models."""
     run = state.get("run") or {}
     return {
         "outcome": outcome,
@@ -50,6 +53,7 @@ def summary(state: dict[str, Any], outcome: str, warnings: list[str]) -> dict[st
         "batchInference": state.get("batch") or [],
         "parameters": (state.get("published") or {}).get("parameters", []),
         "warnings": list(warnings),
+        "baselines": {k: v for k, v in ((export or {}).get("baselines") or {}).items() if isinstance(v, dict)},
     }
 
 
@@ -58,6 +62,9 @@ def _check_line(check: dict[str, Any]) -> str:
     parts = [f"minimum {check['minimum']:.3f}"] if check.get("minimum") is not None else []
     if check.get("deployed") is not None:
         parts.append(f"deployed {check['deployed']:.3f}, allowed drop {check.get('maxDrop') or 0:.3f}")
+    if check.get("minLift") is not None:
+        baseline = "no baseline" if check.get("baseline") is None else f"better baseline {check['baseline']:.3f}"
+        parts.append(f"at least {check['minLift']:g}x the {baseline}")
     verdict = "ok" if check.get("passed") else "FAILED"
     return f"      {check['metric']} {value} ({'; '.join(parts) or 'no limit'}): {verdict}"
 
@@ -84,6 +91,11 @@ def render(data: dict[str, Any]) -> str:
         )
         lines += [_check_line(c) for c in s.get("checks") or []]
         lines += [f"      note: {n}" for n in s.get("notes") or []]
+    if data.get("baselines"):
+        lines.append("Baselines (estimated by the export on Personalize's split definition):")
+        for name, values in data["baselines"].items():
+            shown = ", ".join(f"{metric} {value:.3f}" for metric, value in values.items())
+            lines.append(f"  {name}: {shown}")
     lines.append("Campaigns:")
     for c in data["campaigns"]:
         detail = (
@@ -97,7 +109,7 @@ def render(data: dict[str, Any]) -> str:
         f"Batch inference: {b['job']}: {b['action']} {b.get('batchInferenceJobArn')}" for b in data["batchInference"]
     ]
     lines += ["SSM parameters:", *(f"  {p}" for p in data["parameters"])]
-    lines += ["Params warnings:", *(f"  {w}" for w in data["warnings"])] if data["warnings"] else []
+    lines += ["Warnings:", *(f"  {w}" for w in data["warnings"])] if data["warnings"] else []
     return "\n".join(lines)
 
 
@@ -111,13 +123,15 @@ def _send(group: str | None, outcome: str, body: str, data: dict[str, Any]) -> N
     )
 
 
-def notify(state: dict[str, Any], params: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
+def notify(
+    state: dict[str, Any], params: dict[str, Any], warnings: list[str], export: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The run ended Succeeded: DEPLOYED, or REJECTED when a gate said no (its campaigns were left alone).
 
     `state` holds what the run did (run, imports, solutions, campaigns, batch, published); `params` and `warnings`
     are the run's validated params and their warnings (workflow.run_params)."""
     outcome = _outcome(state)
-    data = summary(state, outcome, warnings)
+    data = summary(state, outcome, warnings, export)
     wanted = (params.get("notifications") or {}).get("onRejected" if outcome == "REJECTED" else "onSuccess")
     if wanted is not False:
         _send(data["datasetGroup"], outcome, render(data), data)

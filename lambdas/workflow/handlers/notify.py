@@ -17,6 +17,8 @@ logger = Logger()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step = NotifyStep.model_validate(event)
     snapshot = run_params.snapshot(step.run.snapshot, step.run.snapshot_etag)
-    result = notify.notify(step.model_dump(by_alias=True), snapshot["params"], snapshot["warnings"])
+    result = notify.notify(
+        step.model_dump(by_alias=True), snapshot["params"], snapshot["warnings"], snapshot.get("export")
+    )
     logger.info("run succeeded", extra={"outcome": result["outcome"]})
     return result
