@@ -1,0 +1,36 @@
+"""The notification text: the export's inflation warnings and baselines beside the models, the lift in gate lines."""
+
+from __future__ import annotations
+
+from workflow.notify import render, summary
+
+NDCG = "normalized_discounted_cumulative_gain_at_10"
+
+
+def test_notification_shows_baselines_warnings_and_the_lift_check() -> None:
+    state = {
+        "run": {"datasetGroup": "g", "bucket": "b", "key": "params/g.json", "executionId": "e"},
+        "solutions": [
+            {
+                "solution": "up",
+                "action": "created",
+                "solutionVersionArn": "arn:v",
+                "metrics": {NDCG: 0.81},
+                "gate": {
+                    "passed": False,
+                    "reasons": ["lift"],
+                    "checks": [
+                        {"metric": NDCG, "value": 0.81, "baseline": 0.857, "minLift": 1.2, "passed": False},
+                    ],
+                },
+            }
+        ],
+    }
+    export = {"baselines": {"estimate": "text", "testUsers": 30, "history": {NDCG: 0.857}}, "inflation": {}}
+    warning = "offline metrics will be inflated: 98% of likely test events repeat an item the user already has"
+
+    text = render(summary(state, "REJECTED", [warning], export))
+
+    assert f"      {NDCG} 0.810 (at least 1.2x the better baseline 0.857): FAILED" in text
+    assert "Baselines (estimated by the export on Personalize's split definition):\n  history: " in text
+    assert f"Warnings:\n  {warning}" in text
