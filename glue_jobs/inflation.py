@@ -9,7 +9,10 @@ seen, and NDCG then looks excellent for a model that merely echoes history:
 The export measures both, and computes two baselines with Personalize's metric definitions: popularity, and "the
 user's own history, newest first". They are estimates: Personalize's random test users are not ours.
 
-Memory: 32 bytes per exported interaction (user, item and event-type digests, the timestamp), held until the end.
+Memory stays bounded: the log keeps every interaction (32 bytes: user, item and event-type digests, the timestamp)
+up to EXACT_ROWS, then only those of a sample of users (by their digest: 10 %, halved while it holds more than
+EXACT_ROWS), so the measures are exact up to 250,000 interactions and estimates from 125,000-250,000 sampled ones
+beyond. The baselines' test users are the 10 % sample (Personalize's share), or the smaller one past 2.5 M rows.
 """
 
 from __future__ import annotations
@@ -20,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
+EXACT_ROWS = 250_000  # interactions the log holds at most (8 MB): measured exactly up to here, sampled beyond
 WARN_SHARE = 0.05  # above 5 % of likely test events copying the history, the offline metrics are no longer the model's
-TEST_USER_SHARE = 0.1  # Personalize: 10 % of users are test users (docs: "Evaluating a solution version")
 CUTOFF = 25  # Personalize's lists for the metrics: MRR@25, and NDCG/precision at 5, 10 and 25
 BASELINE_METRICS = (
     "normalized_discounted_cumulative_gain_at_10",
@@ -52,20 +55,56 @@ class SameSecond:
         return cls(policy, prefer)
 
 
+def sampled(users: np.ndarray, level: int = 0) -> np.ndarray:
+    """A sample of users by their 64-bit digest (the same users in every chunk and run): 10 % at level 0, the
+    baselines' test users, halved at each further level."""
+    tenth = ((users >> np.uint64(32)) % np.uint64(10)) == 0
+    return tenth & (((users >> np.uint64(8)) & np.uint64((1 << level) - 1)) == 0) if level else tenth
+
+
 @dataclass
 class EventLog:
-    """Digests of every exported interaction, chunk by chunk (the measures and baselines need them all at once)."""
+    """Digests of the exported interactions, chunk by chunk: all of them up to EXACT_ROWS, then a sample of users
+    (10 %, halved while it holds more than EXACT_ROWS), so its memory stays under 8 MB plus a chunk's sample."""
 
     users: list[np.ndarray] = field(default_factory=list)
     items: list[np.ndarray] = field(default_factory=list)
     types: list[np.ndarray] = field(default_factory=list)
     stamps: list[np.ndarray] = field(default_factory=list)
+    rows: int = 0  # every interaction added, kept or not
+    kept: int = 0
+    level: int = -1  # -1: every interaction; k >= 0: the users of sampled(users, k)
+
+    @property
+    def sampling(self) -> bool:
+        return self.level >= 0
+
+    @property
+    def share(self) -> float:
+        """The share of users the log holds."""
+        return 1.0 if self.level < 0 else 0.1 / 2**self.level
 
     def add(self, users: np.ndarray, items: np.ndarray, types: np.ndarray, stamps: np.ndarray) -> None:
+        self.rows += len(users)
+        if self.sampling:
+            keep = sampled(users, self.level)
+            users, items, types, stamps = users[keep], items[keep], types[keep], stamps[keep]
+        self._append(users, items, types, stamps)
+        while self.kept > EXACT_ROWS:
+            self._resample(self.level + 1)
+
+    def _append(self, users: np.ndarray, items: np.ndarray, types: np.ndarray, stamps: np.ndarray) -> None:
         self.users.append(users.astype(np.uint64, copy=False))
         self.items.append(items.astype(np.uint64, copy=False))
         self.types.append(types.astype(np.uint64, copy=False))
         self.stamps.append(stamps.astype(np.int64, copy=False))
+        self.kept += len(users)
+
+    def _resample(self, level: int) -> None:
+        users, items, types, stamps = self.arrays()
+        keep = sampled(users, level)
+        self.users, self.items, self.types, self.stamps, self.kept, self.level = [], [], [], [], 0, level
+        self._append(users[keep], items[keep], types[keep], stamps[keep])
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         def joined(parts: list[np.ndarray], dtype: type) -> np.ndarray:
@@ -86,7 +125,7 @@ def n_held_out(n: np.ndarray) -> np.ndarray:
 
 def _by_user_time(users: np.ndarray, stamps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(order: rows grouped by user, oldest first; group starts; group sizes)."""
-    order = np.lexsort((np.arange(len(users)), stamps, users))
+    order = np.lexsort((stamps, users))  # stable: equal times keep file order
     grouped = users[order]
     starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]]) if len(grouped) else np.empty(0, np.int64)
     sizes = np.diff(np.r_[starts, len(grouped)])
@@ -94,32 +133,40 @@ def _by_user_time(users: np.ndarray, stamps: np.ndarray) -> tuple[np.ndarray, np
 
 
 def measure(log: EventLog) -> dict[str, Any]:
-    """The two inflation measures, their shares, and a plain warning for each above WARN_SHARE."""
+    """The two inflation measures, their shares (exact, or from the 10 % sample of users past EXACT_ROWS), and a
+    plain warning for each above WARN_SHARE."""
     users, items, types, stamps = log.arrays()
-    total = len(users)
+    measured = len(users)
     # same (user, item, second) under another event type: per group, every type beyond the first is a copy
     key = np.lexsort((types, stamps, items, users))
     u, i, s, t = users[key], items[key], stamps[key], types[key]
-    new_group = np.r_[True, (u[1:] != u[:-1]) | (i[1:] != i[:-1]) | (s[1:] != s[:-1])] if total else np.empty(0, bool)
-    new_type = np.r_[True, t[1:] != t[:-1]] if total else np.empty(0, bool)
+    new_group = np.r_[True, (u[1:] != u[:-1]) | (i[1:] != i[:-1]) | (s[1:] != s[:-1])] if measured else key > 0
+    new_type = np.r_[True, t[1:] != t[:-1]] if measured else key > 0
     other_type = int((new_type & ~new_group).sum())
-    # each user's newest 10 % (the events Personalize may hold out) that repeat an item of the user's earlier ones
+    del key, u, i, s, t, new_group, new_type
+    # each user's newest 10 % (the events Personalize may hold out) whose item the user has among earlier events
     order, starts, sizes = _by_user_time(users, stamps)
-    held = n_held_out(sizes)
-    repeats = 0
-    ordered_items = items[order]
-    for start, size, n in zip(starts.tolist(), sizes.tolist(), held.tolist()):
-        if size > n:
-            earlier = ordered_items[start : start + size - n]
-            repeats += int(np.isin(ordered_items[start + size - n : start + size], earlier).sum())
-    newest = int(held.sum())
+    group = np.repeat(np.arange(len(starts)), sizes)
+    position = np.arange(measured) - starts[group]
+    cut = (sizes - n_held_out(sizes))[group]
+    ordered = items[order]
+    by_item = np.lexsort((position, ordered, group))  # each (user, item)'s events, oldest first
+    firsts = np.r_[True, (group[by_item][1:] != group[by_item][:-1]) | (ordered[by_item][1:] != ordered[by_item][:-1])]
+    first_position = np.empty(measured, np.int64)
+    first_position[by_item] = position[by_item][np.maximum.accumulate(np.where(firsts, np.arange(measured), 0))]
+    newest = position >= cut
+    repeats = int((newest & (first_position < cut)).sum())
+    newest_events = int(newest.sum())
+    share = other_type / measured if measured else 0.0
     result: dict[str, Any] = {
-        "interactions": total,
-        "sameSecondOtherType": other_type,
-        "sameSecondOtherTypeShare": other_type / total if total else 0.0,
-        "newestEvents": newest,
+        "interactions": log.rows,
+        "measuredInteractions": measured,
+        "measuredOn": f"a {100 * log.share:g}% sample of users" if log.sampling else "every interaction",
+        "sameSecondOtherType": round(share * log.rows),
+        "sameSecondOtherTypeShare": share,
+        "newestEvents": newest_events,
         "newestRepeatingHistory": repeats,
-        "newestRepeatingHistoryShare": repeats / newest if newest else 0.0,
+        "newestRepeatingHistoryShare": repeats / newest_events if newest_events else 0.0,
     }
     warnings = []
     if result["newestRepeatingHistoryShare"] > WARN_SHARE:
@@ -128,9 +175,9 @@ def measure(log: EventLog) -> dict[str, Any]:
             "events repeat an item the user already has (Personalize holds out each test user's newest 10% and "
             "keeps repeats); compare the model with the history baseline, or collapse repeated events"
         )
-    if result["sameSecondOtherTypeShare"] > WARN_SHARE:
+    if share > WARN_SHARE:
         warnings.append(
-            f"offline metrics will be inflated: {100 * result['sameSecondOtherTypeShare']:.0f}% of interactions "
+            f"offline metrics will be inflated: {100 * share:.0f}% of interactions "
             "repeat a (user, item) in the same second under another event type (one action logged twice); "
             "collapse them (same-second duplicates: collapse) unless they are really two actions"
         )
@@ -138,24 +185,23 @@ def measure(log: EventLog) -> dict[str, Any]:
     return result
 
 
-def baselines(log: EventLog, seed: int = 0) -> dict[str, Any]:
-    """Popularity and "the user's own history, newest first" on Personalize's split definition (a seeded 10 % of
-    users; their newest 10 % held out; history not filtered from the lists), with Personalize's metrics."""
+def baselines(log: EventLog, item_keys: np.ndarray, item_counts: np.ndarray) -> dict[str, Any]:
+    """Popularity and "the user's own history, newest first" on Personalize's split definition: the sampled 10 % of
+    users are the test users, their newest 10 % is held out, history is not filtered from the lists. `item_keys` and
+    `item_counts`: every exported interaction's items and how often each occurs (the popularity)."""
     users, items, _, stamps = log.arrays()
     order, starts, sizes = _by_user_time(users, stamps)
-    n_users = len(starts)
-    if n_users == 0:
+    ordered_items, grouped = items[order], users[order]
+    test = np.flatnonzero(sampled(grouped[starts], max(0, log.level))) if len(starts) else np.empty(0, np.int64)
+    if len(test) == 0:
         return {"testUsers": 0, "popularity": {}, "history": {}}
-    rng = np.random.default_rng(seed)
-    test = np.sort(rng.permutation(n_users)[: max(1, round(TEST_USER_SHARE * n_users))])
-    ordered_items = items[order]
     held = n_held_out(sizes)
-    in_test_holdout = np.zeros(len(ordered_items), bool)
-    for g in test.tolist():
-        end = starts[g] + sizes[g]
-        in_test_holdout[end - held[g] : end] = True
-    train_items, counts = np.unique(ordered_items[~in_test_holdout], return_counts=True)
-    popular = train_items[np.lexsort((train_items, -counts))][:CUTOFF].tolist()
+    held_items = np.concatenate([ordered_items[starts[g] + sizes[g] - held[g] : starts[g] + sizes[g]] for g in test])
+    gone_keys, gone = np.unique(held_items, return_counts=True)  # the held-out events are not training data
+    counts = item_counts.astype(np.int64)
+    where = np.searchsorted(item_keys, gone_keys)
+    counts[where] -= gone
+    popular = item_keys[np.lexsort((item_keys, -counts))][:CUTOFF].tolist()
     totals = {"popularity": dict.fromkeys(BASELINE_METRICS, 0.0), "history": dict.fromkeys(BASELINE_METRICS, 0.0)}
     for g in test.tolist():
         start, end = int(starts[g]), int(starts[g] + sizes[g])
@@ -167,10 +213,7 @@ def baselines(log: EventLog, seed: int = 0) -> dict[str, Any]:
             for metric, value in _metrics(ranked, relevant).items():
                 totals[name][metric] += value
     n = len(test)
-    return {
-        "testUsers": n,
-        **{name: {m: v / n for m, v in values.items()} for name, values in totals.items()},
-    }
+    return {"testUsers": n, **{name: {m: v / n for m, v in values.items()} for name, values in totals.items()}}
 
 
 def _metrics(ranked: list[int], relevant: set[int]) -> dict[str, float]:

@@ -12,6 +12,7 @@ import boto3
 import export_interactions
 import numpy as np
 import pytest
+from digests import MIX
 from inflation import EventLog, baselines, measure
 from job_io import ExportArgumentError
 from moto import mock_aws
@@ -107,13 +108,56 @@ def test_history_baseline_wins_where_sessions_replay_items() -> None:
             users.append(u)
             items.append(int(own[k % 5]))
             stamps.append(k)
-    log.add(np.array(users, np.uint64), np.array(items, np.uint64), np.zeros(len(users), np.uint64), np.array(stamps))
+    user_digests = np.array(users, np.uint64) * MIX  # digests, as the export logs them: spread over 64 bits
+    item_digests = np.array(items, np.uint64)
+    log.add(user_digests, item_digests, np.zeros(len(users), np.uint64), np.array(stamps))
+    keys, counts = np.unique(item_digests, return_counts=True)
 
-    found = baselines(log)
+    found = baselines(log, keys, counts)
     measured = measure(log)
 
-    assert found["testUsers"] == 20
+    assert 10 <= found["testUsers"] <= 35  # the 10 % of users the digests pick
     ndcg = "normalized_discounted_cumulative_gain_at_10"
     assert found["history"][ndcg] == pytest.approx(0.618, abs=0.001)  # its 3 held-out items at ranks 3, 4, 5
     assert found["popularity"][ndcg] < 0.1
     assert measured["newestRepeatingHistoryShare"] == 1.0
+
+
+def test_past_the_exact_limit_the_log_keeps_a_tenth_of_the_users_and_the_shares_hold(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import inflation
+
+    rng = np.random.default_rng(2)
+    n = 200_000
+    users = rng.integers(0, 20_000, n).astype(np.uint64) * MIX
+    items = rng.integers(0, 300, n).astype(np.uint64)
+    doubled = np.r_[np.zeros(n, np.uint64), np.ones(n // 4, np.uint64)]  # a quarter logged again as another type
+    columns = (np.r_[users, users[: n // 4]], np.r_[items, items[: n // 4]], doubled)
+    stamps = np.r_[np.arange(n), np.arange(n // 4)]
+    exact = EventLog()
+    exact.add(*columns, stamps)
+    monkeypatch.setattr(inflation, "EXACT_ROWS", 50_000)
+    sampled = EventLog()
+    for start in range(0, len(stamps), 25_000):  # chunk by chunk, as the export adds them
+        sampled.add(*(c[start : start + 25_000] for c in columns), stamps[start : start + 25_000])
+
+    assert sampled.sampling and 0.08 < sampled.kept / sampled.rows < 0.12
+    assert measure(sampled)["measuredOn"] == "a 10% sample of users"
+    for share in ("sameSecondOtherTypeShare", "newestRepeatingHistoryShare"):
+        assert measure(sampled)[share] == pytest.approx(measure(exact)[share], abs=0.02)
+    assert measure(exact)["sameSecondOtherTypeShare"] == pytest.approx(0.2)  # 50 k of 250 k
+
+
+def test_the_sample_halves_while_it_holds_more_than_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    import inflation
+
+    monkeypatch.setattr(inflation, "EXACT_ROWS", 10_000)
+    log = EventLog()
+    users = np.random.default_rng(4).integers(0, 50_000, 400_000).astype(np.uint64) * MIX
+    for start in range(0, len(users), 50_000):
+        chunk = users[start : start + 50_000]
+        log.add(chunk, chunk, chunk, np.arange(len(chunk)))
+
+    assert log.level >= 2 and log.kept <= 10_000  # 10 % of 400 k is 40 k: halved at least twice
+    assert measure(log)["measuredOn"] == f"a {100 * log.share:g}% sample of users"
