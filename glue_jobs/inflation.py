@@ -24,7 +24,11 @@ from typing import Any
 import numpy as np
 
 EXACT_ROWS = 250_000  # interactions the log holds at most (8 MB): measured exactly up to here, sampled beyond
-WARN_SHARE = 0.05  # above 5 % of likely test events copying the history, the offline metrics are no longer the model's
+# Warning thresholds. One action logged twice in a second is a logging artifact: warn from 5 %. Repeats among the
+# newest events are normal in commerce (a view, then the purchase of the same item; the demo has 16 %) and inflate
+# the metrics only when they dominate the held-out events: warn from 25 % (the replay test data has 98 %).
+WARN_SAME_SECOND_SHARE = 0.05
+WARN_REPEAT_SHARE = 0.25
 CUTOFF = 25  # Personalize's lists for the metrics: MRR@25, and NDCG/precision at 5, 10 and 25
 BASELINE_METRICS = (
     "normalized_discounted_cumulative_gain_at_10",
@@ -134,7 +138,7 @@ def _by_user_time(users: np.ndarray, stamps: np.ndarray) -> tuple[np.ndarray, np
 
 def measure(log: EventLog) -> dict[str, Any]:
     """The two inflation measures, their shares (exact, or from the 10 % sample of users past EXACT_ROWS), and a
-    plain warning for each above WARN_SHARE."""
+    plain warning for each above its threshold."""
     users, items, types, stamps = log.arrays()
     measured = len(users)
     # same (user, item, second) under another event type: per group, every type beyond the first is a copy
@@ -169,13 +173,13 @@ def measure(log: EventLog) -> dict[str, Any]:
         "newestRepeatingHistoryShare": repeats / newest_events if newest_events else 0.0,
     }
     warnings = []
-    if result["newestRepeatingHistoryShare"] > WARN_SHARE:
+    if result["newestRepeatingHistoryShare"] > WARN_REPEAT_SHARE:
         warnings.append(
             f"offline metrics will be inflated: {100 * result['newestRepeatingHistoryShare']:.0f}% of likely test "
             "events repeat an item the user already has (Personalize holds out each test user's newest 10% and "
             "keeps repeats); compare the model with the history baseline, or collapse repeated events"
         )
-    if share > WARN_SHARE:
+    if share > WARN_SAME_SECOND_SHARE:
         warnings.append(
             f"offline metrics will be inflated: {100 * share:.0f}% of interactions "
             "repeat a (user, item) in the same second under another event type (one action logged twice); "
