@@ -107,62 +107,11 @@ def train(pz: Any, group: str, recipe: str, name: str, **solution: Any) -> str:
 
 
 @pytest.fixture
-def engine_ready(monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
-    """The real engine; until it has landed, a tiny popularity stand-in (test only)."""
+def engine_ready() -> types.ModuleType:
+    """The real engine, nothing in its place: if it does not import, the emulator tests fail with its error."""
     from autopersonalize import engine
+    from autopersonalize.engine import DataRequirementError, solution_metrics, train  # noqa: F401 - must exist
 
-    if hasattr(engine, "train"):
-        return engine
-
-    class DataRequirementError(ValueError):
-        pass
-
-    class Model:
-        def __init__(self, df: pd.DataFrame) -> None:
-            counts = df["ITEM_ID"].astype(str).value_counts()
-            self.items = np.array(counts.index, dtype=object)
-            self.scores = counts.to_numpy(float) / counts.sum()
-            self.training_seconds = 0.5
-
-        def _top(self, n: int, allowed: Any, boost: Any = ()) -> list[tuple[str, float]]:
-            scores = self.scores.copy()
-            for i, (item, _) in enumerate(boost):
-                scores[self.items == item] += 1 + i
-            keep = allowed(self.items) if allowed is not None else np.ones(len(self.items), bool)
-            order = [o for o in np.argsort(-scores, kind="stable") if keep[o]]
-            return [(str(self.items[o]), float(scores[o])) for o in order[:n]]
-
-        def recommend(self, user_id: str, n: int, *, extra_history: Any = (), allowed: Any = None) -> Any:
-            return self._top(n, allowed, extra_history)
-
-        def related_items(self, item_id: str, n: int, *, allowed: Any = None) -> Any:
-            return [p for p in self._top(n + 1, allowed) if p[0] != item_id][:n]
-
-        def rank(self, user_id: str, item_ids: Any, *, extra_history: Any = ()) -> Any:
-            score = dict(zip(self.items, self.scores, strict=True))
-            return sorted(((i, float(score.get(i, 0))) for i in item_ids), key=lambda p: -p[1])
-
-    def train(recipe: str, df: pd.DataFrame, **kwargs: Any) -> Model:
-        if kwargs.get("event_type"):
-            df = df[df["EVENT_TYPE"] == kwargs["event_type"]]
-        if len(df) < 1000:
-            raise DataRequirementError(f"There are not enough interactions: {len(df)} (at least 1000 are needed).")
-        return Model(df)
-
-    recipes = {
-        "aws-user-personalization": "USER_PERSONALIZATION",
-        "aws-user-personalization-v2": "USER_PERSONALIZATION",
-        "aws-popularity-count": "USER_PERSONALIZATION",
-        "aws-similar-items": "RELATED_ITEMS",
-        "aws-sims": "RELATED_ITEMS",
-        "aws-personalized-ranking": "PERSONALIZED_RANKING",
-        "aws-personalized-ranking-v2": "PERSONALIZED_RANKING",
-    }
-    metrics = {"coverage": 0.5, "precision_at_10": 0.1, "normalized_discounted_cumulative_gain_at_10": 0.2}
-    monkeypatch.setattr(engine, "RECIPES", recipes, raising=False)
-    monkeypatch.setattr(engine, "DataRequirementError", DataRequirementError, raising=False)
-    monkeypatch.setattr(engine, "train", train, raising=False)
-    monkeypatch.setattr(engine, "solution_metrics", lambda *a, **k: dict(metrics), raising=False)
     return engine
 
 
