@@ -19,7 +19,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import awswrangler as wr
+try:
+    import awswrangler as wr
+except ModuleNotFoundError:  # Glue for Spark has none: its engine (spark_export.py) uses the rules, not readers
+    wr = None  # type: ignore[assignment]
 import numpy as np
 import pandas as pd
 import pyarrow as pa
