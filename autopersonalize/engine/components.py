@@ -60,6 +60,38 @@ def discount(matrix: sp.csr_matrix, pop: np.ndarray, exponent: float, *, row_nor
     return out
 
 
+def once_per_second(enc: Encoded) -> Encoded:
+    """The events without same-second copies: an event on an item the same user already has at the same timestamp.
+
+    Two events on one item in one second are one action logged twice (a click and a watch written together, the
+    export's "same-second duplicates"); their order within the second is arbitrary. Learning from them would teach
+    the sequence model that an item follows itself, so it would put the last item first whenever a copy might come.
+    """
+    key = (enc.user.astype(np.int64) * max(enc.n_items, 1) + enc.item).astype(np.int64)
+    order = np.lexsort((np.arange(len(key)), enc.ts, key))
+    first = np.ones(len(key), dtype=bool)
+    same = (key[order][1:] == key[order][:-1]) & (enc.ts[order][1:] == enc.ts[order][:-1])
+    first[order[1:][same]] = False
+    if first.all():
+        return enc
+    counts = np.bincount(enc.user[first], minlength=enc.n_users)
+    indptr = np.zeros(enc.n_users + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    return Encoded(enc.users, enc.items, enc.user[first], enc.item[first], enc.ts[first], indptr)
+
+
+def history_once_per_second(items: np.ndarray, ts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A history (oldest first) without same-second copies, as once_per_second."""
+    if len(items) < 2:
+        return items, ts
+    pairs = np.stack([items.astype(np.int64), ts.astype(np.int64)], axis=1)
+    _, first = np.unique(pairs, axis=0, return_index=True)
+    if len(first) == len(items):
+        return items, ts
+    keep = np.sort(first)
+    return items[keep], ts[keep]
+
+
 def decayed_counts(items: np.ndarray, n_items: int, decay: float, last: int) -> np.ndarray:
     """Vector over items: sum of decay ** (steps from the end) over the `last` most recent events."""
     recent = items[-last:] if last > 0 else items[:0]

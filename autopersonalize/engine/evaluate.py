@@ -11,18 +11,19 @@ import pandas as pd
 from autopersonalize.engine.data import encode, prepare
 from autopersonalize.engine.metrics import evaluate
 from autopersonalize.engine.recipes import RELATED_ITEMS, recipe_name, recipe_type
-from autopersonalize.engine.scorers import RelatedScorer
+from autopersonalize.engine.scorers import Related
 from autopersonalize.engine.split import Split, personalize_split
 from autopersonalize.engine.train import fit
 
 CUTOFF = 25
-Task = Literal["held_out", "next_item"]
+Task = Literal["held_out", "next_item", "related"]
 
 
 class Scorable(Protocol):
     """What evaluation needs of a model: a Model, or a baseline trained on the same split (see bench/engine.py)."""
 
-    related: RelatedScorer | None
+    @property
+    def related(self) -> Related | None: ...
 
     def history_scores(self, items: np.ndarray, ts: np.ndarray) -> np.ndarray: ...
 
@@ -44,8 +45,18 @@ def solution_metrics(
     enc = encode(data, items["ITEM_ID"].to_numpy() if items is not None and "ITEM_ID" in items.columns else None)
     split = personalize_split(enc, seed)
     model = fit(recipe_name(recipe), kind, split.train, items=items, hyperparameters=hyperparameters, seed=seed)
-    task: Task = "next_item" if kind == RELATED_ITEMS else "held_out"
-    return evaluate_split(model, split, n_items=int(data["ITEM_ID"].nunique()), task=task)
+    task: Task = "related" if kind == RELATED_ITEMS else "held_out"
+    return evaluate_split(model, split, n_items=catalogue_size(interactions, items), task=task)
+
+
+def catalogue_size(interactions: pd.DataFrame, items: pd.DataFrame | None) -> int:
+    """Coverage's denominator: "the total number of unique items in the training data (includes both the Items and
+    Interactions datasets)" (developer guide, "Evaluating a solution version"); the datasets as imported, before any
+    eventType or eventValueThreshold filter."""
+    ids = set(interactions["ITEM_ID"].astype(str))
+    if items is not None and "ITEM_ID" in items.columns:
+        ids |= set(items["ITEM_ID"].astype(str))
+    return len(ids)
 
 
 def evaluate_split(model: Scorable, split: Split, *, n_items: int, task: Task = "held_out") -> dict[str, float]:
@@ -53,8 +64,12 @@ def evaluate_split(model: Scorable, split: Split, *, n_items: int, task: Task = 
 
     held_out: recommend from each test user's input, relevant = all held-out items (history NOT filtered out).
     next_item: related_items(last input item), relevant = the first held-out item; users without input are skipped.
-    Works for any model on either task: a user-recipe model answers next_item from the full input history.
+    related: each distinct held-out item of a test user is a query, relevant = the user's other held-out items
+    (RELATED_ITEMS recipes, see related_cases). Works for any model on any task: a user-recipe model answers next_item
+    from the full input history, and related from a history of the query item alone.
     """
+    if task == "related":
+        return evaluate(*related_cases(model, split), n_items)
     recommendations: list[list[int]] = []
     truths: list[set[int]] = []
     for (items, ts), held_out in zip(split.inputs, split.holdouts, strict=True):
@@ -78,3 +93,26 @@ def top_indices(scores: np.ndarray, k: int) -> list[int]:
     """Indices of the k highest finite scores, best first; ties go to the lower index."""
     picked = np.lexsort((np.arange(len(scores)), -scores))[:k]
     return [int(i) for i in picked if np.isfinite(scores[i])]
+
+
+def related_cases(model: Scorable, split: Split) -> tuple[list[list[int]], list[set[int]]]:
+    """Queries and relevant sets for a RELATED_ITEMS recipe: what a test user consumed together in their newest 10 %.
+
+    A related-items query is an item, not a user, so the held-out part of a test user (their newest ~10 %) is read as
+    one basket: each distinct item in it asks for related items, and the other items of the basket are relevant. This
+    asks the question the recipe answers (which items go together) on users the model never saw; the metrics are
+    then of the size of Personalize's published SIMS metrics, which a single next item is not (it gave a tenth).
+    """
+    recommendations: list[list[int]] = []
+    truths: list[set[int]] = []
+    for held_out in split.holdouts:
+        basket = list(dict.fromkeys(int(i) for i in held_out))
+        for query in basket if len(basket) > 1 else []:
+            if model.related is not None:
+                scores = model.related.related(query)
+            else:
+                scores = model.history_scores(np.array([query], dtype=np.int32), np.zeros(1, dtype=np.int64))
+            scores[query] = -np.inf
+            recommendations.append(top_indices(scores, CUTOFF))
+            truths.append(set(basket) - {query})
+    return recommendations, truths

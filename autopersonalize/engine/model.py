@@ -9,7 +9,7 @@ import numpy as np
 
 from autopersonalize.engine.data import Encoded
 from autopersonalize.engine.recipes import RELATED_ITEMS
-from autopersonalize.engine.scorers import PopularityScorer, RelatedScorer, SequenceScorer
+from autopersonalize.engine.scorers import PopularityScorer, Related, SequenceScorer
 
 Mask = Callable[[np.ndarray], np.ndarray]
 
@@ -26,7 +26,7 @@ class Model:
     recipe_type: str
     data: Encoded
     scorer: PopularityScorer | SequenceScorer | None
-    related: RelatedScorer | None
+    related: Related | None
     training_seconds: float
     _item_index: dict[str, int] = field(init=False, repr=False)
     _user_index: dict[str, int] = field(init=False, repr=False)

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import scipy.sparse as sp
 
-from autopersonalize.engine.components import Factors, RepeatRates, decayed_counts, one_blas_thread
+from autopersonalize.engine.components import (
+    Factors,
+    RepeatRates,
+    decayed_counts,
+    history_once_per_second,
+    one_blas_thread,
+)
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,7 @@ class SequenceScorer:
     def score(self, items: np.ndarray, ts: np.ndarray) -> np.ndarray:
         if len(items) == 0:
             return self.popularity / max(self.popularity.sum(), 1.0)
+        items, ts = history_once_per_second(items, ts)
         with one_blas_thread():
             blend = self.blend(items)
         state = self.repeats.state(items)
@@ -78,6 +86,40 @@ def _last_seen(items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distinct items of a history and how many events ago each was last seen (1 = the last event)."""
     distinct, last_from_end = np.unique(items[::-1], return_index=True)
     return distinct, last_from_end + 1
+
+
+class Related(Protocol):
+    """What a RELATED_ITEMS model offers: scores of every item for one query item, and item popularity."""
+
+    @property
+    def popularity(self) -> np.ndarray: ...
+
+    def related(self, item: int) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class CooccurrenceScorer:
+    """aws-sims: item-to-item collaborative filtering on users who interacted with both items.
+
+    score(q, j) = c(q, j) / n_j ** (f / 2), where c counts the users with both q and j (each user once, as the SIMS
+    page defines a co-interaction), pairs with fewer than `min_count` such users score 0 (min_cointeraction_count,
+    default 3), n_j is j's number of users and f is popularity_discount_factor (default 0.5): 0 ranks by raw
+    co-counts (popular items), 1 ranks by cosine similarity (the least popularity emphasis). Computed per query from
+    the sparse user x item matrix, so memory stays that of the data.
+    """
+
+    user_items: sp.csr_matrix  # binary user x item
+    item_users: sp.csr_matrix  # its transpose
+    popularity: np.ndarray  # users per item
+    discount: float
+    min_count: int
+
+    def related(self, item: int) -> np.ndarray:
+        users = self.item_users[item].indices
+        counts = np.asarray(self.user_items[users].sum(axis=0)).ravel()
+        counts[counts < max(self.min_count, 1)] = 0.0
+        scores = _max_scaled(counts / np.maximum(self.popularity, 1.0) ** (self.discount / 2))
+        return scores + 1e-6 * self.popularity / max(self.popularity.max(), 1.0)
 
 
 @dataclass(frozen=True)

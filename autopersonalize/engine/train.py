@@ -11,6 +11,7 @@ import pandas as pd
 from autopersonalize.engine.components import (
     discount,
     fit_als,
+    once_per_second,
     popularity,
     repeat_rates,
     transitions,
@@ -20,7 +21,7 @@ from autopersonalize.engine.data import Encoded, encode, prepare
 from autopersonalize.engine.features import metadata_matrix
 from autopersonalize.engine.model import Model
 from autopersonalize.engine.recipes import RELATED_ITEMS, float_param, recipe_name, recipe_type
-from autopersonalize.engine.scorers import PopularityScorer, RelatedScorer, SequenceScorer
+from autopersonalize.engine.scorers import CooccurrenceScorer, PopularityScorer, Related, RelatedScorer, SequenceScorer
 
 Hyperparameters = Mapping[str, str] | None
 
@@ -68,6 +69,7 @@ def fit(
 
 def sequence_scorer(enc: Encoded, hp: Hyperparameters, seed: int) -> SequenceScorer:
     """User-personalization / personalized-ranking: transitions + recency-weighted ALS + learned repeat rates."""
+    enc = once_per_second(enc)
     recency = str((hp or {}).get("recency_mask", "true")).lower() != "false"
     factor_decay = 0.995 if recency else 1.0
     pop = popularity(enc)
@@ -93,15 +95,29 @@ def sequence_scorer(enc: Encoded, hp: Hyperparameters, seed: int) -> SequenceSco
     )
 
 
-def related_scorer(recipe: str, enc: Encoded, items: pd.DataFrame | None, hp: Hyperparameters) -> RelatedScorer:
-    """aws-sims: symmetric co-occurrence; aws-similar-items: forward-leaning co-occurrence plus item metadata."""
+def related_scorer(recipe: str, enc: Encoded, items: pd.DataFrame | None, hp: Hyperparameters) -> Related:
+    """aws-sims: co-interactions of users; aws-similar-items: forward-leaning co-occurrence plus item metadata."""
+    if recipe == "aws-sims":
+        return sims_scorer(enc, hp)
     pop = popularity(enc)
-    backward = 1.0 if recipe == "aws-sims" else 0.5
     cooccurrence = discount(
-        transitions(enc, window=20, backward=backward),
+        transitions(enc, window=20, backward=0.5),
         pop,
         float_param(hp, "popularity_discount_factor", 0.5),
         row_normalise=False,
     )
     metadata = metadata_matrix(items, enc.items) if items is not None and recipe == "aws-similar-items" else None
     return RelatedScorer(cooccurrence, metadata, pop, metadata_weight=0.1)
+
+
+def sims_scorer(enc: Encoded, hp: Hyperparameters) -> CooccurrenceScorer:
+    """SIMS on the binary user x item matrix, with the recipe's two documented hyperparameters."""
+    user_items = user_item_matrix(enc, np.ones(len(enc.item)))
+    user_items.data[:] = 1.0
+    return CooccurrenceScorer(
+        user_items=user_items,
+        item_users=user_items.T.tocsr(),
+        popularity=np.asarray(user_items.sum(axis=0), dtype=np.float64).ravel(),
+        discount=float_param(hp, "popularity_discount_factor", 0.5),
+        min_count=int(float_param(hp, "min_cointeraction_count", 3)),
+    )

@@ -40,6 +40,14 @@ def test_precision_divides_by_k_not_by_list_length() -> None:
     assert precision_at_k(["h"], {"h"}, 10) == pytest.approx(0.1)
 
 
+def test_ndcg_ideal_is_the_list_itself_sorted_by_relevance() -> None:
+    # GIVEN 10 held-out items of which the list finds one, at rank 1: the ideal ordering of the top K is the same list
+    relevant = {"h", *(f"m{i}" for i in range(9))}
+    assert ndcg_at_k(["h", "x1", "x2", "x3", "x4"], relevant, 5) == pytest.approx(1.0)
+    # one hit at rank 3: 1/log2(4) over 1/log2(2)
+    assert ndcg_at_k(["x1", "x2", "h", "x3", "x4"], relevant, 5) == pytest.approx(0.5)
+
+
 def test_ndcg_is_one_for_an_ideal_list_and_zero_without_hits() -> None:
     assert ndcg_at_k(["a", "b", "c"], {"a", "b"}, 3) == pytest.approx(1.0)
     assert ndcg_at_k(["c", "d"], {"a"}, 2) == 0.0
