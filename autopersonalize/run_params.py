@@ -36,7 +36,7 @@ IGNORED_SOLUTION_CONFIG = (
     "featureTransformationParameters",
     "autoMLConfig",
 )
-IGNORED_CAMPAIGN_CONFIG = ("itemExplorationConfig", "enableMetadataWithRecommendations", "rankingInfluence")
+IGNORED_CAMPAIGN_CONFIG = ("enableMetadataWithRecommendations", "rankingInfluence")  # itemExplorationConfig is served
 # The demo's solutions left out when no items file is given (Similar-Items is meant to use item metadata).
 NEEDS_ITEMS = frozenset({"aws-similar-items"})
 _SINGULAR = {"campaigns": "campaign", "metricsGate": "metrics gate of", "batchInferenceJobs": "batch inference job"}

@@ -40,7 +40,7 @@ def _inputs(store: Store, path: str, access: S3Access) -> list[tuple[str, bytes]
 
 
 def _answer(store: Store, version: SolutionVersion, kind: str, line: dict[str, Any], job: Resource) -> dict[str, Any]:
-    from autopersonalize.emulator.runtime import allowed_mask, extra_history, recommend
+    from autopersonalize.emulator.runtime import allowed_mask, exploration_of, extra_history, recommend
 
     request = {**line, "numResults": job.params.get("numResults", 25), "filterArn": job.params.get("filterArn")}
     if kind == "PERSONALIZED_RANKING":
@@ -56,7 +56,8 @@ def _answer(store: Store, version: SolutionVersion, kind: str, line: dict[str, A
             ranked = [pair for pair, ok in zip(ranked, keep, strict=True) if ok]
         pairs = list(ranked)
     else:
-        pairs = recommend(store, version, kind, request)
+        config = job.params.get("batchInferenceJobConfig")
+        pairs = recommend(store, version, kind, request, exploration_of(store, version, config))
     return {"recommendedItems": [str(i) for i, _ in pairs], "scores": [round(float(s), 7) for _, s in pairs]}
 
 

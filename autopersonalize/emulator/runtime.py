@@ -60,7 +60,24 @@ def allowed_mask(
     return filters.mask_function(parts, context)
 
 
-def recommend(store: Store, version: SolutionVersion, kind: str, request: dict[str, Any]) -> list[tuple[str, float]]:
+def exploration_of(store: Store, version: SolutionVersion, config: dict[str, Any] | None) -> Any:
+    """engine.Exploration from a campaign's (or batch job's) config, for User-Personalization versions; else None.
+
+    Omitted keys take the recipe's documented defaults (defaults.EXPLORATION_DEFAULTS: 0.3 and 30 days)."""
+    from autopersonalize import engine
+    from autopersonalize.emulator import defaults
+    from autopersonalize.emulator.solutions import Solution
+
+    recipe = store.get(Solution, version.params["solutionArn"]).recipe
+    filled = defaults.campaign_config(config, recipe).get("itemExplorationConfig")
+    if not filled:
+        return None
+    return engine.Exploration(float(filled["explorationWeight"]), float(filled["explorationItemAgeCutOff"]))
+
+
+def recommend(
+    store: Store, version: SolutionVersion, kind: str, request: dict[str, Any], exploration: Any = None
+) -> list[tuple[str, float]]:
     """Items (and scores) for one request: userId for user recipes, itemId for related items."""
     n = int(request.get("numResults") or DEFAULT_RESULTS)
     if n > MAX_RESULTS:
@@ -79,13 +96,22 @@ def recommend(store: Store, version: SolutionVersion, kind: str, request: dict[s
             if not request.get("userId"):
                 raise invalid("userId: required for a campaign of a user-personalization recipe.")
             history = extra_history(store, version, request["userId"])
-            return list(version.model.recommend(request["userId"], n, extra_history=history, allowed=allowed))
+            return list(
+                version.model.recommend(
+                    request["userId"], n, extra_history=history, allowed=allowed, exploration=exploration
+                )
+            )
     except engine.WrongRecipeTypeError as exc:
         raise invalid(str(exc)) from None
     raise invalid("GetRecommendations is not supported by a PERSONALIZED_RANKING campaign: use GetPersonalizedRanking.")
 
 
 def _campaign(store: Store, arn: str | None) -> tuple[SolutionVersion, str]:
+    version, kind, _ = _campaign_and_config(store, arn)
+    return version, kind
+
+
+def _campaign_and_config(store: Store, arn: str | None) -> tuple[SolutionVersion, str, dict[str, Any] | None]:
     if not arn:
         raise invalid("campaignArn: required (recommenders are not emulated).")
     campaign = store.get(Campaign, arn)
@@ -93,7 +119,8 @@ def _campaign(store: Store, arn: str | None) -> tuple[SolutionVersion, str]:
     version = campaign.serving()
     from autopersonalize.emulator.solutions import Solution
 
-    return version, store.get(Solution, version.params["solutionArn"]).recipe_type
+    kind = store.get(Solution, version.params["solutionArn"]).recipe_type
+    return version, kind, campaign.params.get("campaignConfig")
 
 
 def _items(pairs: list[tuple[str, float]]) -> list[dict[str, Any]]:
@@ -102,8 +129,8 @@ def _items(pairs: list[tuple[str, float]]) -> list[dict[str, Any]]:
 
 @operation("GetRecommendations", RUNTIME)
 def get_recommendations(store: Store, p: dict[str, Any]) -> dict[str, Any]:
-    version, kind = _campaign(store, p.get("campaignArn"))
-    pairs = recommend(store, version, kind, p)
+    version, kind, config = _campaign_and_config(store, p.get("campaignArn"))
+    pairs = recommend(store, version, kind, p, exploration_of(store, version, config))
     return {"itemList": _items(pairs), "recommendationId": f"RID-{uuid.uuid4()}"}
 
 

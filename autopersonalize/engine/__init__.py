@@ -5,7 +5,7 @@ from __future__ import annotations
 from autopersonalize.engine.data import DataRequirementError, prepare
 from autopersonalize.engine.evaluate import solution_metrics
 from autopersonalize.engine.metrics import METRIC_NAMES
-from autopersonalize.engine.model import Model, WrongRecipeTypeError
+from autopersonalize.engine.model import Exploration, Model, WrongRecipeTypeError
 from autopersonalize.engine.recipes import RECIPES, UnknownRecipeError, recipe_type
 from autopersonalize.engine.train import train
 
@@ -13,6 +13,7 @@ __all__ = [
     "METRIC_NAMES",
     "RECIPES",
     "DataRequirementError",
+    "Exploration",
     "Model",
     "UnknownRecipeError",
     "WrongRecipeTypeError",

@@ -28,6 +28,7 @@ class Model:
     scorer: PopularityScorer | SequenceScorer | None
     related: Related | None
     training_seconds: float
+    item_created: np.ndarray | None = None  # per item: CREATION_TIMESTAMP, else its first interaction (NaN: unknown)
     _item_index: dict[str, int] = field(init=False, repr=False)
     _user_index: dict[str, int] = field(init=False, repr=False)
 
@@ -47,10 +48,20 @@ class Model:
         *,
         extra_history: Sequence[tuple[str, int]] = (),
         allowed: Mask | None = None,
+        exploration: Exploration | None = None,
     ) -> list[tuple[str, float]]:
-        """Top items for a user (popular items for an unknown one); seen items stay unless `allowed` masks them."""
+        """Top items for a user (popular items for an unknown one); seen items stay unless `allowed` masks them.
+
+        `exploration` (a User-Personalization campaign's itemExplorationConfig) mixes in young items with few
+        interactions; see explore().
+        """
         self._require_user_recipe("recommend for a userId")
-        return self._top(self.history_scores(*self._history(user_id, extra_history)), num_results, allowed)
+        scores = self.history_scores(*self._history(user_id, extra_history))
+        if exploration is None or exploration.weight <= 0:
+            return self._top(scores, num_results, allowed)
+        ranked = self._top(scores, num_results, allowed)
+        young = [str(self.items[i]) for i in explorable(self, exploration, allowed)]
+        return interleave(ranked, young, exploration.weight, num_results)
 
     def related_items(self, item_id: str, num_results: int, *, allowed: Mask | None = None) -> list[tuple[str, float]]:
         """Items related to `item_id` (never the item itself); popular items when the item is unknown."""
@@ -119,6 +130,49 @@ class Model:
         picked = candidates[np.lexsort((candidates, -scores[candidates]))[:k]]  # ties: the lower item index first
         shown = _normalise(scores[picked])
         return [(str(self.items[i]), float(score)) for i, score in zip(picked, shown, strict=True)]
+
+
+@dataclass(frozen=True)
+class Exploration:
+    """campaignConfig.itemExplorationConfig of a User-Personalization campaign (defaults 0.3 and 30 days)."""
+
+    weight: float = 0.3  # explorationWeight, 0..1
+    age_cutoff_days: float = 30.0  # explorationItemAgeCutOff
+
+
+def explorable(model: Model, exploration: Exploration, allowed: Mask | None) -> np.ndarray:
+    """Item indices to explore: within the age cut-off, fewest interactions first (ties: the lower index).
+
+    Developer guide (User-Personalization recipe): "With more exploration, recommendations include more items with less
+    interactions data or relevance"; explorationItemAgeCutOff is "the maximum item age in days since the latest
+    interaction across all items", the age coming from CREATION_TIMESTAMP or, without it, from the interactions.
+    """
+    if model.item_created is None or len(model.data.ts) == 0:
+        return np.zeros(0, dtype=np.int64)
+    age_days = (float(model.data.ts.max()) - model.item_created) / 86_400.0
+    young = np.nan_to_num(age_days, nan=np.inf) <= exploration.age_cutoff_days
+    if allowed is not None:
+        young &= np.asarray(allowed(model.items), dtype=bool)
+    candidates = np.flatnonzero(young)
+    counts = np.bincount(model.data.item, minlength=len(model.items))[candidates]
+    return candidates[np.lexsort((candidates, counts))]
+
+
+def interleave(ranked: list[tuple[str, float]], young: list[str], weight: float, n: int) -> list[tuple[str, float]]:
+    """A share `weight` of the n slots goes to explored items, spread evenly (explorationWeight 0.3: 3 of 10, the
+    first at slot 3); the rest keeps the model's order. Scores follow the final order (relative, top = 1)."""
+    relevant = [item for item, _ in ranked]
+    explored = [item for item in young if item not in relevant[: n - round(n * weight)]]
+    picked: list[str] = []
+    n_explored = 0
+    while len(picked) < n and (relevant or explored):
+        due = round((len(picked) + 1) * weight) > n_explored
+        use_explored = bool(explored) and (due or not relevant)
+        item = (explored if use_explored else relevant).pop(0)
+        if item not in picked:
+            picked.append(item)
+            n_explored += use_explored
+    return [(item, (n - i) / n) for i, item in enumerate(picked)]
 
 
 def _normalise(values: np.ndarray) -> np.ndarray:

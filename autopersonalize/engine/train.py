@@ -42,7 +42,28 @@ def train(
     started = time.perf_counter()
     data = prepare(interactions, event_type=event_type, event_value_threshold=event_value_threshold)
     enc = encode(data, items["ITEM_ID"].to_numpy() if items is not None and "ITEM_ID" in items.columns else None)
-    return fit(recipe_name(recipe), kind, enc, items=items, hyperparameters=hyperparameters, seed=seed, started=started)
+    model = fit(
+        recipe_name(recipe), kind, enc, items=items, hyperparameters=hyperparameters, seed=seed, started=started
+    )
+    model.item_created = item_created(enc, items)
+    return model
+
+
+def item_created(enc: Encoded, items: pd.DataFrame | None) -> np.ndarray:
+    """Per item index: CREATION_TIMESTAMP from the Items dataset, else the item's first interaction; NaN if neither."""
+    created = np.full(enc.n_items, np.nan)
+    np.fmin.at(created, enc.item, enc.ts.astype(np.float64))
+    if items is not None and {"ITEM_ID", "CREATION_TIMESTAMP"} <= set(items.columns):
+        stamps = pd.to_numeric(items["CREATION_TIMESTAMP"], errors="coerce").to_numpy(dtype=np.float64)
+        index = {item: i for i, item in enumerate(enc.items)}
+        rows = [
+            (index[str(item)], stamp)
+            for item, stamp in zip(items["ITEM_ID"], stamps, strict=True)
+            if str(item) in index and not np.isnan(stamp)
+        ]
+        for i, stamp in rows:
+            created[i] = stamp
+    return created
 
 
 def fit(
