@@ -21,7 +21,7 @@ EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 # The import names of the `offline` extra (pyproject.toml): a command that misses one says which extra to install.
 OFFLINE_MODULES = frozenset(
     {"moto", "awswrangler", "aws_lambda_powertools", "pydantic", "pydantic_core", "implicit", "numpy", "scipy"}
-    | {"pandas", "pyarrow", "rich", "threadpoolctl"}
+    | {"pandas", "pyarrow", "rich", "threadpoolctl", "pg8000", "pymysql"}
 )
 
 

@@ -28,6 +28,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+from db_source import DB_SOURCE_TYPES, read_database
 from digests import MIX, HashCounter, arrow_text, column_digests
 from inflation import EventLog, SameSecond, SameSecondError, baselines, measure
 from job_io import (
@@ -54,7 +55,7 @@ MAX_ID_CHARS = 256  # Personalize: USER_ID / ITEM_ID are at most 256 characters
 # can; a later "timestamp" is a unit or data error anyway, and with one bound both engines reject the same rows.
 MAX_SECONDS = 9_223_372_036
 MAX_CATEGORICAL_CHARS = 1000  # Personalize: each categorical value (between `|`) is at most 1000 characters
-SOURCE_TYPES = ("s3_parquet", "s3_csv", "s3_jsonl", "catalog", "athena")
+SOURCE_TYPES = ("s3_parquet", "s3_csv", "s3_jsonl", "catalog", "athena", *DB_SOURCE_TYPES)
 ID_FIELDS = ("USER_ID", "ITEM_ID")
 
 
@@ -112,11 +113,12 @@ def load_schema(location: str) -> tuple[dict[str, Any], list[Field]]:
 # ---------------------------------------------------------------- sources
 
 
-def iter_source(args: dict[str, str], chunk_rows: int) -> Iterator[pd.DataFrame]:
+def iter_source(args: dict[str, str], chunk_rows: int, since: int | None = None) -> Iterator[pd.DataFrame]:
     """Source chunks of about `chunk_rows` rows, as named by --source_type and --source. CSV and JSON lines values
-    arrive as text, exactly as written (007 stays 007, a huge number stays whole), so one set of rules converts them."""
+    arrive as text, exactly as written (007 stays 007, a huge number stays whole), so one set of rules converts them;
+    database rows arrive as that same text (db_source), with the watermark `since` pushed into their query."""
     kind = args.get("source_type", "s3_parquet")
-    source = require(args, "source", "an S3 prefix (s3_*), db.table (catalog) or a SQL query (athena)")
+    source = require(args, "source", "an S3 prefix (s3_*), db.table (catalog), a SQL query (athena) or a table")
     if kind == "s3_parquet":
         yield from wr.s3.read_parquet(source, chunked=chunk_rows, dataset=True)
     elif kind == "s3_csv":
@@ -132,6 +134,9 @@ def iter_source(args: dict[str, str], chunk_rows: int) -> Iterator[pd.DataFrame]
         yield from _read_json_lines(_objects(source), chunk_rows, options["encoding"], options.get("explode", ""))
     elif kind == "catalog":
         yield from _read_catalog(source, chunk_rows)
+    elif kind in DB_SOURCE_TYPES:
+        timestamp_column = parse_mapping(args.get("mapping", "")).get("TIMESTAMP", "TIMESTAMP")
+        yield from read_database(kind, args, chunk_rows, since, timestamp_column)
     elif kind == "athena":
         yield from wr.athena.read_sql_query(
             source,
@@ -733,7 +738,7 @@ def run_export(dataset: str, args: dict[str, str]) -> dict[str, Any]:
     frozen_by_caller = gc.get_freeze_count() > 0  # offline, the CLI freezes the heap for the whole pipeline run
     gc.freeze()  # see _stream
     try:
-        _stream(iter_source(args, chunk_rows), fields, args, since, stats, writer, rejects)
+        _stream(iter_source(args, chunk_rows, since), fields, args, since, stats, writer, rejects)
     finally:
         if not frozen_by_caller:  # else the caller's unfreeze releases what we froze too
             gc.unfreeze()
