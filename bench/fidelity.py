@@ -127,8 +127,11 @@ def poc_in_a_box(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def ml_100k(path: Path, *, liked_only: bool) -> pd.DataFrame:
-    """C4 (rating > 3) or C5 (all ratings) from u.data (tab-separated user, item, rating, timestamp)."""
-    data = pd.read_csv(path, sep="\t", names=["user", "item", "rating", "timestamp"])
+    """C4 (rating > 3) or C5 (all ratings) from u.data (tab-separated user, item, rating, timestamp), or from the same
+    rows as recbole's ml-100k.inter (its example data set in the recbole wheel, with a typed header line)."""
+    header = path.open(encoding="utf-8").readline().startswith("user_id:")
+    names = ["user", "item", "rating", "timestamp"]
+    data = pd.read_csv(path, sep="\t", names=names, skiprows=1 if header else 0)
     if liked_only:
         data = data[data["rating"] > 3]
     return pd.DataFrame(
@@ -277,7 +280,7 @@ def c4_c5(path: Path) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--ml-100k", type=Path, help="u.data of MovieLens 100k (default: looked for in data/ml-100k)")
+    parser.add_argument("--ml-100k", type=Path, help="MovieLens 100k u.data, or recbole's ml-100k.inter")
     args = parser.parse_args()
     started = time.perf_counter()
     targets: list[str] = []
