@@ -1,4 +1,5 @@
-"""Benchmark of the offline engine on MovieLens (Personalize's split, seeds 0-4) and on 1M synthetic interactions."""
+"""Benchmark of the offline engine on MovieLens (Personalize's split, seeds 0-4), and of CreateSolutionVersion's work
+(training, then metrics: a second fit on the training split) on 1M synthetic interactions."""
 
 from __future__ import annotations
 
@@ -127,17 +128,25 @@ def print_table(rows: list[tuple[str, Task, dict[str, float]]]) -> None:
 
 
 def one_million_child(recipe: str) -> None:
-    """Runs in a subprocess: train `recipe` on 1M synthetic interactions; print seconds and peak RSS as JSON."""
+    """Runs in a subprocess: what CreateSolutionVersion (trainingMode FULL) does with `recipe` on 1M synthetic
+    interactions, as the emulator runs it: `train` on all of them, then `solution_metrics` (a second fit, on
+    Personalize's training split, and the evaluation). Prints the seconds of each and the peak RSS as JSON."""
     data = synthetic_interactions(**ONE_MILLION, seed=0)
     started = time.perf_counter()
-    model = train(recipe, data)
-    seconds = time.perf_counter() - started
+    model = train(recipe, data, seed=0)
+    trained = time.perf_counter()
+    metrics = solution_metrics(recipe, data, seed=0)
+    finished = time.perf_counter()
     if model.recipe_type == "RELATED_ITEMS":
         model.related_items("i1", 25)
     else:
         model.recommend("u1", 25)
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"rows": len(data), "train_seconds": seconds, "peak_rss_gib": peak_kib / 2**20}))
+    result = {
+        "rows": len(data), "train_seconds": trained - started, "metrics_seconds": finished - trained,
+        "seconds": finished - started, "peak_rss_gib": peak_kib / 2**20, NDCG10: metrics[NDCG10],
+    }  # fmt: skip
+    print(json.dumps(result))
 
 
 def one_million(recipe: str) -> dict[str, float]:
@@ -166,9 +175,13 @@ def main() -> None:
     up_seconds = time.perf_counter() - started
 
     big = {recipe: one_million(recipe) for recipe in ("aws-user-personalization", "aws-similar-items")}
-    print(f"\n1M synthetic interactions ({ONE_MILLION}), one subprocess per recipe:")
-    for recipe, result in big.items():
-        print(f"  {recipe}: train {result['train_seconds']:.1f} s, peak RSS {result['peak_rss_gib']:.2f} GiB")
+    print(f"\n1M synthetic interactions ({ONE_MILLION}), CreateSolutionVersion's work, one subprocess per recipe:")
+    for recipe, r in big.items():
+        print(
+            f"  {recipe}: train {r['train_seconds']:.1f} s + metrics {r['metrics_seconds']:.1f} s (second fit on "
+            f"the training split, evaluation) = {r['seconds']:.1f} s, peak RSS {r['peak_rss_gib']:.2f} GiB, "
+            f"NDCG@10 {r[NDCG10]:.4f}"
+        )
 
     by_name = {(name, task): r[NDCG10] for name, task, r in rows}
     up = by_name[("aws-user-personalization (= v2)", "held_out")]
@@ -176,7 +189,7 @@ def main() -> None:
     similar_vs_pop = (
         by_name[("aws-similar-items (+ genres)", "next_item")] / by_name[("aws-popularity-count", "next_item")]
     )
-    slowest = max(r["train_seconds"] for r in big.values())
+    slowest = max(r["seconds"] for r in big.values())
     heaviest = max(r["peak_rss_gib"] for r in big.values())
     print()
     print(
@@ -191,8 +204,8 @@ def main() -> None:
     print(target("user-personalization NDCG@10 vs best ALS baseline", up / best_als, "x", ">=", 1.0))
     print(target("user-personalization training + metrics", up_seconds, " s", "<=", 15))
     print(target("similar-items next-item NDCG@10 vs popularity", similar_vs_pop, "x", ">", 1.0))
-    print(target("1M interactions train time", slowest, " s", "<=", 60))
-    print(target("1M interactions peak memory", heaviest, " GiB", "<=", 2))
+    print(target("1M interactions CreateSolutionVersion time (train + metrics)", slowest, " s", "<=", 60))
+    print(target("1M interactions CreateSolutionVersion peak memory", heaviest, " GiB", "<=", 2))
 
 
 if __name__ == "__main__":
