@@ -22,6 +22,7 @@ from autopersonalize.engine.features import metadata_matrix
 from autopersonalize.engine.model import Model
 from autopersonalize.engine.recipes import RELATED_ITEMS, float_param, recipe_name, recipe_type
 from autopersonalize.engine.scorers import CooccurrenceScorer, PopularityScorer, Related, RelatedScorer, SequenceScorer
+from autopersonalize.engine.split import subset
 
 Hyperparameters = Mapping[str, str] | None
 
@@ -132,7 +133,19 @@ def related_scorer(recipe: str, enc: Encoded, items: pd.DataFrame | None, hp: Hy
 
 
 def sims_scorer(enc: Encoded, hp: Hyperparameters) -> CooccurrenceScorer:
-    """SIMS on the binary user x item matrix, with the recipe's two documented hyperparameters."""
+    """SIMS on the binary user x item matrix, with the recipe's documented hyperparameters and their defaults.
+
+    Featurization as the SIMS page documents it: users whose history length lies outside the
+    [min_user_history_length_percentile, max_user_history_length_percentile] percentiles (0.005, 0.995) do not train
+    (very long histories "tend to contain noise", e.g. robots). The item-count percentiles are not applied: see
+    docs/engine.md ("What is NOT reproduced").
+    """
+    lengths = np.diff(enc.indptr)
+    if len(lengths):
+        low = float_param(hp, "min_user_history_length_percentile", 0.005)
+        high = float_param(hp, "max_user_history_length_percentile", 0.995)
+        shortest, longest = np.quantile(lengths, [low, high])
+        enc = subset(enc, np.flatnonzero((lengths >= shortest) & (lengths <= longest)))
     user_items = user_item_matrix(enc, np.ones(len(enc.item)))
     user_items.data[:] = 1.0
     return CooccurrenceScorer(
