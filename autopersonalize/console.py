@@ -133,14 +133,30 @@ def _recommendations_table(document: dict[str, Any]) -> Table:
     return table
 
 
+EXPORT_COLUMNS = ("dataset", "rows read", "written", "rejected", "duplicates", "import job", "rows counted (estimate)")
+IMPORT_CAPTION = (
+    "import job: its status as Personalize reports it (DescribeDatasetImportJob), and whether this run started or "
+    "reused it. Personalize reports no record counts for an import, so 'rows counted (estimate)' is the data rows the "
+    "workflow counted in the job's files before starting it ('-': reused, or too big to count)."
+)
+
+
+def _import_cells(entry: dict[str, Any] | None) -> tuple[str, str]:
+    """(import job, rows counted) cells of a dataset's import."""
+    if entry is None:
+        return "-", "-"
+    job = " ".join(filter(None, [entry.get("status"), f"({entry['action']})" if entry.get("action") else None]))
+    counted = entry.get("rowsCounted")
+    return job or "-", "-" if counted is None else f"~{counted}"
+
+
 def _export_table(document: dict[str, Any]) -> Table:
-    table = Table(title="Export (Glue) and import", title_justify="left")
-    for column in ("dataset", "rows read", "written", "rejected", "duplicates", "imported"):
-        table.add_column(column, justify="left" if column == "dataset" else "right")
-    imported = {
-        str(i.get("datasetType", "")).lower(): str(i["rows"]) if i.get("rows") is not None else str(i.get("action", ""))
-        for i in document.get("imports") or []
-    }
+    table = Table(
+        title="Export (Glue) and import", title_justify="left", caption=IMPORT_CAPTION, caption_justify="left"
+    )
+    for column in EXPORT_COLUMNS:
+        table.add_column(column, justify="left" if column in ("dataset", "import job") else "right")
+    imports = {str(i.get("datasetType", "")).lower(): i for i in document.get("imports") or []}
     for dataset, numbers in (document.get("export", {}).get("datasets") or {}).items():
         table.add_row(
             dataset,
@@ -148,7 +164,7 @@ def _export_table(document: dict[str, Any]) -> Table:
             str(numbers.get("rowsWritten", "")),
             str(numbers.get("rowsRejected", "")),
             str(numbers.get("duplicatesRemoved", "")),
-            imported.get(dataset, "-"),
+            *_import_cells(imports.get(dataset)),
         )
     return table
 

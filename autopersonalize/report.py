@@ -73,6 +73,22 @@ def manifest(bucket: str) -> dict[str, Any]:
     return dict(json.loads(s3.get_object(Bucket=bucket, Key=newest)["Body"].read()))
 
 
+def import_jobs(imports: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The run's imports with what each job reports, read back with DescribeDatasetImportJob: its status and
+    failureReason. Personalize reports no record counts for an import (the API reference's DescribeDatasetImportJob
+    response and botocore's DatasetImportJob shape have none), so `rowsCounted` stays what it is: the data rows the
+    workflow counted in the job's files before starting it, an estimate."""
+    p = boto3.client("personalize")
+    found = []
+    for entry in imports:
+        if not entry.get("jobArn"):  # a start refused for a quota: no job to ask
+            found.append(dict(entry))
+            continue
+        job = p.describe_dataset_import_job(datasetImportJobArn=entry["jobArn"])["datasetImportJob"]
+        found.append({**entry, **{k: job[k] for k in ("status", "failureReason") if k in job}})
+    return found
+
+
 def sample_recommendations(campaign_arns: list[str], bucket: str) -> list[dict[str, Any]]:
     """Top-10 of each campaign for a few users (or items), next to what they interacted with."""
     exported = wr.s3.list_objects(f"s3://{bucket}/exports/")
@@ -118,7 +134,7 @@ def collect(result: RunResult, assumptions: Sequence[str] = ()) -> dict[str, Any
         "glueWorkflow": {k: result.workflow_run.get(k) for k in ("WorkflowRunId", "Status", "Statistics")},
         "assumptions": list(assumptions),
         "export": manifest(result.stack.bucket),
-        "imports": output.get("imports", []),
+        "imports": import_jobs(output.get("imports") or []),
         "metrics": {
             s["solution"]: {k: round(v, 4) for k, v in sorted(s.get("metrics", {}).items())} for s in solutions
         },

@@ -24,12 +24,18 @@ def _latest_active(jobs: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 
 def _result(job: dict[str, Any], dataset_type: str, rows: int | None, action: str, ready: bool) -> dict[str, Any]:
+    """`status` is the job's as Personalize reports it (None right after CreateDatasetImportJob, which returns only
+    the ARN). Personalize reports no record counts for an import job (the DatasetImportJob shape of botocore's
+    personalize 2018-05-22 model, and the API reference's DescribeDatasetImportJob, have none), so `rowsCounted` is
+    the data rows this workflow counted in the job's files before starting it: an estimate of what it imported,
+    None when the job was reused or the files were too big to count here."""
     return {
         "datasetType": dataset_type,
         "jobArn": job.get("datasetImportJobArn"),
         "jobName": job.get("jobName"),
         "action": action,
-        "rows": rows,
+        "status": job.get("status"),
+        "rowsCounted": rows,
         "ready": ready,
     }
 
@@ -86,4 +92,4 @@ def check_import(
     ready = is_ready(f"import job {job['jobName']}", job_arn, job["status"], job.get("failureReason"))
     if ready:
         events.emit("Import Completed", params, {"datasetType": dataset["datasetType"], "jobArn": job_arn})
-    return _result(job, dataset["datasetType"], previous.get("rows"), previous.get("action", "started"), ready)
+    return _result(job, dataset["datasetType"], previous.get("rowsCounted"), previous.get("action", "started"), ready)

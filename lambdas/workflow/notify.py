@@ -32,7 +32,8 @@ def summary(
         "execution": run.get("executionId"),
         "durationSeconds": round(time.time() - run["startedAt"], 1) if run.get("startedAt") else None,
         "imports": [
-            {k: i.get(k) for k in ("datasetType", "action", "rows", "jobArn")} for i in state.get("imports") or []
+            {k: i.get(k) for k in ("datasetType", "action", "status", "rowsCounted", "jobArn")}
+            for i in state.get("imports") or []
         ],
         "solutions": [
             {
@@ -77,11 +78,14 @@ def render(data: dict[str, Any]) -> str:
         f"Execution: {data['execution']}",
         f"Duration: {data['durationSeconds']} s",
         "",
-        "Imports:",
+        "Imports (Personalize reports each job's status, not its record counts):",
     ]
     for i in data["imports"]:
-        rows = "rows not counted" if i.get("rows") is None else f"{i['rows']} rows"
-        lines.append(f"  {i['datasetType']}: {i['action']}, {rows}, {i['jobArn']}")
+        counted = i.get("rowsCounted")
+        rows = "rows not counted" if counted is None else f"~{counted} rows counted in its files (an estimate)"
+        lines.append(
+            f"  {i['datasetType']}: {i['action']}, {i.get('status') or 'status unknown'}, {rows}, {i['jobArn']}"
+        )
     lines.append("Solutions:")
     for s in data["solutions"]:
         verdict = "PASSED" if s.get("passed") else "REJECTED: " + "; ".join(s.get("reasons") or [])

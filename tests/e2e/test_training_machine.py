@@ -80,7 +80,10 @@ def test_training_happy_path_two_solutions_two_campaigns(stack: OfflineStack) ->
         ("personal", "created"),
         ("popular", "created"),
     ]
-    assert {i["datasetType"]: i["rows"] for i in output["imports"]} == {"Interactions": 3000, "Items": 120}
+    assert {i["datasetType"]: (i["status"], i["rowsCounted"]) for i in output["imports"]} == {
+        "Interactions": ("ACTIVE", 3000),
+        "Items": ("ACTIVE", 120),
+    }
     assert ws.counts() == ONE_FULL_RUN
     ssm = boto3.client("ssm")
     parameter = ssm.get_parameter(Name="/ap/demo/campaigns/personal")["Parameter"]["Value"]
@@ -90,7 +93,7 @@ def test_training_happy_path_two_solutions_two_campaigns(stack: OfflineStack) ->
     )
     [message] = messages(stack)
     assert message.startswith("autopersonalize: dataset group demo: DEPLOYED")
-    assert "Interactions: started, 3000 rows" in message
+    assert "Interactions: started, ACTIVE, ~3000 rows counted in its files (an estimate)" in message
     solution = boto3.client("personalize").describe_solution(solutionArn=output["solutions"][0]["solutionArn"])
     assert solution["solution"]["performAutoTraining"] is False
     kinds = received(queue)

@@ -75,6 +75,20 @@ def test_report_gives_example_rows_of_each_reason(run: tuple[pipeline.RunResult,
     assert "REJECT_REASON" not in examples["TIMESTAMP:not_a_timestamp"][0]
 
 
+def test_report_imports_show_what_each_job_reports_and_the_count_as_an_estimate(
+    run: tuple[pipeline.RunResult, dict[str, Any]],
+) -> None:
+    _, document = run
+    jobs = {i["datasetType"].lower(): i for i in document["imports"]}
+    assert set(jobs) == set(document["export"]["datasets"])
+    assert {dataset: (i["status"], i["action"]) for dataset, i in jobs.items()} == {
+        dataset: ("ACTIVE", "started") for dataset in jobs
+    }
+    written = {dataset: numbers["rowsWritten"] for dataset, numbers in document["export"]["datasets"].items()}
+    assert {dataset: i["rowsCounted"] for dataset, i in jobs.items()} == written
+    assert not any("rows" in i for i in jobs.values())  # no unlabelled count beside the job's own report
+
+
 def test_report_lists_the_assumptions_it_was_given(run: tuple[pipeline.RunResult, dict[str, Any]]) -> None:
     _, document = run
     assert document["assumptions"] == ASSUMED

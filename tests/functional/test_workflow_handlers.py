@@ -213,7 +213,7 @@ def test_workflow_import_is_reused_for_the_same_data_and_redone_for_new_data(acc
     state = group(loaded())
     first = imported(state)
     assert [i["action"] for i in first] == ["started", "started"]
-    assert first[0]["rows"] == 3000
+    assert (first[0]["status"], first[0]["rowsCounted"]) == ("ACTIVE", 3000)
     assert [i["action"] for i in imported(state)] == ["reused", "reused"]
     boto3.client("s3").put_object(
         Bucket="data", Key="exports/r1/interactions/part-1.csv", Body=ws.interactions_csv(seed=9).encode()

@@ -23,8 +23,8 @@ def _document(**overrides: Any) -> dict[str, Any]:
             }
         },
         "imports": [
-            {"datasetType": "Interactions", "action": "started", "rows": 1200},
-            {"datasetType": "Items", "action": "reused", "rows": None},
+            {"datasetType": "Interactions", "action": "started", "status": "ACTIVE", "rowsCounted": 1200},
+            {"datasetType": "Items", "action": "reused", "status": "ACTIVE", "rowsCounted": None},
         ],
         "metrics": {"up": {NDCG: 0.31}, "pop": {NDCG: 0.07}},
         "gate": [{"solution": "up", "passed": True, "checks": [{"metric": NDCG, "minimum": 0.05, "passed": True}]}],
@@ -52,10 +52,18 @@ def _row(text: str, first_cell: str) -> list[str]:
     raise AssertionError(f"no row {first_cell!r} in:\n{text}")
 
 
-def test_report_shows_exported_rejected_and_imported_rows_per_dataset() -> None:
+def test_report_shows_exported_rejected_rows_and_what_each_import_job_reports() -> None:
     text = _render(_document())
-    assert _row(text, "interactions") == ["interactions", "1203", "1200", "2", "1", "1200"]
-    assert _row(text, "items") == ["items", "40", "40", "0", "0", "reused"]
+    assert _row(text, "interactions") == ["interactions", "1203", "1200", "2", "1", "ACTIVE (started)", "~1200"]
+    assert _row(text, "items") == ["items", "40", "40", "0", "0", "ACTIVE (reused)", "-"]
+    assert "Personalize reports no record counts for an import" in " ".join(text.split())
+
+
+def test_report_shows_a_failed_import_jobs_status() -> None:
+    failed = [{"datasetType": "Interactions", "action": "started", "status": "CREATE FAILED", "rowsCounted": 1200}]
+    text = _render(_document(imports=failed))
+    assert _row(text, "interactions")[5:] == ["CREATE FAILED (started)", "~1200"]
+    assert _row(text, "items")[5:] == ["-", "-"]
 
 
 def test_report_shows_the_gate_outcome_and_the_sns_notification() -> None:
