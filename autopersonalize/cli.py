@@ -178,7 +178,7 @@ def fetch_movielens(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-BENCHES = ("engine", "etl", "serving", "e2e")
+BENCHES = ("engine", "fidelity", "etl", "serving", "e2e")
 REPO_BENCH = paths.CHECKOUT / "bench"  # benchmarks are part of the repository, not of the installed package
 
 

@@ -13,4 +13,5 @@ def test_cli_bench_names_one_script_per_benchmark() -> None:
 
 def test_cli_bench_unknown_name_is_refused_with_the_choices(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["bench", "nope"]) == 2
-    assert capsys.readouterr().err.strip() == "error: no benchmark nope; choose from engine, etl, serving, e2e"
+    expected = "error: no benchmark nope; choose from engine, fidelity, etl, serving, e2e"
+    assert capsys.readouterr().err.strip() == expected
