@@ -72,6 +72,7 @@ SPARK_SOURCE_TYPES = ("s3_parquet", "s3_csv", "s3_jsonl", "catalog")
 ORDER = ("_file", "_block", "_row", "_pos")  # the source order: object, split, row in the split, list position
 JOB_MODULES = ("personalize_export", "digests", "inflation", "job_io", "spark_export")  # what the tasks import
 BATCH_ROWS = 100_000  # rows per Arrow batch a task conforms at once
+_SHIPPED: set[int] = set()  # the local SparkContexts the job modules were added to
 
 
 # ---------------------------------------------------------------- the session
@@ -89,7 +90,8 @@ def session() -> SparkSession:
     spark.conf.set("spark.sql.session.timeZone", "UTC")  # naive times are UTC, as in the Python shell job
     spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(BATCH_ROWS))
     spark.sparkContext._jsc.hadoopConfiguration().set("mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
-    if str(spark.sparkContext.master).startswith("local"):  # on Glue, --extra-py-files ships these modules
+    if str(spark.sparkContext.master).startswith("local") and id(spark.sparkContext) not in _SHIPPED:
+        _SHIPPED.add(id(spark.sparkContext))  # on Glue, --extra-py-files ships these modules
         for name in JOB_MODULES:
             spark.sparkContext.addPyFile(str(Path(__file__).with_name(f"{name}.py")))
     return spark
@@ -336,6 +338,8 @@ def conformed(df: DataFrame, fields: list[Field], args: dict[str, str], interact
     (v0...), the raw text (r0...) and REJECT_REASON (null when conformed); for interactions the user, item and
     event-type digests and the user's sample depth (for the inflation measures)."""
     names = [c for c in df.columns if c not in ORDER]
+    # Spark hands UTC instants to pandas without their zone; pandas' parquet reader keeps it (a rejected row's raw text)
+    zoned = [f.name for f in df.schema.fields if isinstance(f.dataType, T.TimestampType)]
     safe = df.toDF(*(f"s{i}" for i in range(len(names))), *ORDER)
     n = len(fields)
     schema = T.StructType(
@@ -349,6 +353,8 @@ def conformed(df: DataFrame, fields: list[Field], args: dict[str, str], interact
     def apply(batches: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for batch in batches:
             raw = batch.iloc[:, : len(names)].set_axis(names, axis=1)
+            for name in zoned:
+                raw[name] = raw[name].dt.tz_localize("UTC")
             good, bad = conform(map_columns(raw, fields, args), fields)
             yield _batch_rows(batch, good, bad, fields, interactions)
 
@@ -531,6 +537,8 @@ def _write_csv(df: DataFrame, parts: int, storage: Storage, bucket: str, key: st
         .option("nullValue", "")
         .option("emptyValue", "")
         .option("lineSep", "\n")
+        .option("ignoreLeadingWhiteSpace", False)  # an ID with spaces around it is kept as written
+        .option("ignoreTrailingWhiteSpace", False)
         .csv(storage.scratch(bucket, key))
     )
 
