@@ -33,6 +33,7 @@ PARAMS_TEMPLATE ?= params/demo.json
 .PHONY: demo test glue-wheels glue-py39 lambda-bundle lint lint-tools validate bench deploy clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	@command -v java >/dev/null || { apt-get update -q && apt-get install -y -q openjdk-17-jre-headless; }  # PySpark
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
