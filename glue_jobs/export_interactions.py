@@ -5,12 +5,13 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from engine_choice import dispatch
 from job_io import main_from_argv
 from personalize_export import run_export
 
 
 def main(args: dict[str, str]) -> dict[str, Any]:
-    return run_export("interactions", args)
+    return dispatch("interactions", args, run_export)  # --engine: here, or on the dataset's Spark job
 
 
 if __name__ == "__main__":
