@@ -202,10 +202,14 @@ def _glue(self: Any) -> str:
     Guide, "Specifying AWS Glue resource ARNs"). The ancestors are authorised here, the object by moto after this
     returns its ARN. Other Glue calls (jobs, workflows) are checked on the action only."""
     keys = GLUE_CATALOG_READS.get(self._get_action())
-    if keys is None:
-        return "*"
     account = self._get_param("CatalogId") or self.current_account
     prefix = f"arn:aws:glue:{self.region}:{account}"
+    if self._get_action() == "GetConnection":  # resource types connection* and rootcatalog* (Service Authorization
+        if auth.enforced():  # Reference, AWS Glue): the catalog here, the connection by moto
+            self._authenticate_and_authorize_normal_action(f"{prefix}:catalog")
+        return f"{prefix}:connection/{self._get_param('Name')}"
+    if keys is None:
+        return "*"
     database, table_key = self._get_param(keys[0]), keys[1]
     arns = [f"{prefix}:catalog", f"{prefix}:database/{database}"]
     if table_key:
@@ -214,6 +218,14 @@ def _glue(self: Any) -> str:
         for ancestor in arns[:-1]:
             self._authenticate_and_authorize_normal_action(ancestor)  # AccessDenied unless allowed
     return arns[-1]
+
+
+def _secretsmanager(self: Any) -> str:
+    """The secret a call names (SecretId: a name, a full or a partial ARN) by its full ARN, with the random suffix,
+    as IAM sees it (Secrets Manager User Guide, "Permissions policy examples": a name needs `name-??????`)."""
+    secret_id = self._get_param("SecretId")
+    secret = self.backend.secrets.get(secret_id) if secret_id else None
+    return str(secret.arn) if secret is not None else "*"
 
 
 def _athena(self: Any) -> str:
@@ -238,6 +250,7 @@ def _resource_resolvers() -> dict[type, Callable[[Any], str]]:
     from moto.dynamodb.responses import DynamoHandler
     from moto.events.responses import EventsHandler
     from moto.glue.responses import GlueResponse
+    from moto.secretsmanager.responses import SecretsManagerResponse
     from moto.sns.responses import SNSResponse
     from moto.ssm.responses import SimpleSystemManagerResponse
     from moto.stepfunctions.responses import StepFunctionResponse
@@ -251,6 +264,7 @@ def _resource_resolvers() -> dict[type, Callable[[Any], str]]:
         EventsHandler: _events,
         GlueResponse: _glue,
         AthenaResponse: _athena,
+        SecretsManagerResponse: _secretsmanager,
     }
 
 

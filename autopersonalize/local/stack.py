@@ -287,7 +287,14 @@ def _glue_job(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> No
         Command=props["Command"],
         DefaultArguments={k: str(v) for k, v in props.get("DefaultArguments", {}).items()},
         ExecutionProperty=props.get("ExecutionProperty", {"MaxConcurrentRuns": 1}),
+        **({"Connections": props["Connections"]} if props.get("Connections") else {}),
     )
+
+
+def _glue_connection(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
+    """The connection as CloudFormation passes it to CreateConnection (same ConnectionInput); offline no network
+    interface is made: its PhysicalConnectionRequirements are stored, and the job reaches the database directly."""
+    stack.client("glue").create_connection(CatalogId=str(props["CatalogId"]), ConnectionInput=props["ConnectionInput"])
 
 
 def _glue_workflow(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
@@ -333,6 +340,7 @@ DEPLOYERS: dict[str, Callable[[OfflineStack, str, dict[str, Any]], None]] = {
     "AWS::SNS::Subscription": _nothing,
     "AWS::Logs::LogGroup": _log_group,
     "AWS::Glue::SecurityConfiguration": _glue_security_configuration,
+    "AWS::Glue::Connection": _glue_connection,
     "AWS::Glue::Job": _glue_job,
     "AWS::Glue::Workflow": _glue_workflow,
     "AWS::Glue::Trigger": _glue_trigger,

@@ -62,6 +62,7 @@ REFS: dict[str, tuple[str, dict[str, str]]] = {
     "AWS::SQS::Queue": ("https://sqs.{r}.amazonaws.com/{a}/{name}", {"Arn": "arn:{p}:sqs:{r}:{a}:{name}"}),
     "AWS::Athena::WorkGroup": ("{name}", {}),
     "AWS::Glue::Job": ("{name}", {}),
+    "AWS::Glue::Connection": ("{name}", {}),
     "AWS::SSM::Parameter": ("{name}", {}),
     "AWS::KMS::Key": ("{name}", {"Arn": "arn:{p}:kms:{r}:{a}:key/{name}"}),
 }
@@ -94,7 +95,11 @@ class Resolver:
     def _format(self, text: str, logical_id: str) -> str:
         resource = self.resources[logical_id]
         name_property = NAME_PROPERTY.get(resource["Type"], "")
-        name = self.resolve(resource.get("Properties", {}).get(name_property, logical_id))
+        properties = resource.get("Properties", {})
+        if resource["Type"] == "AWS::Glue::Connection":  # its name is ConnectionInput.Name
+            properties = properties.get("ConnectionInput", {})
+            name_property = "Name"
+        name = self.resolve(properties.get(name_property, logical_id))
         return text.format(p=PSEUDO["AWS::Partition"], r=PSEUDO["AWS::Region"], a=PSEUDO["AWS::AccountId"], name=name)
 
     def ref(self, name: str) -> Any:

@@ -43,6 +43,26 @@ EXAMPLES = [
         "SourceTableArns": f"arn:aws:glue:us-east-1:{ACCOUNT}:database/lake,"
         f"arn:aws:glue:us-east-1:{ACCOUNT}:table/lake/items",
     },
+    {  # database sources: a connection in a VPC, its secret by ARN
+        "InteractionsSource": "public.clicks",
+        "InteractionsSourceType": "postgresql",
+        "ItemsSource": "none",
+        "UsersSource": "SELECT user_id, segment FROM crm.users",
+        "UsersSourceType": "postgresql",
+        "DatabaseJdbcUrl": "jdbc:postgresql://db.internal:5432/shop",
+        "DatabaseSecret": f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:shop-reader-AbCdEf",
+        "DatabaseSubnetId": "subnet-0123456789abcdef0",
+        "DatabaseSecurityGroupIds": "sg-0123456789abcdef0,sg-0fedcba9876543210",
+        "DatabaseAvailabilityZone": "us-east-1a",
+    },
+    {  # a database reached without a VPC, its secret by name
+        "InteractionsSource": "shop.clicks",
+        "InteractionsSourceType": "mysql",
+        "ItemsSource": "none",
+        "UsersSource": "none",
+        "DatabaseJdbcUrl": "jdbc:mysql://db.example.com:3306/shop",
+        "DatabaseSecret": "shop/reader",
+    },
 ]
 
 # A SAM template with one function whose role is what the test puts in `Policies`.
