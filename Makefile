@@ -13,7 +13,8 @@ GLUE_VENV ?= .venv-glue39
 PY39 ?= $(shell for c in python3.9 $$(pyenv root 2>/dev/null)/versions/3.9*/bin/python3.9; do \
 	"$$c" -c "" 2>/dev/null && { echo "$$c"; break; }; done)
 GLUE_STAMP := $(GLUE_VENV)/.installed
-GLUE_TESTS := tests/functional/test_glue_export.py tests/functional/test_glue_publish.py tests/functional/test_hostile_files.py tests/functional/test_glue_inflation.py
+GLUE_TESTS := tests/functional/test_glue_export.py tests/functional/test_glue_publish.py tests/functional/test_hostile_files.py tests/functional/test_glue_inflation.py \
+	tests/functional/test_glue_database.py
 # Wheelhouses as the clouds install (scripts/wheelhouse.py), kept between runs, redone when their pins change: Glue
 # Python shell's (cp39, manylinux2014_x86_64: no source builds) and the Lambda bundle's (template.yaml's Runtime and
 # Architectures, plus the same pins for this machine, to import every Handler from in a clean Python 3.12).
@@ -30,7 +31,7 @@ LINT_STAMP := $(LINT_VENV)/.installed
 STACK ?= autopersonalize
 PARAMS_TEMPLATE ?= params/demo.json
 
-.PHONY: demo test glue-wheels glue-py39 lambda-bundle lint lint-tools validate bench deploy clean
+.PHONY: demo test db-servers glue-wheels glue-py39 lambda-bundle lint lint-tools validate bench deploy clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@command -v java >/dev/null || { apt-get update -q && apt-get install -y -q openjdk-17-jre-headless; }  # PySpark
@@ -42,12 +43,22 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/autopersonalize demo
 
-test: $(STAMP) $(LINT_STAMP)
+test: $(STAMP) $(LINT_STAMP) db-servers
 	$(MAKE) -s lint
 	$(MAKE) -s glue-wheels lambda-bundle
 	$(PY) -m pytest -q -n 2 --dist loadfile
 	@if [ -n "$(PY39)" ]; then $(MAKE) -s glue-py39; \
 	else echo "no Python 3.9 here: the Glue jobs' tests ran on 3.11 only (make glue-py39 runs them on Glue's 3.9)"; fi
+
+# The database servers the database sources' tests start (tests/db_servers.py): PostgreSQL and MariaDB from Debian's
+# packages, installed when missing (as root, or through sudo); the tests start and stop their own instances.
+DB_PACKAGES := postgresql mariadb-server-core mariadb-client-core
+db-servers:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && test -x /usr/sbin/mariadbd \
+	  && test -x /usr/bin/mariadb-install-db && test -x /usr/bin/my_print_defaults; then :; else \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+	    $(DB_PACKAGES) >/dev/null; fi
 
 $(GLUE_WHEELS)/.runtime: glue_jobs/requirements.txt scripts/wheelhouse.py | $(STAMP)
 	$(PY) scripts/wheelhouse.py glue --dest $(GLUE_WHEELS)
@@ -87,7 +98,7 @@ $(LINT_STAMP): requirements-lint.txt
 lint-tools: $(LINT_STAMP)
 
 # The Glue jobs' tests on Glue Python shell's runtime: Python 3.9, pandas 2, the pins of glue_jobs/requirements.txt.
-glue-py39: $(GLUE_STAMP)
+glue-py39: $(GLUE_STAMP) db-servers
 	@echo "Glue jobs on Python 3.9 ($(GLUE_VENV)):"
 	PYTHONPATH=glue_jobs $(GLUE_VENV)/bin/python -m pytest -q -p no:cacheprovider \
 	  -W "ignore:Boto3 will no longer support Python 3.9" $(GLUE_TESTS)

@@ -222,7 +222,8 @@ def _glue(self: Any) -> str:
 
 def _secretsmanager(self: Any) -> str:
     """The secret a call names (SecretId: a name, a full or a partial ARN) by its full ARN, with the random suffix,
-    as IAM sees it (Secrets Manager User Guide, "Permissions policy examples": a name needs `name-??????`)."""
+    as IAM sees it (Secrets Manager API Reference, SecretId: "the final hyphen and six random characters that Secrets
+    Manager adds at the end of the ARN"; a policy naming the secret by name matches it with `name-??????`)."""
     secret_id = self._get_param("SecretId")
     secret = self.backend.secrets.get(secret_id) if secret_id else None
     return str(secret.arn) if secret is not None else "*"
