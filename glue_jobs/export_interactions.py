@@ -5,8 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from engine_choice import dispatch
-from job_io import main_from_argv
+from job_io import dispatch, main_from_argv
 from personalize_export import run_export
 
 
