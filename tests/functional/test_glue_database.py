@@ -16,6 +16,7 @@ from typing import Any
 
 import boto3
 import export_interactions
+import export_items
 import pytest
 from db_source import DatabaseSourceError
 from moto import mock_aws
@@ -299,3 +300,34 @@ def test_database_connection_of_another_engine_is_refused(s3: Any, mariadb_serve
 def test_database_source_that_is_neither_table_nor_query_is_refused(s3: Any, postgresql_server: Server) -> None:
     message = run_error(source_type="postgresql", source="DROP TABLE x", connection_name="lake-db")
     assert message.startswith("--source 'DROP TABLE x' for postgresql: neither a table")
+
+
+def test_database_types_export_as_their_csv_text(s3: Any, postgresql_server: Server) -> None:
+    """Integers, arrays (a multi-valued categorical), numerics and dates give what their text in a CSV gives."""
+    table = table_name(postgresql_server)
+    con: Any = postgresql_server.connect()
+    cursor = con.cursor()
+    cursor.execute(f"CREATE TABLE {table} (item_id integer, category text[], price numeric(8, 2), created date)")
+    cursor.execute(
+        f"INSERT INTO {table} VALUES (42, ARRAY['shoes', 'sale'], 4.50, '2024-05-01'), (7, ARRAY['hats'], NULL, "
+        "'2024-05-02'), (8, '{}', 1, '2024-05-03')"
+    )
+    con.commit()
+    con.close()
+    text = "item_id,category,price,created\n42,shoes|sale,4.50,2024-05-01\n7,hats,,2024-05-02\n8,,1.00,2024-05-03\n"
+    s3.put_object(Bucket=BUCKET, Key="raw/items/items.csv", Body=text.encode())
+    mapping = "ITEM_ID=item_id,CATEGORY=category,PRICE=price,CREATION_TIMESTAMP=created"
+    items = {"bucket": BUCKET, "schema": str(SCHEMAS / "items.avsc"), "mapping": mapping}
+    export_items.main({**items, "run_id": "from-csv", "source_type": "s3_csv", "source": f"s3://{BUCKET}/raw/items/"})
+
+    name = glue_connection(postgresql_server)
+    export_items.main(
+        {**items, "run_id": "from-db", "source_type": "postgresql", "source": table, "connection_name": name}
+    )
+
+    assert objects(s3, "from-db") == objects(s3, "from-csv")
+    assert objects(s3, "from-db")["items/part-00000.csv"].decode().splitlines() == [
+        "ITEM_ID,CATEGORY,PRICE,CREATION_TIMESTAMP",
+        "42,shoes|sale,4.5,1714521600",
+        "7,hats,,1714608000",
+    ]
