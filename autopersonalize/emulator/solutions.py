@@ -273,7 +273,9 @@ def _train(
     except ValueError as exc:  # engine.DataRequirementError, bad hyperparameters: the user's data or config
         raise WorkFailed(str(exc)) from None
     with store.lock:
-        version.model, version.metrics = model, dict(metrics)
+        # Personalize answers metrics rounded to 4 decimals: the developer guide's example output (0.27, 0.0379, ...)
+        # and every published GetSolutionMetrics print (e.g. amazon-personalize-samples' POC in a box notebooks).
+        version.model, version.metrics = model, {name: round(float(value), 4) for name, value in metrics.items()}
         version.training_hours = round(float(model.training_seconds) / 3600, 6)
         version.events_seen, version.revision = events_seen, revision
 
