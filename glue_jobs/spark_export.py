@@ -70,7 +70,8 @@ from pyspark.sql import types as T
 
 SPARK_SOURCE_TYPES = ("s3_parquet", "s3_csv", "s3_jsonl", "catalog")
 ORDER = ("_file", "_block", "_row", "_pos")  # the source order: object, split, row in the split, list position
-JOB_MODULES = ("personalize_export", "digests", "inflation", "job_io", "spark_export")  # what the tasks import
+# what the tasks import (on Glue: --extra-py-files)
+JOB_MODULES = ("personalize_export", "digests", "inflation", "db_source", "job_io", "spark_export")
 BATCH_ROWS = 100_000  # rows per Arrow batch a task conforms at once
 _SHIPPED: set[int] = set()  # the local SparkContexts the job modules were added to
 

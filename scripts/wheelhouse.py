@@ -214,10 +214,10 @@ class GlueJob:
 
 
 def glue_jobs(template: dict[str, Any]) -> list[GlueJob]:
-    """The Glue jobs of a template, in its order."""
+    """The Glue Python shell jobs of a template, in its order (Spark jobs install nothing: Glue 5.0 provides pandas)."""
     jobs = []
     for logical_id, resource in template["Resources"].items():
-        if resource["Type"] == "AWS::Glue::Job":
+        if resource["Type"] == "AWS::Glue::Job" and resource["Properties"]["Command"]["Name"] == "pythonshell":
             props = resource["Properties"]
             arguments = props.get("DefaultArguments", {})
             files = arguments.get("--extra-py-files", "")

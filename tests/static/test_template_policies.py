@@ -24,6 +24,7 @@ EXAMPLES = [
         "UsersSource": "s3://other-lake/users/",
         "UsersSourceType": "s3_jsonl",
         "PersonalizeKmsKeyArn": f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        "InteractionsEngine": "auto",  # the Python shell export may start its Spark job
     },
     {
         "InteractionsSource": "s3://lake/clicks/",

@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import spark_export
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
@@ -17,7 +18,16 @@ from scripts import wheelhouse
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = Template.read(REPO / "template.yaml")
-GLUE_JOBS = {k: r for k, r in TEMPLATE.resources.items() if r["Type"] == "AWS::Glue::Job"}
+GLUE_JOBS = {
+    k: r
+    for k, r in TEMPLATE.resources.items()
+    if r["Type"] == "AWS::Glue::Job" and r["Properties"]["Command"]["Name"] == "pythonshell"
+}
+SPARK_JOBS = {
+    k: r
+    for k, r in TEMPLATE.resources.items()
+    if r["Type"] == "AWS::Glue::Job" and r["Properties"]["Command"]["Name"] == "glueetl"
+}
 REQUIREMENTS = ["glue_jobs/requirements.txt", "glue_jobs/requirements-test.txt", "lambdas/requirements.txt"]
 
 
@@ -58,6 +68,18 @@ def test_glue_export_jobs_install_their_pins_from_the_wheels_make_deploy_uploads
     for logical_id, job in GLUE_JOBS.items():
         assert job["Properties"]["Command"]["PythonVersion"] == "3.9", logical_id
         assert "--additional-python-modules" not in job["Properties"]["DefaultArguments"], logical_id  # no registry
+
+
+def test_glue_spark_jobs_run_on_glue_5_with_the_modules_their_script_imports_and_no_wheels() -> None:
+    # Glue 5.0 provides pandas, pyarrow, numpy and boto3 ("Python modules already provided in AWS Glue")
+    assert set(SPARK_JOBS) == {"ExportUsersSparkJob", "ExportItemsSparkJob", "ExportInteractionsSparkJob"}
+    for logical_id, job in SPARK_JOBS.items():
+        props = job["Properties"]
+        assert (props["GlueVersion"], props["Command"]["ScriptLocation"]) == ("5.0", "glue_jobs/export_spark.py")
+        files = props["DefaultArguments"]["--extra-py-files"]["Fn::Sub"].split(",")
+        modules = {f.strip().rsplit("/", 1)[-1].removesuffix(".py") for f in files}
+        assert modules == set(spark_export.JOB_MODULES), logical_id
+        assert "MaxCapacity" not in props and "--additional-python-modules" not in props["DefaultArguments"]
 
 
 def test_glue_cleanup_and_publish_take_no_wheels_only_the_boto3_module_on_the_preinstalled_set() -> None:
