@@ -160,8 +160,8 @@ def run(
 def glue_failure(stack: OfflineStack) -> str:
     """The first failed Glue job of the export and its message, or why nothing was published."""
     glue = boto3.client("glue")
-    for logical_id, resource in stack.template.resources.items():
-        if resource["Type"] != "AWS::Glue::Job":
+    for logical_id in stack.resources:  # deployed ones only: a job whose Condition is false does not exist
+        if stack.template.resources[logical_id]["Type"] != "AWS::Glue::Job":
             continue
         for job_run in glue.get_job_runs(JobName=stack.name(logical_id))["JobRuns"]:
             if job_run["JobRunState"] == "FAILED":
