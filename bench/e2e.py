@@ -1,22 +1,25 @@
-"""End-to-end benchmark: the demo pipeline's wall time, the time in training + metrics, and orchestration's share.
+"""End-to-end benchmark: `autopersonalize demo` as a user runs it once, cold; its wall time, the time in training +
+metrics, and orchestration's share.
 
 Run: `.venv/bin/python bench/e2e.py` (prints a table, then one TARGET line; exits 0 either way).
-Training and metrics time is the wall time during which at least one call of the engine's `train` or
-`solution_metrics` was running (the demo's three solutions train in parallel, as on AWS: overlapping calls count once);
-orchestration is the rest of the wall time (data generation, stack deployment, Glue exports, dataset imports, Lambdas,
-the state machine interpreter, polling, the report). Module imports (ours, the Lambda handlers', the libraries') happen
-once per process, as a Lambda's cold start does: they are timed and printed separately, not counted in the wall time.
-The demo runs twice in the same process; the target is held on the second run (the per-run cost), the first is shown
-next to it.
+The demo runs in a fresh Python process, through the CLI's entry point (`autopersonalize demo --json`). The cold wall
+time runs from starting that process to the end of the demo: interpreter start, every import (ours, the Lambda
+handlers', the libraries'), data generation, stack deployment, Glue exports, dataset imports, Lambdas, the state
+machine interpreter, polling, the report. Training and metrics time is the wall time during which at least one call
+of the engine's `train` or `solution_metrics` was running (the demo's three solutions train in parallel, as on AWS:
+overlapping calls count once); orchestration is the rest. The target is judged on that cold run. The same process
+then runs the demo a second time (warm: imports done, service models loaded); that figure is printed beside it for
+information only.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
-import importlib
 import io
 import json
 import os
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -24,11 +27,18 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO), str(REPO / "lambdas")]
-
-from autopersonalize import engine  # noqa: E402
-
+GOAL = 0.30  # orchestration's share of the cold demo's wall time
 INTERVALS: dict[str, list[tuple[float, float]]] = {"train": [], "metrics": []}
+
+
+def covered(intervals: list[tuple[float, float]]) -> float:
+    """Seconds covered by the union of the intervals."""
+    total, end = 0.0, float("-inf")
+    for start, stop in sorted(intervals):
+        if stop > end:
+            total += stop - max(start, end)
+            end = stop
+    return total
 
 
 def _timed(kind: str, fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -42,54 +52,75 @@ def _timed(kind: str, fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def covered(intervals: list[tuple[float, float]]) -> float:
-    """Seconds covered by the union of the intervals."""
-    total, end = 0.0, float("-inf")
-    for start, stop in sorted(intervals):
-        if stop > end:
-            total += stop - max(start, end)
-            end = stop
-    return total
+def _instrument_engine() -> None:
+    """Record the engine's train and solution_metrics calls. Importing the engine here, before the demo would, moves
+    its import cost out of any training interval: it counts as orchestration, so the share is not flattered."""
+    from autopersonalize import engine
+
+    engine.train = _timed("train", engine.train)  # type: ignore[assignment]
+    engine.solution_metrics = _timed("metrics", engine.solution_metrics)  # type: ignore[assignment]
 
 
-def run_demo() -> dict[str, Any]:
-    """One `autopersonalize demo --json` in this process: its outcome, wall time and modelling times."""
+def _demo(cli_main: Callable[[list[str]], int]) -> dict[str, Any]:
+    """One `autopersonalize demo --json` in this process: outcome, end time and the engine's intervals."""
     for intervals in INTERVALS.values():
         intervals.clear()
-    from autopersonalize import commands
-
-    started = time.perf_counter()
     captured = io.StringIO()
+    started = time.perf_counter()
     with contextlib.redirect_stdout(captured):
-        commands.demo(as_json=True)
-    wall = time.perf_counter() - started
-    document = json.loads(captured.getvalue()[captured.getvalue().index("{") :])
-    modelling = covered(INTERVALS["train"] + INTERVALS["metrics"])
+        code = cli_main(["demo", "--json"])
+    ended = time.perf_counter()
+    text = captured.getvalue()
+    document = json.loads(text[text.index("{") :])
     return {
+        "code": code,
         "outcome": document["outcome"],
-        "wall": wall,
-        "modelling": modelling,
-        "share": (wall - modelling) / wall,
-        **{kind: covered(intervals) for kind, intervals in INTERVALS.items()},
+        "started": started,
+        "ended": ended,
+        **{kind: list(intervals) for kind, intervals in INTERVALS.items()},
     }
 
 
+def child() -> None:
+    """The measured process: the cold demo, then a warm one; prints both as one JSON line on the real stdout."""
+    _instrument_engine()
+    from autopersonalize.cli import main as cli_main
+
+    cold = _demo(cli_main)
+    warm = _demo(cli_main)
+    print(json.dumps({"cold": cold, "warm": warm}), file=sys.__stdout__, flush=True)
+
+
+def summarise(run: dict[str, Any], started: float) -> dict[str, Any]:
+    wall = run["ended"] - started
+    modelling = covered([tuple(i) for i in run["train"] + run["metrics"]])
+    return {
+        "outcome": run["outcome"],
+        "wall": wall,
+        "train": covered([tuple(i) for i in run["train"]]),
+        "metrics": covered([tuple(i) for i in run["metrics"]]),
+        "modelling": modelling,
+        "share": (wall - modelling) / wall,
+    }
+
+
+def measure() -> tuple[dict[str, Any], dict[str, Any], float]:
+    """(cold, warm, seconds from process start to the demo's first line): one fresh process."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "lambdas"), str(REPO / "glue_jobs")])}
+    started = time.perf_counter()  # CLOCK_MONOTONIC: the same clock in the child
+    proc = subprocess.run([sys.executable, __file__, "--child"], env=env, capture_output=True, check=False)
+    if proc.returncode:
+        tail = "\n".join(proc.stderr.decode(errors="replace").splitlines()[-20:])
+        raise SystemExit(f"bench/e2e.py: the demo process failed (exit {proc.returncode}); its stderr ends:\n{tail}")
+    runs = json.loads(proc.stdout.decode().strip().splitlines()[-1])
+    cold, warm = runs["cold"], runs["warm"]
+    return summarise(cold, started), summarise(warm, warm["started"]), cold["started"] - started
+
+
 def main() -> int:
-    os.environ["POWERTOOLS_LOG_LEVEL"] = "ERROR"  # before the handlers' Loggers are made at import
-    engine.train = _timed("train", engine.train)  # type: ignore[assignment]
-    engine.solution_metrics = _timed("metrics", engine.solution_metrics)  # type: ignore[assignment]
-    imported = time.perf_counter()
-    from autopersonalize import commands  # noqa: F401
-    from autopersonalize.emulator import solutions  # noqa: F401 - imported lazily by the first training otherwise
-    from autopersonalize.local import offline_aws  # noqa: F401
-
-    for handler in sorted((REPO / "lambdas" / "workflow" / "handlers").glob("[a-z]*.py")):
-        importlib.import_module(f"workflow.handlers.{handler.stem}")
-    import_seconds = time.perf_counter() - imported
-
-    first, second = run_demo(), run_demo()  # the first in a cold process, the second in a warm one
-    print(f"imports (once)        {import_seconds:8.2f} s  (not part of the wall times below)")
-    print(f"{'':22s}{'first':>10s}{'second':>10s}")
+    cold, warm, before_demo = measure()
+    print(f"process start to the demo's entry point: {before_demo:.2f} s (interpreter, the CLI's own imports)")
+    print(f"{'':22s}{'cold':>10s}{'warm':>10s}")
     rows = [
         ("demo outcome", lambda r: f"{r['outcome']}"),
         ("wall time (s)", lambda r: f"{r['wall']:.2f}"),
@@ -100,17 +131,21 @@ def main() -> int:
         ("orchestration share", lambda r: f"{r['share']:.0%}"),
     ]
     for label, cell in rows:
-        print(f"{label:22s}{cell(first):>10s}{cell(second):>10s}")
+        print(f"{label:22s}{cell(cold):>10s}{cell(warm):>10s}")
     print(
-        "The first run also pays what a process does once: botocore's service models and client classes, moto's "
-        "lazily imported backends, the state machines' ASL (ANTLR, ~0.15 s each). The target is the per-run cost: "
-        "the second run."
+        "cold: a fresh process, from its start (imports included), as `make demo` runs; warm: the same process's "
+        "second demo (information only)."
     )
-    share = second["share"]
-    verdict = "HOLDS" if share <= 0.30 else "MISSES"
-    print(f"TARGET orchestration_share: {share:.2f} (goal <= 0.30) {verdict}")
+    verdict = "HOLDS" if cold["share"] <= GOAL else "MISSES"
+    print(f"INFO orchestration_share_warm: {warm['share']:.2f}")
+    print(f"TARGET orchestration_share_cold: {cold['share']:.2f} (goal <= {GOAL:.2f}) {verdict}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    if parser.parse_args().child:
+        child()
+    else:
+        sys.exit(main())
