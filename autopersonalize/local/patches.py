@@ -297,8 +297,9 @@ def install() -> None:
     # The interpreter logs every caught state error (a Choice probing an absent path, a Catch) as a whole parse tree;
     # failures reach the user through the execution's error and cause instead.
     logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
-    from autopersonalize.local import glue_workflow, sfn_limits
+    from autopersonalize.local import glue_workflow, jsonpath_cache, sfn_limits
 
     glue_workflow.install()
     sfn_limits.install()  # Step Functions' 256 KB payload quota, as AWS enforces it
+    jsonpath_cache.install()
     _installed = True
