@@ -16,7 +16,7 @@ from autopersonalize.engine.split import Split, personalize_split
 from autopersonalize.engine.train import fit
 
 CUTOFF = 25
-Task = Literal["held_out", "next_item", "related"]
+Task = Literal["held_out", "next_item", "related", "last_item"]
 
 
 class Scorable(Protocol):
@@ -65,11 +65,15 @@ def evaluate_split(model: Scorable, split: Split, *, n_items: int, task: Task = 
     held_out: recommend from each test user's input, relevant = all held-out items (history NOT filtered out).
     next_item: related_items(last input item), relevant = the first held-out item; users without input are skipped.
     related: each distinct held-out item of a test user is a query, relevant = the user's other held-out items
-    (RELATED_ITEMS recipes, see related_cases). Works for any model on any task: a user-recipe model answers next_item
-    from the full input history, and related from a history of the query item alone.
+    (RELATED_ITEMS recipes, see related_cases).
+    last_item: the 2019 protocol of the retired HRNN recipes (see last_item_cases); only bench/fidelity.py uses it.
+    Works for any model on any task: a user-recipe model answers next_item from the full input history, and related
+    from a history of the query item alone.
     """
     if task == "related":
         return evaluate(*related_cases(model, split), n_items)
+    if task == "last_item":
+        return evaluate(*last_item_cases(model, split), n_items)
     recommendations: list[list[int]] = []
     truths: list[set[int]] = []
     for (items, ts), held_out in zip(split.inputs, split.holdouts, strict=True):
@@ -115,4 +119,24 @@ def related_cases(model: Scorable, split: Split) -> tuple[list[list[int]], list[
             scores[query] = -np.inf
             recommendations.append(top_indices(scores, CUTOFF))
             truths.append(set(basket) - {query})
+    return recommendations, truths
+
+
+def last_item_cases(model: Scorable, split: Split) -> tuple[list[list[int]], list[set[int]]]:
+    """Recommendations and relevant sets of the 2019 evaluation: each test user's history but its newest event is the
+    input, and the newest event's item is the only relevant one.
+
+    AWS's sample notebook "Personalize with temporal evaluation on hold-out set" (amazon-personalize-samples, 2019,
+    next_steps/data_science/offline_performance_evaluation/personalize_temporal_holdout.ipynb): "the internal
+    evaluations only hold out the last item in each user-history as the ground truth". The developer guide describes
+    the newest 10 % only from January 2020 on, and the published runs of 2020 and later match the 10 % protocol
+    (docs/engine.md, "Fidelity"); the 2019 aws-hrnn runs on MovieLens 100k were scored this way.
+    """
+    recommendations: list[list[int]] = []
+    truths: list[set[int]] = []
+    for (items, ts), held_out, held_ts in zip(split.inputs, split.holdouts, split.holdout_ts, strict=True):
+        history = np.concatenate([items, held_out[:-1]])
+        times = np.concatenate([ts, held_ts[:-1]])
+        recommendations.append(top_indices(model.history_scores(history, times), CUTOFF))
+        truths.append({int(held_out[-1])})
     return recommendations, truths

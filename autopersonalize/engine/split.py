@@ -19,6 +19,7 @@ class Split:
     test_users: np.ndarray  # user indices in the full encoding
     inputs: list[tuple[np.ndarray, np.ndarray]]  # (items, timestamps), oldest first
     holdouts: list[np.ndarray]  # items, oldest first
+    holdout_ts: list[np.ndarray]  # their timestamps
 
 
 def n_held_out(n: int) -> int:
@@ -33,13 +34,14 @@ def personalize_split(enc: Encoded, seed: int) -> Split:
     test_users = np.sort(rng.permutation(enc.n_users)[:n_test])
     is_test = np.zeros(enc.n_users, dtype=bool)
     is_test[test_users] = True
-    inputs, holdouts = [], []
+    inputs, holdouts, holdout_ts = [], [], []
     for u in test_users:
         items, ts = enc.history(int(u))
         cut = len(items) - n_held_out(len(items))
         inputs.append((items[:cut], ts[:cut]))
         holdouts.append(items[cut:])
-    return Split(subset(enc, np.flatnonzero(~is_test)), test_users, inputs, holdouts)
+        holdout_ts.append(ts[cut:])
+    return Split(subset(enc, np.flatnonzero(~is_test)), test_users, inputs, holdouts, holdout_ts)
 
 
 def subset(enc: Encoded, users: np.ndarray) -> Encoded:

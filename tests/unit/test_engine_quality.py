@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from autopersonalize.engine import METRIC_NAMES, DataRequirementError, solution_metrics
 from autopersonalize.engine.data import encode, prepare
 from autopersonalize.engine.evaluate import evaluate_split
-from autopersonalize.engine.split import personalize_split
+from autopersonalize.engine.split import Split, personalize_split
 from autopersonalize.engine.synthetic import synthetic_interactions
 from autopersonalize.engine.train import fit
 
@@ -69,3 +70,39 @@ def test_solution_metrics_honours_the_event_type_filter() -> None:
 def test_solution_metrics_for_related_and_ranking_recipes(recipe: str) -> None:
     metrics = solution_metrics(recipe, DATA)
     assert metrics[NDCG10] > 0 and metrics["coverage"] > 0
+
+
+class _Echo:
+    """A scorer that recommends only the items of the history it is given, newest first, and records that history."""
+
+    related = None
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[list[int], list[int]]] = []
+
+    def history_scores(self, items: np.ndarray, ts: np.ndarray) -> np.ndarray:
+        self.seen.append((items.tolist(), ts.tolist()))
+        scores = np.full(10, -np.inf)
+        scores[items] = 1.0 + np.arange(len(items))
+        return scores
+
+
+def test_last_item_task_gives_all_but_the_newest_event_and_scores_only_its_item() -> None:
+    # GIVEN a test user whose input is [1, 2] and held-out part [3, 4]; an echo model ranks its history newest first
+    split = Split(
+        train=encode(prepare(DATA)),  # any Encoded: the task never reads the training data
+        test_users=np.array([0]),
+        inputs=[(np.array([1, 2]), np.array([10, 20]))],
+        holdouts=[np.array([3, 4])],
+        holdout_ts=[np.array([30, 40])],
+    )
+    echo = _Echo()
+    # WHEN scored with the 2019 protocol
+    metrics = evaluate_split(echo, split, n_items=10, task="last_item")
+    # THEN the model saw everything but the newest event, and only item 4 (never shown, so no hit) was relevant
+    assert echo.seen == [([1, 2, 3], [10, 20, 30])]
+    assert metrics[MRR] == 0.0 and metrics["precision_at_5"] == 0.0
+    # and with the newest item repeated in the history, the echo ranks it first: one hit of one relevant item
+    split_repeat = Split(split.train, split.test_users, split.inputs, [np.array([4, 4])], [np.array([30, 40])])
+    assert evaluate_split(_Echo(), split_repeat, n_items=10, task="last_item")[MRR] == 1.0
+    assert evaluate_split(_Echo(), split_repeat, n_items=10, task="last_item")["precision_at_5"] == 0.2

@@ -44,12 +44,15 @@ def test_split_is_seeded() -> None:
 def test_split_holds_out_the_newest_interactions_of_each_test_user() -> None:
     df, enc = _encoded()
     split = personalize_split(enc, seed=1)
-    for u, (items, ts), held in zip(split.test_users, split.inputs, split.holdouts, strict=True):
+    for u, (items, ts), held, held_ts in zip(
+        split.test_users, split.inputs, split.holdouts, split.holdout_ts, strict=True
+    ):
         rows = df[df["USER_ID"] == enc.users[u]].sort_values("TIMESTAMP")
         assert len(held) == 3 and len(items) == 20
         assert list(enc.items[held]) == list(rows["ITEM_ID"].iloc[-3:])
         assert list(enc.items[items]) == list(rows["ITEM_ID"].iloc[:-3])
         assert np.all(np.diff(ts) >= 0)
+        assert list(held_ts) == list(rows["TIMESTAMP"].iloc[-3:])
 
 
 def test_split_train_keeps_item_indices_of_the_full_encoding() -> None:
