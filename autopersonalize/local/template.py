@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cfnlint.decode import cfn_yaml
+import yaml
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -29,8 +29,54 @@ class RuleAssertionError(TemplateError):
     the AssertDescription) before it creates anything."""
 
 
+_FAST_LOADER: Any = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader  # libyaml's scanner when built
+
+
+class _TemplateYaml(_FAST_LOADER):
+    """YAML as CloudFormation reads a template: the intrinsic functions' short forms are their full forms (`!Ref x`
+    is {"Ref": x}, `!Sub s` {"Fn::Sub": s}, `!GetAtt a.b` {"Fn::GetAtt": ["a", "b"]}: AWS CloudFormation Template
+    Reference, "Intrinsic function reference", each function's "Syntax for the short form"), and a key may appear
+    only once in a mapping (cfn-lint's template decoder refuses a duplicate, as this reader did through it)."""
+
+
+def _short_form(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+        value = value.split(".", 1) if name == "Fn::GetAtt" else value
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {name: value}
+
+
+def _mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    lines: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in lines:
+            raise TemplateError(
+                f"{loader.name}: line {key_node.start_mark.line + 1}: key {key!r} appears again in the mapping "
+                f"that has it on line {lines[key] + 1}; keep one of them"
+            )
+        lines[key] = key_node.start_mark.line
+    return loader.construct_mapping(node, deep=True)
+
+
+_TemplateYaml.add_multi_constructor("!", _short_form)
+_TemplateYaml.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+
+
 def load(path: Path) -> dict[str, Any]:
-    return dict(cfn_yaml.loads(path.read_text(), str(path)))
+    """The template at `path` as a dict. (cfn-lint's decoder did this before; importing it cost ~0.6 s of CPU.)"""
+    loader = _TemplateYaml(path.read_text())
+    loader.name = str(path)
+    try:
+        return dict(loader.get_single_data() or {})
+    finally:
+        loader.dispose()
 
 
 def generated_name(logical_id: str, resource_type: str) -> str:
