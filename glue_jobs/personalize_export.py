@@ -28,6 +28,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+import source_schema
 from db_source import DB_SOURCE_TYPES, read_database
 from digests import MIX, HashCounter, arrow_text, column_digests
 from inflation import EventLog, SameSecond, SameSecondError, baselines, measure
@@ -366,17 +367,30 @@ def _rechunk(frames: Iterator[pd.DataFrame], chunk_rows: int) -> Iterator[pd.Dat
 # ---------------------------------------------------------------- mapping
 
 
-def map_columns(df: pd.DataFrame, fields: list[Field], args: dict[str, str]) -> pd.DataFrame:
-    """The source chunk with one column per schema field (raw values), by --mapping and the derivations."""
+def field_columns(fields: list[Field], args: dict[str, str]) -> dict[str, str | None]:
+    """Schema field -> the source column it reads, by --mapping and the derivations (a field not mapped reads the
+    column of its own name); None for EVENT_TYPE when --event_type gives it a constant."""
     mapping = parse_mapping(args.get("mapping", ""))
     for key, target in (("event_type_column", "EVENT_TYPE"), ("event_value_column", "EVENT_VALUE")):
         if args.get(key):
             mapping[target] = args[key]
+    constant = args.get("event_type") and "EVENT_TYPE" not in mapping
+    return {f.name: None if f.name == "EVENT_TYPE" and constant else mapping.get(f.name, f.name) for f in fields}
+
+
+def source_columns(fields: list[Field], args: dict[str, str]) -> list[str]:
+    """The source columns the mapping reads, each once."""
+    return list(dict.fromkeys(c for c in field_columns(fields, args).values() if c is not None))
+
+
+def map_columns(df: pd.DataFrame, fields: list[Field], args: dict[str, str]) -> pd.DataFrame:
+    """The source chunk with one column per schema field (raw values), by --mapping and the derivations."""
+    columns = field_columns(fields, args)
     out: dict[str, Any] = {}
     for f in fields:
-        if f.name == "EVENT_TYPE" and args.get("event_type") and f.name not in mapping:
+        if (column := columns[f.name]) is None:
             out[f.name] = pd.Series(args["event_type"], index=df.index, dtype="str")
-        elif (column := mapping.get(f.name, f.name)) in df.columns:
+        elif column in df.columns:
             out[f.name] = df[column]
         elif not f.nullable:
             raise ExportSourceError(
@@ -570,6 +584,7 @@ class ExportStats:
     typed: HashCounter = field(default_factory=lambda: HashCounter(with_counts=False))  # refuse
     collapsed: int = 0
     other_type: int = 0  # refuse: same-second events of another type, counted exactly
+    source: dict[str, Any] = field(default_factory=dict)  # sourceSchema and schemaChange (source_schema.check)
 
     def absorb(self, good: pd.DataFrame) -> np.ndarray:
         """Count the chunk's users, items and time range; return the mask of rows to write: never seen before in
@@ -731,6 +746,13 @@ def run_export(dataset: str, args: dict[str, str]) -> dict[str, Any]:
     if dataset == "interactions":
         stats.events, stats.same_second = EventLog(), same_second_policy(args)
     since, since_from = resolve_since(args, bucket, fields)
+    chunks = iter_source(args, chunk_rows, since)
+    first = next(chunks, None)  # the source's columns, compared with the last published run's before any row
+    mapped = source_columns(fields, args)
+    columns = None if first is None else source_schema.frame_columns(first)
+    stats.source = source_schema.check(
+        dataset, args, bucket, run_id, mapped, source_schema.describe(args, columns, mapped)
+    )
     names = [f.name for f in fields]
     base = f"exports/{run_id}"
     writer = PartWriter(bucket, f"{base}/{dataset}", names)
@@ -738,7 +760,8 @@ def run_export(dataset: str, args: dict[str, str]) -> dict[str, Any]:
     frozen_by_caller = gc.get_freeze_count() > 0  # offline, the CLI freezes the heap for the whole pipeline run
     gc.freeze()  # see _stream
     try:
-        _stream(iter_source(args, chunk_rows, since), fields, args, since, stats, writer, rejects)
+        stream = itertools.chain([] if first is None else [first], chunks)
+        _stream(stream, fields, args, since, stats, writer, rejects)
     finally:
         if not frozen_by_caller:  # else the caller's unfreeze releases what we froze too
             gc.unfreeze()
@@ -859,4 +882,5 @@ def _manifest_part(
         part["distinctItems"] = stats.items.distinct()
     if {"USER_ID", "ITEM_ID"} <= names:
         part["usersWithAtLeast2Interactions"] = stats.users.at_least(2)
+    part.update(stats.source)
     return part

@@ -43,6 +43,12 @@ def read_parts(bucket: str, run_id: str) -> dict[str, dict[str, Any]]:
     for obj in listing.get("Contents", []):
         if obj["Key"].endswith(".json"):
             part = get_json(bucket, obj["Key"])
+            if "rowsWritten" not in part:  # written before the rows: a schema change stopped it, or it did not end
+                raise DataRequirementError(
+                    f"s3://{bucket}/{obj['Key']}: export_{part['dataset']} did not finish run {run_id} "
+                    f"({(part.get('schemaChange') or {}).get('message') or 'no rows counted'}); nothing is published "
+                    "from this run: run the workflow again"
+                )
             parts[part["dataset"]] = part
     if "interactions" not in parts:
         raise DataRequirementError(
@@ -185,6 +191,11 @@ def _next_state(state: dict[str, Any], run_id: str, parts: dict[str, Any], modes
         "lastSuccessfulRunId": run_id,
         "watermark": max(marks) if marks else None,
         "fullImports": {**state.get("fullImports", {}), **{ds: True for ds in modes if parts[ds]["rowsWritten"]}},
+        # what each source held when it last fed Personalize: the next export compares with it (source_schema.py)
+        "sourceSchemas": {
+            **state.get("sourceSchemas", {}),
+            **{ds: part["sourceSchema"] for ds, part in parts.items() if part.get("sourceSchema")},
+        },
         "updatedAt": datetime.now(UTC_ZONE).isoformat(),
     }
 

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import source_schema
 from digests import HashCounter, column_digests
 from inflation import EXACT_ROWS, EventLog
 from job_io import (
@@ -60,9 +61,9 @@ from personalize_export import (
     dedupe_mode,
     load_schema,
     map_columns,
-    parse_mapping,
     resolve_since,
     same_second_policy,
+    source_columns,
 )
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
@@ -71,7 +72,7 @@ from pyspark.sql import types as T
 SPARK_SOURCE_TYPES = ("s3_parquet", "s3_csv", "s3_jsonl", "catalog")
 ORDER = ("_file", "_block", "_row", "_pos")  # the source order: object, split, row in the split, list position
 # what the tasks import (on Glue: --extra-py-files)
-JOB_MODULES = ("personalize_export", "digests", "inflation", "db_source", "job_io", "spark_export")
+JOB_MODULES = ("personalize_export", "digests", "inflation", "db_source", "source_schema", "job_io", "spark_export")
 BATCH_ROWS = 100_000  # rows per Arrow batch a task conforms at once
 _SHIPPED: set[int] = set()  # the local SparkContexts the job modules were added to
 
@@ -321,15 +322,6 @@ def _text(value: Any) -> str | None:
 # ---------------------------------------------------------------- conformance, by the shared rules
 
 
-def _source_columns(fields: list[Field], args: dict[str, str]) -> list[str]:
-    """The source columns the mapping reads (a field not mapped reads the column of its own name)."""
-    mapping = parse_mapping(args.get("mapping", ""))
-    for key, target in (("event_type_column", "EVENT_TYPE"), ("event_value_column", "EVENT_VALUE")):
-        if args.get(key):
-            mapping[target] = args[key]
-    return list(dict.fromkeys(mapping.get(f.name, f.name) for f in fields))
-
-
 def _out_type(f: Field) -> T.DataType:
     return T.LongType() if f.type in ("long", "int") else T.StringType()  # numbers as the Python shell job writes them
 
@@ -473,7 +465,15 @@ def _export(
 ) -> tuple[list[str], list[str], dict[str, int]]:
     bucket, run_id = args["bucket"], run_id_of(args)
     chunk_rows = int_arg(args, "chunk_rows", DEFAULT_CHUNK_ROWS)
-    source = _mapped_columns(read_source(spark, args, storage, _source_columns(fields, args)), fields, args)
+    mapped = source_columns(fields, args)
+    read = read_source(spark, args, storage, mapped)
+    present = _present(read, args)
+    types = {c.name: source_schema.catalog_type(c.dataType.simpleString()) for c in read.schema}
+    columns = [{"name": c, "type": types[c]} for c in present]
+    stats.source = source_schema.check(  # before a row is conformed, as the Python shell job does
+        dataset, args, bucket, run_id, mapped, source_schema.describe(args, columns, mapped)
+    )
+    source = _mapped_columns(read, present, fields, args)
     rows = conformed(source, fields, args, interactions).persist()
     n = len(fields)
     names = [f.name for f in fields]
@@ -511,16 +511,21 @@ def _export(
     return written, rejected_keys, counts
 
 
-def _mapped_columns(source: DataFrame, fields: list[Field], args: dict[str, str]) -> DataFrame:
-    """Only the columns the mapping reads; a required field without its column fails as in the Python shell job
-    (map_columns' own check on the source's columns). A JSON lines key no record has is no column."""
+def _present(source: DataFrame, args: dict[str, str]) -> list[str]:
+    """The source's columns; for JSON lines, the keys at least one record has (a key no record has is no column)."""
     present = [c for c in source.columns if c not in ORDER]
     if args.get("source_type") == "s3_jsonl":
-        source = source.persist()
+        source.persist()
         filled = source.agg(*(F.count(F.col(f"`{c}`")).alias(f"n{i}") for i, c in enumerate(present))).first()
         present = [c for i, c in enumerate(present) if filled and filled[f"n{i}"]]
+    return present
+
+
+def _mapped_columns(source: DataFrame, present: list[str], fields: list[Field], args: dict[str, str]) -> DataFrame:
+    """Only the columns the mapping reads; a required field without its column fails as in the Python shell job
+    (map_columns' own check on the source's columns)."""
     map_columns(pd.DataFrame(columns=present), fields, args)
-    keep = [c for c in _source_columns(fields, args) if c in present]
+    keep = [c for c in source_columns(fields, args) if c in present]
     return source.select(*(F.col(f"`{c}`") for c in keep), *ORDER)
 
 

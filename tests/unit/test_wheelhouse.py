@@ -58,7 +58,7 @@ def test_glue_export_jobs_install_their_pins_from_the_wheels_make_deploy_uploads
     for logical_id in exports:
         arguments = GLUE_JOBS[logical_id]["Properties"]["DefaultArguments"]
         files = arguments["--extra-py-files"]["Fn::Sub"].split(",")
-        modules = ("personalize_export", "digests", "inflation", "db_source", "job_io")
+        modules = ("personalize_export", "digests", "inflation", "db_source", "source_schema", "job_io")
         assert files[: len(modules)] == [f"s3://${{DataBucket}}/glue/{name}.py" for name in modules]
         wheels = files[len(modules) :]
         assert all(f.startswith("s3://${DataBucket}/glue/wheels/") for f in wheels), logical_id
@@ -98,7 +98,7 @@ def test_glue_cleanup_and_publish_import_without_pandas_numpy_pyarrow_or_awswran
 
 
 def test_glue_import_problems_names_a_job_without_wheels_that_needs_one() -> None:
-    modules = ["personalize_export.py", "digests.py", "inflation.py", "db_source.py", "job_io.py"]
+    modules = ["personalize_export.py", "digests.py", "inflation.py", "db_source.py", "source_schema.py", "job_io.py"]
     job = wheelhouse.GlueJob("ExportUsersJob", REPO / "glue_jobs" / "export_users.py", "analytics", modules, [])
     assert wheelhouse.glue_import_problems(job) == [
         "ExportUsersJob (export_users.py, library-set analytics): ModuleNotFoundError: No module named 'numpy'"
