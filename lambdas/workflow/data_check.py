@@ -121,22 +121,33 @@ def count_and_check(dataset_type: str, location: str, files: list[dict[str, Any]
 
 
 def export_summary(document: dict[str, Any]) -> dict[str, Any]:
-    """What the interactions export measured (inflation, the same-second policy, the baselines), read from its
-    manifest part beside the data (exports/<run-id>/manifest/interactions.json); {} when the data did not come from
-    this stack's export or its manifest has none."""
+    """What the export measured, read from the manifest parts beside the data (exports/<run-id>/manifest/*.json): the
+    interactions' inflation, same-second policy and baselines, and `schemaChanges`, the note of each dataset
+    whose source changed and went on (glue_jobs/source_schema.py). {} when the data did not come from this stack's
+    export or its manifest has none of these."""
+    summary: dict[str, Any] = {}
     for dataset in document["datasets"]:
-        if dataset["datasetType"] != "Interactions":
+        part = _manifest_part(dataset["dataLocation"])
+        if part is None:
             continue
-        bucket, key = split_s3(dataset["dataLocation"])
-        run = re.fullmatch(r"(exports/[^/]+)/interactions/", key)
-        if run is None:
-            return {}
-        try:
-            body = aws.client("s3").get_object(Bucket=bucket, Key=f"{run.group(1)}/manifest/interactions.json")
-        except ClientError as exc:
-            if aws.error_code(exc) in {"NoSuchKey", "404"}:
-                return {}
-            raise
-        part = json.loads(body["Body"].read())
-        return {k: part[k] for k in ("inflation", "sameSecondDuplicates", "baselines") if k in part}
-    return {}
+        if dataset["datasetType"] == "Interactions":
+            summary.update({k: part[k] for k in ("inflation", "sameSecondDuplicates", "baselines") if k in part})
+        if (part.get("schemaChange") or {}).get("message"):
+            summary.setdefault("schemaChanges", []).append(part["schemaChange"]["message"])
+    return summary
+
+
+def _manifest_part(location: str) -> dict[str, Any] | None:
+    """The export's manifest part of the data at `location` (s3://bucket/exports/<run-id>/<dataset>/), or None."""
+    bucket, key = split_s3(location)
+    run = re.fullmatch(r"(exports/[^/]+)/([a-z]+)/", key)
+    if run is None:
+        return None
+    try:
+        body = aws.client("s3").get_object(Bucket=bucket, Key=f"{run.group(1)}/manifest/{run.group(2)}.json")
+    except ClientError as exc:
+        if aws.error_code(exc) in {"NoSuchKey", "404"}:
+            return None
+        raise
+    part: dict[str, Any] = json.loads(body["Body"].read())
+    return part

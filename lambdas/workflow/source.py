@@ -67,7 +67,7 @@ def load_run(event: dict[str, Any], execution_id: str, execution_name: str) -> t
     run_id = naming.run_id(execution_name)
     group = params.dataset_group.name
     export = data_check.export_summary(document)
-    warnings = params.warnings + list(export.get("inflation", {}).get("warnings", []))
+    warnings = [*params.warnings, *export.get("inflation", {}).get("warnings", []), *export.get("schemaChanges", [])]
     snapshot, snapshot_etag = run_params.save(
         aws.env("BUCKET"), run_params.snapshot_key(group, run_id), document, warnings, export
     )
