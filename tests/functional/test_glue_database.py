@@ -128,7 +128,10 @@ def manifest(s3: Any, run_id: str) -> dict[str, Any]:
 
 
 def comparable(part: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in part.items() if k not in ("runId", "createdAt", "source", "location", "rejectedLocation")}
+    """The manifest part without what names the run or the source; the source's columns stay (both read text)."""
+    kept = {k: v for k, v in part.items() if k not in ("runId", "createdAt", "source", "location", "rejectedLocation")}
+    kept["sourceSchema"] = {k: v for k, v in kept["sourceSchema"].items() if k not in ("sourceType", "source")}
+    return kept
 
 
 # ---------------------------------------------------------------- the same CSV as the S3 source
