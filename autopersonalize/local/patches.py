@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-import botocore.loaders
 from moto.awslambda.models import LambdaFunction
 from moto.core import utils as moto_utils
 from moto.events import models as events_models
@@ -33,7 +32,7 @@ from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for as _
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend, stepfunctions_parser_backends
 
 from autopersonalize import paths
-from autopersonalize.local import iam
+from autopersonalize.local import iam, service_models
 
 # Where Glue job scripts live offline: ScriptLocation's basename under the first of these folders that has it. Each
 # offline_aws() starts from the repository's glue_jobs/; a deployed stack puts its own folder first.
@@ -42,8 +41,9 @@ GLUE_SCRIPTS_DIR: list[Path] = [REPO_GLUE_SCRIPTS]
 # Called with (kind, name, phase, detail) as Lambdas and Glue jobs start and end: the CLI's live view listens here.
 LISTENERS: list[Callable[[str, str, str, dict[str, Any]], None]] = []
 # One botocore loader per process: each service's JSON model is parsed once, for boto3's clients (every
-# offline_aws() session registers it) and for moto's response serialisers alike (moto makes a new loader per model).
-SERVICE_MODELS = botocore.loaders.create_loader()
+# offline_aws() session registers it) and for moto's response serialisers alike (moto makes a new loader per model);
+# the sessions moto makes share it too (service_models).
+SERVICE_MODELS = service_models.shared_loader()
 _ENV_LOCK = threading.RLock()  # os.environ is process-global: handler calls are serialised
 _installed = False
 
