@@ -196,11 +196,21 @@ GLUE_CATALOG_READS = {
 }
 
 
+GLUE_CATALOG_WRITES = ("CreateTable", "UpdateTable")  # on the table, its database and the catalog, like the reads
+
+
+# Job-run calls act on the job they name, arn:aws:glue:<region>:<account>:job/<name> (AWS Glue Developer Guide,
+# "Specifying AWS Glue resource ARNs": ARNs for non-catalog objects, and access control for non-catalog singular API
+# operations; Service Authorization Reference, AWS Glue: these actions take resource type job*).
+GLUE_JOB_CALLS = ("StartJobRun", "GetJobRun", "GetJobRuns", "BatchStopJobRun")
+
+
 def _glue(self: Any) -> str:
     """A catalog read acts on its table (or database), and needs the permission on every ancestor too: "Actions on a
     table, partition, or table version require permission on the table, database, and catalog" (AWS Glue Developer
     Guide, "Specifying AWS Glue resource ARNs"). The ancestors are authorised here, the object by moto after this
-    returns its ARN. Other Glue calls (jobs, workflows) are checked on the action only."""
+    returns its ARN. A job run call acts on its job (GLUE_JOB_CALLS); other Glue calls (workflows, triggers) are
+    checked on the action only."""
     keys = GLUE_CATALOG_READS.get(self._get_action())
     account = self._get_param("CatalogId") or self.current_account
     prefix = f"arn:aws:glue:{self.region}:{account}"
@@ -208,12 +218,18 @@ def _glue(self: Any) -> str:
         if auth.enforced():  # Reference, AWS Glue): the catalog here, the connection by moto
             self._authenticate_and_authorize_normal_action(f"{prefix}:catalog")
         return f"{prefix}:connection/{self._get_param('Name')}"
-    if keys is None:
+    if self._get_action() in GLUE_JOB_CALLS:
+        return f"{prefix}:job/{self._get_param('JobName')}"
+    if self._get_action() in GLUE_CATALOG_WRITES:  # the table TableInput names (a crawler's calls)
+        database, table = self._get_param("DatabaseName"), (self._get_param("TableInput") or {}).get("Name", "")
+    elif keys is None:
         return "*"
-    database, table_key = self._get_param(keys[0]), keys[1]
+    else:
+        database, table_key = self._get_param(keys[0]), keys[1]
+        table = "*" if table_key == "*" else self._get_param(table_key) if table_key else ""
     arns = [f"{prefix}:catalog", f"{prefix}:database/{database}"]
-    if table_key:
-        arns.append(f"{prefix}:table/{database}/{'*' if table_key == '*' else self._get_param(table_key)}")
+    if table:
+        arns.append(f"{prefix}:table/{database}/{table}")
     if auth.enforced():  # (not enforced: moto counts each call toward its no-auth allowance)
         for ancestor in arns[:-1]:
             self._authenticate_and_authorize_normal_action(ancestor)  # AccessDenied unless allowed

@@ -304,6 +304,20 @@ def _glue_connection(stack: OfflineStack, logical_id: str, props: dict[str, Any]
     stack.client("glue").create_connection(CatalogId=str(props["CatalogId"]), ConnectionInput=props["ConnectionInput"])
 
 
+def _glue_database(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
+    stack.client("glue").create_database(CatalogId=str(props["CatalogId"]), DatabaseInput=props["DatabaseInput"])
+
+
+def _glue_crawler(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
+    """The crawler as CloudFormation passes it to CreateCrawler (same keys); offline, StartCrawler crawls at once
+    (autopersonalize/local/glue_crawler.py)."""
+    keys = ("Role", "DatabaseName", "Targets", "SchemaChangePolicy", "RecrawlPolicy", "TablePrefix")
+    kwargs = {k: props[k] for k in keys if k in props}
+    if "CrawlerSecurityConfiguration" in props:
+        kwargs["CrawlerSecurityConfiguration"] = props["CrawlerSecurityConfiguration"]
+    stack.client("glue").create_crawler(Name=stack.name(logical_id), **kwargs)
+
+
 def _glue_workflow(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
     stack.client("glue").create_workflow(Name=stack.name(logical_id), Description=props.get("Description", ""))
 
@@ -349,6 +363,8 @@ DEPLOYERS: dict[str, Callable[[OfflineStack, str, dict[str, Any]], None]] = {
     "AWS::Glue::SecurityConfiguration": _glue_security_configuration,
     "AWS::Glue::Connection": _glue_connection,
     "AWS::Glue::Job": _glue_job,
+    "AWS::Glue::Database": _glue_database,
+    "AWS::Glue::Crawler": _glue_crawler,
     "AWS::Glue::Workflow": _glue_workflow,
     "AWS::Glue::Trigger": _glue_trigger,
     "AWS::Athena::WorkGroup": _athena_workgroup,

@@ -93,8 +93,9 @@ def generated_name(logical_id: str, resource_type: str) -> str:
 def physical_id(logical_id: str, resource: dict[str, Any], resolve: Any) -> str:
     """The name a resource gets: its explicit name property when it has one, else the one CloudFormation generates."""
     props = resource.get("Properties", {})
-    if "Name" in props.get("ConnectionInput", {}):  # AWS::Glue::Connection: Ref returns ConnectionInput.Name
-        return str(resolve(props["ConnectionInput"]["Name"]))
+    for wrapper in ("ConnectionInput", "DatabaseInput"):  # AWS::Glue::Connection, ::Database: Ref returns its Name
+        if "Name" in props.get(wrapper, {}):
+            return str(resolve(props[wrapper]["Name"]))
     for key in NAME_PROPERTIES:
         if key in props:
             return str(resolve(props[key]))

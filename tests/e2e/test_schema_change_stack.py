@@ -7,12 +7,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import awswrangler as wr
 import boto3
 import pandas as pd
 
 from autopersonalize.local import offline_aws
-from autopersonalize.local.stack import REPO
-from autopersonalize.pipeline import Source, export, glue_failure, write_lake
+from autopersonalize.local.stack import REPO, deploy_stack
+from autopersonalize.local.template import Template
+from autopersonalize.pipeline import Source, export, glue_failure, stack_parameters, write_lake
 
 MAPPING = "USER_ID=user,ITEM_ID=item,TIMESTAMP=ts"
 
@@ -78,3 +80,45 @@ def test_a_renamed_mapped_column_stops_the_workflow_and_an_unmapped_change_goes_
         warnings = later[-1]["message"].split("Warnings:\n", 1)[1]
         assert "renamed (guessed from position and type): note -> comment" in warnings
         assert "Went on (no mapped column is affected)" in warnings
+
+
+def test_a_crawled_catalog_source_follows_the_data_and_a_retyped_mapped_column_stops_the_export() -> None:
+    # GIVEN a stack with a crawler over raw/events/ and the interactions read from the table it keeps
+    template = params_template()
+    with offline_aws():
+        bucket = Template.read(REPO / "template.yaml").names["DataBucket"]
+        parameters = {
+            **stack_parameters(bucket, {"interactions": Source(frame=events(), mapping=MAPPING)}, "shop"),
+            "CrawlerS3Path": f"s3://{bucket}/raw/events/",
+            "InteractionsSourceType": "catalog",
+            "InteractionsSource": "autopersonalize_raw.events",
+        }
+        stack = deploy_stack(parameters=parameters)
+        write_lake(stack.bucket, {}, template)
+        wr.s3.to_parquet(events(), f"s3://{bucket}/raw/events/part-0.parquet")
+
+        # WHEN the workflow runs THEN the crawler made the table, and the export read it and recorded its version
+        assert stack.run_glue_workflow()["Statistics"]["FailedActions"] == 0
+        [first] = stack.executions("TrainingStateMachine")
+        assert stack.wait(first)["status"] == "SUCCEEDED"
+        table = boto3.client("glue").get_table(DatabaseName="autopersonalize_raw", Name="events")["Table"]
+        assert [(c["Name"], c["Type"]) for c in table["StorageDescriptor"]["Columns"]] == [
+            ("user", "string"),
+            ("item", "string"),
+            ("ts", "bigint"),
+            ("note", "bigint"),
+        ]
+        state = json.loads(boto3.client("s3").get_object(Bucket=bucket, Key="exports/_state/shop.json")["Body"].read())
+        recorded = state["sourceSchemas"]["interactions"]
+        assert (recorded["sourceType"], recorded["catalogVersion"], recorded["typed"]) == ("catalog", "1", True)
+
+        # WHEN the data's time becomes text THEN the crawler updates the table and the export stops on the new version
+        wr.s3.to_parquet(events().astype({"ts": str}), f"s3://{bucket}/raw/events/part-0.parquet")
+        stack.run_glue_workflow()
+        assert stack.executions("TrainingStateMachine") == [first]
+        failure = glue_failure(stack)
+        assert "retyped: ts integer -> string" in failure and "the mapping reads ts" in failure
+        crawler = boto3.client("glue").get_crawler(Name=stack.name("SourceCrawler"))["Crawler"]
+        assert crawler["LastCrawl"]["Status"] == "SUCCEEDED"
+        versions = boto3.client("glue").get_table_versions(DatabaseName="autopersonalize_raw", TableName="events")
+        assert len(versions["TableVersions"]) == 2

@@ -33,6 +33,7 @@ EXAMPLES = [
         "UsersSource": "lake.users",
         "UsersSourceType": "catalog",
         "SourceDataArns": "arn:aws:s3:::lake,arn:aws:s3:::lake/items/*,arn:aws:s3:::lake/users/*",
+        "CrawlerS3Path": "s3://lake/raw/users/",  # the crawler keeps lake's tables current
     },
     {
         "InteractionsSource": "lake.clicks",
