@@ -46,6 +46,22 @@ Every problem is reported at once, as `json.path: what was found; what is allowe
 - Warnings, not errors: a `domain` dataset group (its per-domain schemas are checked by Personalize, not here), and,
   with `validate --prefix`, a derived Personalize name over 63 characters (it is cut and given a hash suffix).
 """
+EXPORT = """\
+## What the stack's export adds to a run
+
+A params file that `publish_params` wrote (data under `exports/<run-id>/`) comes with the export's manifest parts
+(docs/glue.md). Load Params reads them, so a run of such a file also has:
+
+- **Warnings** in the report and the notification: the inflation warnings (same-second copies, newest events that
+  repeat the history), and the note of each dataset whose source's columns changed and went on (a dropped, added,
+  renamed or retyped column that no mapping reads).
+- **Baselines** (popularity, the user's own history) beside each solution's metrics, which `minLiftOverBaselines`
+  compares against.
+
+What the export does about same-second copies and changed source columns is a **stack parameter**, not a params key
+(`InteractionsSameSecondDuplicates`, `SourceSchemaChanges`): the export decides before any params file exists, and a
+stopped export publishes none.
+"""
 
 
 def json_schema(model: type[BaseModel]) -> dict[str, Any]:
@@ -77,7 +93,7 @@ def reference_markdown(model: type[BaseModel]) -> str:
     for name, block in order:
         lines += _section(name, block)
     update = ", ".join(f"`{r}`" for r in sorted(UPDATE_RECIPES))
-    lines += [RULES.replace("{update}", update)]
+    lines += [RULES.replace("{update}", update), EXPORT]
     lines += [
         "## Recipes",
         "",
