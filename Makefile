@@ -14,7 +14,7 @@ PY39 ?= $(shell for c in python3.9 $$(pyenv root 2>/dev/null)/versions/3.9*/bin/
 	"$$c" -c "" 2>/dev/null && { echo "$$c"; break; }; done)
 GLUE_STAMP := $(GLUE_VENV)/.installed
 GLUE_TESTS := tests/functional/test_glue_export.py tests/functional/test_glue_publish.py tests/functional/test_hostile_files.py tests/functional/test_glue_inflation.py \
-	tests/functional/test_glue_database.py
+	tests/functional/test_glue_database.py tests/functional/test_glue_schema_change.py
 # Wheelhouses as the clouds install (scripts/wheelhouse.py), kept between runs, redone when their pins change: Glue
 # Python shell's (cp39, manylinux2014_x86_64: no source builds) and the Lambda bundle's (template.yaml's Runtime and
 # Architectures, plus the same pins for this machine, to import every Handler from in a clean Python 3.12).
