@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from autopersonalize import __version__, paths, ports
+from autopersonalize.heap import frozen_heap
 
 if TYPE_CHECKING:
     from workflow.params import Params
@@ -78,9 +79,14 @@ def demo(args: argparse.Namespace) -> int:
     Generates a seeded data lake, runs the Glue exports and the training state machine against offline AWS, and shows
     what was created, the offline metrics, the metrics gate's decision and recommendations. Exit 0 when the model is
     deployed or rejected by the gate, 1 when the run failed."""
-    from autopersonalize import commands
 
-    return _guarded(lambda: commands.demo(as_json=args.json, verbose=args.verbose, seed=args.seed), as_json=args.json)
+    def action() -> int:
+        with frozen_heap():  # the offline stack's imports too: they make about a million objects
+            from autopersonalize import commands
+
+            return commands.demo(as_json=args.json, verbose=args.verbose, seed=args.seed)
+
+    return _guarded(action, as_json=args.json)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -94,9 +100,10 @@ def run(args: argparse.Namespace) -> int:
 
     def action() -> int:
         plan = _plan(args)
-        from autopersonalize import commands  # the offline stack: only once the inputs are known to be good
+        with frozen_heap():  # the offline stack (imported only once the inputs are known to be good) and the run
+            from autopersonalize import commands
 
-        return commands.run(plan, args.out, as_json=args.json, verbose=args.verbose)
+            return commands.run(plan, args.out, as_json=args.json, verbose=args.verbose)
 
     return _guarded(action, as_json=args.json)
 
