@@ -213,12 +213,14 @@ def state_key(dataset_group: str) -> str:
 
 # ---------------------------------------------------------------- which engine exports a dataset
 # --engine python-shell (this job), spark (the dataset's Glue for Spark job), or auto: Spark when the source holds
-# more than --spark_above_bytes (an S3 listing, or the catalog table's files). The workflow's graph is the same
-# whichever runs: with auto the Python shell job stays the graph's node and, for a large source, starts the Spark job
-# with this run's id and waits for it (its manifest part is the export's).
+# more than --spark_above_bytes (an S3 listing, or the catalog table's files); a query (Athena, a database) always
+# runs here. The workflow's graph is the same whichever runs: with auto the Python shell job stays the graph's node
+# and, for a large source, starts the Spark job with this run's id and waits for it (its manifest part is the
+# export's).
 
 ENGINES = ("python-shell", "spark", "auto")
 DEFAULT_SPARK_ABOVE_BYTES = 20 * 2**30  # docs/glue.md, "Choosing the engine": where Spark's start-up pays off
+QUERY_SOURCES = ("athena", "postgresql", "mysql")  # the Spark engine does not read these (spark_export.py)
 TERMINAL = ("SUCCEEDED", "FAILED", "STOPPED", "TIMEOUT", "ERROR", "EXPIRED")
 
 
@@ -239,7 +241,7 @@ def dispatch(dataset: str, args: dict[str, str], run: Export) -> dict[str, Any]:
     threshold = 0 if engine == "spark" else int_arg(args, "spark_above_bytes", DEFAULT_SPARK_ABOVE_BYTES, minimum=0)
     size = source_bytes(args)
     if size is None or size <= threshold:
-        why = "an Athena query" if size is None else f"{size:,} bytes <= {threshold:,}"
+        why = "a query source" if size is None else f"{size:,} bytes <= {threshold:,}"
         log.info(f"export_{dataset}: python-shell engine ({why})")
         return run(dataset, args)
     log.info(f"export_{dataset}: spark engine ({size:,} bytes > {threshold:,})")
@@ -247,10 +249,11 @@ def dispatch(dataset: str, args: dict[str, str], run: Export) -> dict[str, Any]:
 
 
 def source_bytes(args: dict[str, str]) -> int | None:
-    """The bytes under an S3 source, or under a catalog table's location; None for Athena (Athena does the work)."""
+    """The bytes under an S3 source, or under a catalog table's location; None for a query (Athena, a database): the
+    query's engine does the work, and the job streams its result."""
     kind = args.get("source_type", "s3_parquet")
     source = args["source"].strip()
-    if kind == "athena":
+    if kind in QUERY_SOURCES:
         return None
     if kind == "catalog":
         database, _, table = source.partition(".")

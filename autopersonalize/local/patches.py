@@ -12,7 +12,9 @@ import json
 import logging
 import os
 import runpy
+import shutil
 import sys
+import tempfile
 import threading
 import traceback
 import uuid
@@ -143,6 +145,10 @@ def _start_and_run_script(self: Any, *args: Any, **kwargs: Any) -> str:
     argv = [str(script), "--JOB_NAME", self.name, "--JOB_RUN_ID", run_id]
     for key, value in (run.arguments or {}).items():
         argv += [key, str(value)]
+    staging = None
+    if self.command.get("Name") == "glueetl":  # offline PySpark has no S3 connector (hadoop-aws): the Spark job
+        staging = tempfile.mkdtemp(prefix="glue-spark-")  # stages S3 through a local folder, as its role (boto3)
+        argv += ["--spark_io", f"local:{staging}"]
     _emit("glue", self.name, "start", {"arguments": run.arguments or {}})
     credentials, session = iam.role_session(self.role, f"glue-{self.name}", self.backend.region_name, SERVICE_MODELS)
     try:  # the job's own role, as Glue provides it
@@ -157,6 +163,9 @@ def _start_and_run_script(self: Any, *args: Any, **kwargs: Any) -> str:
         else:
             run.status, run.error_message = "FAILED", f"{type(exc).__name__}: {exc}"
             _emit("glue", self.name, "fail", {"errorMessage": run.error_message})
+    finally:
+        if staging:
+            shutil.rmtree(staging, ignore_errors=True)
     return run_id
 
 

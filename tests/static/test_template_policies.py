@@ -34,6 +34,8 @@ EXAMPLES = [
         "UsersSourceType": "catalog",
         "SourceDataArns": "arn:aws:s3:::lake,arn:aws:s3:::lake/items/*,arn:aws:s3:::lake/users/*",
         "CrawlerS3Path": "s3://lake/raw/users/",  # the crawler keeps lake's tables current
+        "ItemsEngine": "auto",  # the Python shell exports may start the items' and users' Spark jobs
+        "UsersEngine": "auto",
     },
     {
         "InteractionsSource": "lake.clicks",
