@@ -24,9 +24,6 @@ OFFLINE_INSTEAD = {
     "aws-hrnn-metadata": "aws-user-personalization-v2 (User-Personalization replaces the legacy HRNN recipes)",
     "aws-hrnn-coldstart": "aws-user-personalization (it explores new items and also allows trainingMode UPDATE)",
     "aws-semantic-similarity": "aws-similar-items (related items from interactions and item metadata)",
-    "aws-item-affinity": "nothing: offline has no USER_SEGMENTATION recipe; leave the solution out to run offline",
-    "aws-item-attribute-affinity": "nothing: offline has no USER_SEGMENTATION recipe; leave the solution out to run "
-    "offline",
 }
 # Params offline accepts and ignores (docs/emulator.md, "What it does not reproduce"): warned as AWS only.
 IGNORED_SOLUTION_CONFIG = (

@@ -10,8 +10,9 @@ import pandas as pd
 
 from autopersonalize.engine.data import encode, prepare
 from autopersonalize.engine.metrics import evaluate
-from autopersonalize.engine.recipes import RELATED_ITEMS, recipe_name, recipe_type
+from autopersonalize.engine.recipes import RELATED_ITEMS, USER_SEGMENTATION, recipe_name, recipe_type
 from autopersonalize.engine.scorers import Related
+from autopersonalize.engine.segments import segment_metrics
 from autopersonalize.engine.split import Split, personalize_split
 from autopersonalize.engine.train import fit
 
@@ -39,10 +40,13 @@ def solution_metrics(
     hyperparameters: Mapping[str, str] | None = None,
     seed: int = 0,
 ) -> dict[str, float]:
-    """Personalize's offline metrics for `recipe` on these interactions (the keys GetSolutionMetrics returns)."""
+    """Personalize's offline metrics for `recipe` on these interactions (the keys GetSolutionMetrics returns):
+    METRIC_NAMES, or SEGMENT_METRIC_NAMES for the USER_SEGMENTATION recipes."""
     kind = recipe_type(recipe)
     data = prepare(interactions, event_type=event_type, event_value_threshold=event_value_threshold)
     enc = encode(data, items["ITEM_ID"].to_numpy() if items is not None and "ITEM_ID" in items.columns else None)
+    if kind == USER_SEGMENTATION:  # their own split and metrics (hit and recall at the top 1 % of users)
+        return segment_metrics(recipe_name(recipe), enc, items, hyperparameters, seed)
     split = personalize_split(enc, seed)
     model = fit(recipe_name(recipe), kind, split.train, items=items, hyperparameters=hyperparameters, seed=seed)
     task: Task = "related" if kind == RELATED_ITEMS else "held_out"

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from autopersonalize.engine.data import Encoded
-from autopersonalize.engine.recipes import RELATED_ITEMS
+from autopersonalize.engine.recipes import RELATED_ITEMS, USER_SEGMENTATION
 from autopersonalize.engine.scorers import PopularityScorer, Related, SequenceScorer
+from autopersonalize.engine.segments import SegmentQueryError, SegmentScorer, top_users
 
 Mask = Callable[[np.ndarray], np.ndarray]
 
@@ -29,6 +30,7 @@ class Model:
     related: Related | None
     training_seconds: float
     item_created: np.ndarray | None = None  # per item: CREATION_TIMESTAMP, else its first interaction (NaN: unknown)
+    segments: SegmentScorer | None = None  # USER_SEGMENTATION recipes: users for an item or item attributes
     _item_index: dict[str, int] = field(init=False, repr=False)
     _user_index: dict[str, int] = field(init=False, repr=False)
 
@@ -65,6 +67,8 @@ class Model:
 
     def related_items(self, item_id: str, num_results: int, *, allowed: Mask | None = None) -> list[tuple[str, float]]:
         """Items related to `item_id` (never the item itself); popular items when the item is unknown."""
+        if self.recipe_type == USER_SEGMENTATION:
+            self._require_user_recipe("recommend related items")
         if self.related is None:
             raise WrongRecipeTypeError(
                 f"Recipe {self.recipe} ({self.recipe_type}) recommends for a userId, not an itemId; "
@@ -77,6 +81,37 @@ class Model:
             scores = self.related.related(index)
             scores[index] = -np.inf
         return self._top(scores, num_results, allowed)
+
+    def users_for_item(self, item_id: str, num_results: int) -> list[str]:
+        """Item-Affinity: the users most likely to interact with the item, best first (a batch segment job's line).
+
+        SegmentQueryError when the item was not in the training data ("the item must have been present when you
+        created the solution version")."""
+        segments = self._require_segments("get users for an itemId")
+        index = self._item_index.get(str(item_id))
+        if index is None:
+            raise SegmentQueryError(
+                f"itemId {item_id!r} is not in the training data of this solution version; a segment can only be "
+                "made for an item present when the version was trained."
+            )
+        return self._users(segments.item_scores(index), num_results)
+
+    def users_for_attributes(self, expression: str, num_results: int) -> list[str]:
+        """Item-Attribute-Affinity: the users most likely to interact with items that have every attribute of
+        `ITEMS.<FIELD> = "value" [AND ...]`, best first; SegmentQueryError for a bad or unmatched expression."""
+        segments = self._require_segments("get users for item attributes")
+        return self._users(segments.attribute_scores(segments.matching_items(expression)), num_results)
+
+    def _users(self, scores: np.ndarray, num_results: int) -> list[str]:
+        return [str(self.data.users[u]) for u in top_users(scores, num_results)]
+
+    def _require_segments(self, what: str) -> SegmentScorer:
+        if self.segments is None:
+            raise WrongRecipeTypeError(
+                f"Recipe {self.recipe} ({self.recipe_type}) cannot {what}; train aws-item-affinity or "
+                "aws-item-attribute-affinity (USER_SEGMENTATION)."
+            )
+        return self.segments
 
     def rank(
         self, user_id: str, item_ids: Sequence[str], *, extra_history: Sequence[tuple[str, int]] = ()
@@ -110,6 +145,11 @@ class Model:
         return all_items[order], all_ts[order]
 
     def _require_user_recipe(self, what: str) -> None:
+        if self.recipe_type == USER_SEGMENTATION:
+            raise WrongRecipeTypeError(
+                f"Recipe {self.recipe} (USER_SEGMENTATION) cannot {what}; it finds users for items, in a batch "
+                "segment job (users_for_item, users_for_attributes)."
+            )
         if self.recipe_type == RELATED_ITEMS:
             raise WrongRecipeTypeError(
                 f"Recipe {self.recipe} (RELATED_ITEMS) cannot {what}; it takes an itemId. "

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 USER_PERSONALIZATION = "USER_PERSONALIZATION"
 RELATED_ITEMS = "RELATED_ITEMS"
 PERSONALIZED_RANKING = "PERSONALIZED_RANKING"
+USER_SEGMENTATION = "USER_SEGMENTATION"
 
 RECIPES: dict[str, str] = {
     "aws-user-personalization": USER_PERSONALIZATION,
@@ -16,6 +17,8 @@ RECIPES: dict[str, str] = {
     "aws-sims": RELATED_ITEMS,
     "aws-personalized-ranking": PERSONALIZED_RANKING,
     "aws-personalized-ranking-v2": PERSONALIZED_RANKING,
+    "aws-item-affinity": USER_SEGMENTATION,
+    "aws-item-attribute-affinity": USER_SEGMENTATION,
 }
 
 

@@ -20,8 +20,9 @@ from autopersonalize.engine.components import (
 from autopersonalize.engine.data import Encoded, encode, prepare
 from autopersonalize.engine.features import metadata_matrix
 from autopersonalize.engine.model import Model
-from autopersonalize.engine.recipes import RELATED_ITEMS, float_param, recipe_name, recipe_type
+from autopersonalize.engine.recipes import RELATED_ITEMS, USER_SEGMENTATION, float_param, recipe_name, recipe_type
 from autopersonalize.engine.scorers import CooccurrenceScorer, PopularityScorer, Related, RelatedScorer, SequenceScorer
+from autopersonalize.engine.segments import fit_segment_scorer
 from autopersonalize.engine.split import subset
 
 Hyperparameters = Mapping[str, str] | None
@@ -83,6 +84,9 @@ def fit(
         model = Model(recipe, kind, enc, PopularityScorer(popularity(enc)), None, 0.0)
     elif kind == RELATED_ITEMS:
         model = Model(recipe, kind, enc, None, related_scorer(recipe, enc, items, hyperparameters), 0.0)
+    elif kind == USER_SEGMENTATION:
+        segments = fit_segment_scorer(recipe, enc, items, hyperparameters, seed)
+        model = Model(recipe, kind, enc, None, None, 0.0, segments=segments)
     else:
         model = Model(recipe, kind, enc, sequence_scorer(enc, hyperparameters, seed), None, 0.0)
     model.training_seconds = time.perf_counter() - started

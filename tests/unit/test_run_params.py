@@ -178,7 +178,6 @@ def test_prepare_reports_a_missing_params_file_in_one_line(tmp_path: Path) -> No
         ("aws-trending-now", "use aws-popularity-count"),
         ("arn:aws:personalize:::recipe/aws-hrnn", "use aws-user-personalization-v2"),
         ("aws-semantic-similarity", "use aws-similar-items"),
-        ("aws-item-affinity", "use nothing: offline has no USER_SEGMENTATION recipe"),
     ],
 )
 def test_offline_names_a_recipe_the_engine_does_not_train_and_what_to_use(
