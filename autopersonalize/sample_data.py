@@ -71,7 +71,9 @@ def _interactions(
     # One row per session: whose, which category, where in the category it starts, how long it is.
     session_user = np.repeat(np.arange(len(users)), rng.integers(2, 9, len(users)))
     n = len(session_user)
-    preferred = np.array([[CATEGORIES.index(c) for c in SEGMENTS[s]] for s in users["segment"]])[session_user]
+    segment_categories = np.array([[CATEGORIES.index(c) for c in pair] for pair in SEGMENTS.values()])
+    user_segment = pd.Categorical(users["segment"], categories=list(SEGMENTS)).codes
+    preferred = segment_categories[user_segment][session_user]  # each session's user's two categories
     second = (rng.random(n) < 0.35).astype(np.int64)  # the segment's second category, a third of the time
     category = np.where(rng.random(n) >= 0.9, rng.integers(len(CATEGORIES), size=n), preferred[np.arange(n), second])
     length = rng.integers(2, 7, n)
