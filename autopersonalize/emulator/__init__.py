@@ -19,7 +19,7 @@ def install() -> None:
     if _installed:
         return
     # Importing the resource modules registers their operations.
-    from autopersonalize.emulator import campaigns, datasets, runtime, solutions, tags  # noqa: F401
+    from autopersonalize.emulator import campaigns, datasets, runtime, segments, solutions, tags  # noqa: F401
     from autopersonalize.emulator.routing import install_routes
 
     install_routes()

@@ -16,15 +16,18 @@ from autopersonalize.emulator.solutions import Solution, SolutionVersion
 from autopersonalize.emulator.store import Resource, Store
 
 
-def _split(path: str) -> tuple[str, str]:
+def split_path(path: str) -> tuple[str, str]:
+    """(bucket, key) of an s3:// path; WorkFailed when it is not one."""
     match = re.fullmatch(r"s3://([^/]+)/?(.*)", path)
     if not match:
         raise WorkFailed(f"Invalid S3 path {path}: expected s3://bucket/key.")
     return match.group(1), match.group(2)
 
 
-def _inputs(store: Store, path: str, access: S3Access) -> list[tuple[str, bytes]]:
-    bucket_name, key = _split(path)
+def inputs(store: Store, path: str, access: S3Access) -> list[tuple[str, bytes]]:
+    """(key, body) of the input file, or of every file under the prefix (Personalize reads "all files matching that
+    prefix"), read as the job's role may."""
+    bucket_name, key = split_path(path)
     s3 = s3_backends[store.account]["aws"]
     bucket = s3.buckets.get(bucket_name)
     if bucket is None:
@@ -64,27 +67,47 @@ def _answer(store: Store, version: SolutionVersion, kind: str, line: dict[str, A
 def run(store: Store, job: Resource, version: SolutionVersion) -> None:
     """Answer every input line; a bad line gets an `error` in its output line, as Personalize does."""
     kind = store.get(Solution, version.params["solutionArn"]).recipe_type
-    out_bucket, out_prefix = _split(job.params["jobOutput"]["s3DataDestination"]["path"])
-    s3 = s3_backends[store.account]["aws"]
-    if out_bucket not in s3.buckets:
-        raise WorkFailed(f"Output bucket {out_bucket} does not exist.")
+    output = require_output_bucket(store, job)
     access = auth.job_access(store.account, job.arn, job.params)
-    for key, body in _inputs(store, job.params["jobInput"]["s3DataSource"]["path"], access):
+    for key, body in inputs(store, job.params["jobInput"]["s3DataSource"]["path"], access):
         lines = []
-        for number, text in enumerate(body.decode("utf-8").splitlines(), start=1):
-            if not text.strip():
-                continue
-            try:
-                line = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise WorkFailed(f"s3://{key}: line {number} is not valid JSON ({exc}).") from None
+        for line in json_lines(key, body):
             try:
                 with store.lock:
-                    output, error = _answer(store, version, kind, line, job), None
+                    answer, error = _answer(store, version, kind, line, job), None
             except PersonalizeError as exc:
-                output, error = None, exc.message
-            lines.append(json.dumps({"input": line, "output": output, "error": error}))
-        name = key.rsplit("/", 1)[-1] + ".out"
-        target = f"{out_prefix.rstrip('/')}/{name}" if out_prefix else name
-        require_s3(access, "s3:PutObject", s3.buckets[out_bucket], target)
-        s3.put_object(out_bucket, target, ("\n".join(lines) + "\n").encode())
+                answer, error = None, exc.message
+            lines.append(json.dumps({"input": line, "output": answer, "error": error}))
+        write_output(store, access, output, key, lines)
+
+
+def require_output_bucket(store: Store, job: Resource) -> str:
+    """The job's output path; WorkFailed when its bucket does not exist."""
+    output = str(job.params["jobOutput"]["s3DataDestination"]["path"])
+    bucket = split_path(output)[0]
+    if bucket not in s3_backends[store.account]["aws"].buckets:
+        raise WorkFailed(f"Output bucket {bucket} does not exist.")
+    return output
+
+
+def json_lines(key: str, body: bytes) -> list[Any]:
+    """The input file's JSON values, one per non-empty line; WorkFailed naming the first line that is not JSON."""
+    values = []
+    for number, text in enumerate(body.decode("utf-8").splitlines(), start=1):
+        if not text.strip():
+            continue
+        try:
+            values.append(json.loads(text))
+        except json.JSONDecodeError as exc:
+            raise WorkFailed(f"s3://{key}: line {number} is not valid JSON ({exc}).") from None
+    return values
+
+
+def write_output(store: Store, access: S3Access, output: str, input_key: str, lines: list[str]) -> None:
+    """`<input file name>.out` under the output prefix, one JSON line per input line, written as the job's role."""
+    out_bucket, out_prefix = split_path(output)
+    s3 = s3_backends[store.account]["aws"]
+    name = input_key.rsplit("/", 1)[-1] + ".out"
+    target = f"{out_prefix.rstrip('/')}/{name}" if out_prefix else name
+    require_s3(access, "s3:PutObject", s3.buckets[out_bucket], target)
+    s3.put_object(out_bucket, target, ("\n".join(lines) + "\n").encode())

@@ -152,6 +152,21 @@ def scenario() -> list[Call]:
         ("personalize", "ListBatchInferenceJobs", lambda a: {"solutionVersionArn": a["version"]}),
         (
             "personalize",
+            "CreateBatchSegmentJob",
+            lambda a: {
+                "jobName": "segments",
+                "solutionVersionArn": a["segment_version"],
+                "roleArn": ROLE,
+                "numResults": 5,
+                "jobInput": {"s3DataSource": {"path": f"s3://{BUCKET}/batch/items.json"}},
+                "jobOutput": {"s3DataDestination": {"path": f"s3://{BUCKET}/segments/"}},
+                "tags": [{"tagKey": "k", "tagValue": "v"}],
+            },
+        ),
+        ("personalize", "DescribeBatchSegmentJob", lambda a: {"batchSegmentJobArn": a["segment_job"]}),
+        ("personalize", "ListBatchSegmentJobs", lambda a: {"solutionVersionArn": a["segment_version"]}),
+        (
+            "personalize",
             "TagResource",
             lambda a: {"resourceArn": a["campaign"], "tags": [{"tagKey": "k", "tagValue": "v"}]},
         ),
@@ -178,6 +193,7 @@ RESULT_KEYS = {
     "CreateFilter": "filter",
     "CreateCampaign": "campaign",
     "CreateBatchInferenceJob": "batch",
+    "CreateBatchSegmentJob": "segment_job",
 }
 
 
@@ -204,6 +220,11 @@ def responses() -> Iterator[dict[str, tuple[str, dict[str, Any]]]]:
         ranking_version = pz.create_solution_version(solutionArn=ranking)["solutionVersionArn"]
         arns["ranking"] = pz.create_campaign(name="rank", solutionVersionArn=ranking_version)["campaignArn"]
         clients["s3"].put_object(Bucket=BUCKET, Key="batch/users.json", Body=b'{"userId": "u1"}\n')
+        affinity = pz.create_solution(
+            name="affinity", datasetGroupArn=arns["group"], recipeArn="arn:aws:personalize:::recipe/aws-item-affinity"
+        )["solutionArn"]
+        arns["segment_version"] = pz.create_solution_version(solutionArn=affinity)["solutionVersionArn"]
+        clients["s3"].put_object(Bucket=BUCKET, Key="batch/items.json", Body=b'{"itemId": "i1"}\n')
         got: dict[str, tuple[str, dict[str, Any]]] = {}
         for service, name, kwargs in scenario():
             if name == "StopSolutionVersionCreation":

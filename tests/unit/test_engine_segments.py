@@ -171,9 +171,10 @@ def test_hit_and_recall_golden_case() -> None:
 def test_segment_metrics_beat_random_users_on_structured_data(recipe: str) -> None:
     data = pd.concat([two_tastes(seed=s).assign(USER_ID=lambda d, s=s: d["USER_ID"] + f"-{s}") for s in range(4)])
     prepare(data)  # meets Personalize's minimums (1000 interactions, 25 users with 2 or more)
-    metrics = solution_metrics(recipe, data, items=ITEMS, hyperparameters={"hidden_dimension": "32"})
+    genres = ITEMS[["ITEM_ID", "GENRE"]]  # attribute queries: Action (the a-users) and Comedy (the b-users)
+    metrics = solution_metrics(recipe, data, items=genres, hyperparameters={"hidden_dimension": "32"})
     shuffled = data.assign(ITEM_ID=np.random.default_rng(0).permutation(data["ITEM_ID"].to_numpy()))
-    random_metrics = solution_metrics(recipe, shuffled, items=ITEMS, hyperparameters={"hidden_dimension": "32"})
+    random_metrics = solution_metrics(recipe, shuffled, items=genres, hyperparameters={"hidden_dimension": "32"})
     assert tuple(metrics) == SEGMENT_METRIC_NAMES
     assert metrics["recall_at_1_percent"] > 1.5 * random_metrics["recall_at_1_percent"]
     assert 0 <= random_metrics["hits_at_1_percent"] <= metrics["hits_at_1_percent"] <= 1
