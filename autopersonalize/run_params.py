@@ -36,7 +36,12 @@ IGNORED_SOLUTION_CONFIG = (
 IGNORED_CAMPAIGN_CONFIG = ("enableMetadataWithRecommendations", "rankingInfluence")  # itemExplorationConfig is served
 # The demo's solutions left out when no items file is given (Similar-Items is meant to use item metadata).
 NEEDS_ITEMS = frozenset({"aws-similar-items"})
-_SINGULAR = {"campaigns": "campaign", "metricsGate": "metrics gate of", "batchInferenceJobs": "batch inference job"}
+_SINGULAR = {
+    "campaigns": "campaign",
+    "metricsGate": "metrics gate of",
+    "batchInferenceJobs": "batch inference job",
+    "batchSegmentJobs": "batch segment job",
+}
 
 
 @dataclass(frozen=True)
@@ -237,7 +242,7 @@ def _trimmed_demo(datasets: frozenset[str]) -> tuple[dict[str, Any], list[str]]:
                 f"metadata, and no {option['Items']} was given"
             )
     document["solutions"] = [s for s in document["solutions"] if s["name"] not in dropped]
-    for key in ("campaigns", "metricsGate", "batchInferenceJobs"):
+    for key in _SINGULAR:
         for entry in document.get(key, []):
             if entry["solution"] in dropped:
                 name, solution = entry.get("name", entry["solution"]), entry["solution"]

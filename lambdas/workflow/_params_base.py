@@ -24,7 +24,10 @@ Metric = Literal[
     "precision_at_5",
     "precision_at_10",
     "precision_at_25",
+    "hits_at_1_percent",
+    "recall_at_1_percent",
 ]
+SEGMENT_METRICS = ("hits_at_1_percent", "recall_at_1_percent")  # USER_SEGMENTATION recipes report only these
 METRICS: tuple[str, ...] = get_args(Metric)
 DatasetType = Literal["Interactions", "Items", "Users"]
 

@@ -180,6 +180,27 @@ class BatchInferenceJob(ApiModel):
     filter: str | None = Field(None, description="Name of a filter of this file.")
 
 
+class BatchSegmentJob(ApiModel):
+    """A batch segment job run after training: the users most likely to interact with each item (aws-item-affinity)
+    or with items of each attribute query (aws-item-attribute-affinity), with the version that passed the gate."""
+
+    name: Name = Field(description="Job name, unique in this file; the version id is appended.")
+    solution: str = Field(
+        description="Name of a solution trained with aws-item-affinity or aws-item-attribute-affinity."
+    )
+    job_input: S3File = Field(
+        description='s3:// JSON Lines file in the stack\'s bucket: {"itemId": "..."} per line (item affinity, up to '
+        '500) or {"itemAttributes": "ITEMS.GENRES = \\"Comedy\\""} per line (attribute affinity, up to 10).'
+    )
+    job_output: S3Prefix = Field(
+        description="s3:// output prefix ending in /, under the stack bucket's batch/ (where Personalize may write)."
+    )
+    num_results: int | None = Field(
+        None, ge=1, le=5_000_000, description="Users per segment (Personalize: 25, at most 5 million)."
+    )
+    filter: str | None = Field(None, description="Name of a UserID filter of this file (users to keep or drop).")
+
+
 class Notifications(ApiModel):
     """Which outcomes publish to the stack's SNS topic."""
 

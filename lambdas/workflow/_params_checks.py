@@ -10,8 +10,10 @@ from workflow import avro
 from workflow._params_access import DATASET_TYPES, Doc, as_object, suggest
 from workflow._params_errors import show
 from workflow._params_filters import filter_problems
+from workflow._params_segments import segment_problems
 
-NAMED_LISTS = ("solutions", "campaigns", "filters", "batchInferenceJobs")
+NAMED_LISTS = ("solutions", "campaigns", "filters", "batchInferenceJobs", "batchSegmentJobs")
+BATCH_JOBS = ("batchInferenceJobs", "batchSegmentJobs")
 
 
 def cross_field_problems(raw: dict[str, Any], loaded: dict[int, dict[str, Any]]) -> list[str]:
@@ -27,6 +29,7 @@ def cross_field_problems(raw: dict[str, Any], loaded: dict[int, dict[str, Any]])
         _gates,
         _campaigns,
         _batch_jobs,
+        segment_problems,
         filter_problems,
         _polling,
     ]
@@ -100,14 +103,14 @@ def _unique_names(doc: Doc) -> list[str]:
 
 def _references(doc: Doc) -> list[str]:
     problems, solutions, filters = [], doc.names("solutions"), doc.names("filters")
-    for key in ("campaigns", "metricsGate", "batchInferenceJobs"):
+    for key in ("campaigns", "metricsGate", *BATCH_JOBS):
         for _, path, entry in doc.entries(key):
             name = entry.get("solution")
             if isinstance(name, str) and name not in solutions:
                 problems.append(
                     f'{path}.solution: "{name}" is not a solution name{suggest(name, solutions, "solutions")}'
                 )
-    for _, path, job in doc.entries("batchInferenceJobs"):
+    for _, path, job in [entry for key in BATCH_JOBS for entry in doc.entries(key)]:
         name = job.get("filter")
         if isinstance(name, str) and name not in filters:
             problems.append(f'{path}.filter: "{name}" is not a filter name{suggest(name, filters, "filters")}')
@@ -263,16 +266,17 @@ def _batch_jobs(doc: Doc) -> list[str]:
     locations = [
         (p, d["dataLocation"]) for _, p, d in doc.entries("datasets") if isinstance(d.get("dataLocation"), str)
     ]
-    for _, path, job in doc.entries("batchInferenceJobs"):
+    for _, path, job in [entry for key in BATCH_JOBS for entry in doc.entries(key)]:
         recipe = doc.recipe(job.get("solution"))
-        if recipe in recipes.NO_BATCH_INFERENCE:
+        if path.startswith("batchInferenceJobs") and recipe in recipes.NO_BATCH_INFERENCE:
             problems.append(f'{path}.solution: "{job["solution"]}" uses {recipe}, which has no batch inference')
         output = job.get("jobOutput")
         for data_path, location in locations:
             if isinstance(output, str) and location.endswith("/") and output.startswith(location):
                 problems.append(
                     f"{path}.jobOutput: is inside {data_path}.dataLocation, so the next run would import the"
-                    " recommendations as training data; use another prefix"
+                    f" {'recommendations' if 'Inference' in path else 'user segments'} as training data; use"
+                    " another prefix"
                 )
     return problems
 

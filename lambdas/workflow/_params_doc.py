@@ -24,7 +24,8 @@ Every problem is reported at once, as `json.path: what was found; what is allowe
   or a union with null; string metadata is `categorical` (or `textual`, Items only, at most one); reserved fields have
   their types (`EVENT_TYPE`, `EVENT_VALUE`, `CREATION_TIMESTAMP`, ...); unique names; metadata counts (Interactions
   at most 5, Users 1 to 25, Items 1 to 100).
-- Names are unique within `solutions`, `campaigns`, `filters`, `batchInferenceJobs`; one gate per solution.
+- Names are unique within `solutions`, `campaigns`, `filters`, `batchInferenceJobs`, `batchSegmentJobs`; one gate
+  per solution.
 - Every campaign, gate and batch job names a solution of the file; a batch job's `filter` names a filter of the file.
 - `trainingMode: UPDATE` only with {update}; a gate cannot gate an UPDATE solution (no metrics).
 - `hpoConfig` needs `performHPO: true` and cannot set `hpoObjective` (Personalize does not support configuring it);
@@ -34,7 +35,13 @@ Every problem is reported at once, as `json.path: what was found; what is allowe
 - Campaigns: user-segmentation recipes cannot back one; `itemExplorationConfig` only for User-Personalization
   (`explorationWeight` 0 to 1); `enableMetadataWithRecommendations` needs an Items dataset;
   `syncWithLatestSolutionVersion: true` cannot be combined with a metrics gate on the same solution (it bypasses it).
-- Batch jobs: not for user-segmentation or Trending-Now; `jobOutput` must not be inside a dataset's `dataLocation`.
+- Batch inference jobs: not for user-segmentation or Trending-Now; `jobOutput` (of any batch job) must not be inside
+  a dataset's `dataLocation`.
+- User segments: a batch segment job's solution uses `aws-item-affinity` or `aws-item-attribute-affinity`; its
+  filter is a `UserID` filter, which with `aws-item-attribute-affinity` must not read Interactions;
+  `aws-item-attribute-affinity` needs an Items dataset; neither recipe allows `performHPO`. A gate names only metrics
+  its solution reports (`hits_at_1_percent`, `recall_at_1_percent` for the two segmentation recipes, the others for
+  the rest) and has no `minLiftOverBaselines` on segment metrics (the export's baselines recommend items).
 - Filter expressions follow `EXCLUDE|INCLUDE ItemID|UserID WHERE <Dataset>.<FIELD> IN|NOT IN (...) [AND|OR ...]
   [IF CurrentUser.<FIELD> ...]` (statements joined by `|`), read only datasets and fields the file has (no boolean or
   textual fields), never chain Items and Interactions in one statement, and read at most 5 distinct fields.

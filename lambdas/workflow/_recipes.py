@@ -28,8 +28,9 @@ RECIPES: dict[str, str] = {
 UPDATE_RECIPES = frozenset({"aws-user-personalization", "aws-hrnn-coldstart"})
 # campaignConfig.itemExplorationConfig: User-Personalization only (facts e.6).
 EXPLORATION_RECIPES = frozenset({"aws-user-personalization", "aws-user-personalization-v2"})
-# Recipes that cannot back a campaign or a batch inference job.
-NO_CAMPAIGN = frozenset(n for n, t in RECIPES.items() if t == "USER_SEGMENTATION")
+# Recipes that make user segments (batch segment jobs), and cannot back a campaign or a batch inference job.
+SEGMENT_RECIPES = frozenset(n for n, t in RECIPES.items() if t == "USER_SEGMENTATION")
+NO_CAMPAIGN = SEGMENT_RECIPES
 NO_BATCH_INFERENCE = NO_CAMPAIGN | {"aws-trending-now"}
 # Recipes needing a dataset type the params contract does not have.
 UNSUPPORTED = {"aws-next-best-action": "it needs an Actions dataset, which autopersonalize does not manage"}

@@ -30,9 +30,10 @@ def outside_the_stack(document: dict[str, Any], bucket: str) -> list[str]:
     """The params' S3 locations the stack's roles cannot use: Load Params and Personalize's role may read only the
     stack's data bucket, and Personalize may write only its batch/ prefix (template.yaml, least privilege)."""
     wanted = [(f"datasets[{i}].dataLocation", d["dataLocation"], "") for i, d in enumerate(document["datasets"])]
-    for i, job in enumerate(document.get("batchInferenceJobs") or []):
-        wanted += [(f"batchInferenceJobs[{i}].jobInput", job["jobInput"], "")]
-        wanted += [(f"batchInferenceJobs[{i}].jobOutput", job["jobOutput"], "batch/")]
+    for key in ("batchInferenceJobs", "batchSegmentJobs"):
+        for i, job in enumerate(document.get(key) or []):
+            wanted += [(f"{key}[{i}].jobInput", job["jobInput"], "")]
+            wanted += [(f"{key}[{i}].jobOutput", job["jobOutput"], "batch/")]
     problems = []
     for where, location, prefix in wanted:
         if not location.startswith(f"s3://{bucket}/{prefix}"):

@@ -16,6 +16,7 @@ from workflow._mlops import convert_mlops, is_mlops, translate
 from workflow._params_base import ApiModel
 from workflow._params_blocks import (
     BatchInferenceJob,
+    BatchSegmentJob,
     Campaign,
     Dataset,
     DatasetGroup,
@@ -57,6 +58,9 @@ class Params(ApiModel):
     filters: list[Filter] = Field([], description="Recommendation filters.")
     event_tracker: EventTracker | None = Field(None, description="Create the (single) event tracker for PutEvents.")
     batch_inference_jobs: list[BatchInferenceJob] = Field([], description="Run after deploying.")
+    batch_segment_jobs: list[BatchSegmentJob] = Field(
+        [], description="User segments, made after training with the versions that passed their gate."
+    )
     tags: list[Tag] = Field([], max_length=200, description="Tags on every resource created.")
     notifications: Notifications = Field(Notifications.model_validate({}), description="Which outcomes notify (SNS).")
     polling: Polling = Field(Polling.model_validate({}), description="Waits between status checks, and their limit.")

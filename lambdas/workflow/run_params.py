@@ -20,7 +20,8 @@ from workflow.errors import InvalidParamsError
 from workflow.steps import Run
 
 PREFIX = "runs/"  # under the stack's bucket, outside params/ (a new object there would start a run)
-LISTS = ("datasets", "solutions", "campaigns", "batchInferenceJobs")  # what the Map states iterate over
+# what the Map states iterate over
+LISTS = ("datasets", "solutions", "campaigns", "batchInferenceJobs", "batchSegmentJobs")
 KEYS = {"datasets": "datasetType"}  # each list's identifying key (the others use "name")
 
 

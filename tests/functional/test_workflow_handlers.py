@@ -108,6 +108,7 @@ def test_workflow_load_params_returns_run_names_and_lock_and_keeps_the_params_in
         "solutions": ["personal", "popular"],
         "campaigns": ["personal", "popular"],
         "batchInferenceJobs": [],
+        "batchSegmentJobs": [],
     }
     assert state["lock"] == {"acquired": False, "poll": {"attempt": 0, "waited": 0, "waitSeconds": 0}}
     params = params_of(state)
