@@ -4,6 +4,6 @@ from __future__ import annotations
 
 import sys
 
-from autopersonalize.cli import main
+from autopersonalize.cli import program
 
-sys.exit(main())
+sys.exit(program())
