@@ -41,7 +41,8 @@ Every problem is reported at once, as `json.path: what was found; what is allowe
   filter is a `UserID` filter, which with `aws-item-attribute-affinity` must not read Interactions;
   `aws-item-attribute-affinity` needs an Items dataset; neither recipe allows `performHPO`. A gate names only metrics
   its solution reports (`hits_at_1_percent`, `recall_at_1_percent` for the two segmentation recipes, the others for
-  the rest) and has no `minLiftOverBaselines` on segment metrics (the export's baselines recommend items).
+  the rest); on segment metrics only `minimums` (no campaign serves a segmentation version, and the export's
+  baselines recommend items).
 - Filter expressions follow `EXCLUDE|INCLUDE ItemID|UserID WHERE <Dataset>.<FIELD> IN|NOT IN (...) [AND|OR ...]
   [IF CurrentUser.<FIELD> ...]` (statements joined by `|`), read only datasets and fields the file has (no boolean or
   textual fields), never chain Items and Interactions in one statement, and read at most 5 distinct fields.

@@ -91,6 +91,11 @@ def _gate_metrics(doc: Doc) -> list[str]:
                 elif segments and key == "minLiftOverBaselines":
                     problems.append(
                         f"{path}.{key}.{metric}: the export's baselines recommend items and have no user-segment "
-                        "metrics; use minimums or maxDropVsDeployed"
+                        "metrics; use minimums"
+                    )
+                elif segments and key == "maxDropVsDeployed":
+                    problems.append(
+                        f"{path}.{key}.{metric}: a user-segmentation solution backs no campaign, so no version is "
+                        "deployed to compare with; use minimums"
                     )
     return problems

@@ -66,6 +66,10 @@ def batch_inference_job(prefix: str, group: str, job_name: str, run_id: str) -> 
     return _join(prefix, group, job_name, run_id)
 
 
+def batch_segment_job(prefix: str, group: str, job_name: str, version_id: str) -> str:
+    return _join(prefix, group, job_name, version_id)
+
+
 def run_id(execution_name: str) -> str:
     """The run id carried by import jobs and solution versions: the execution name, made name-safe and short."""
     safe = re.sub(r"[^a-zA-Z0-9\-_]", "-", execution_name).strip("-_") or "run"

@@ -52,6 +52,7 @@ def summary(
             for c in state.get("campaigns") or []
         ],
         "batchInference": state.get("batch") or [],
+        "batchSegments": state.get("segments") or [],
         "parameters": (state.get("published") or {}).get("parameters", []),
         "warnings": list(warnings),
         "baselines": {k: v for k, v in ((export or {}).get("baselines") or {}).items() if isinstance(v, dict)},
@@ -112,9 +113,17 @@ def render(data: dict[str, Any]) -> str:
     lines += [
         f"Batch inference: {b['job']}: {b['action']} {b.get('batchInferenceJobArn')}" for b in data["batchInference"]
     ]
+    lines += [_segment_line(s) for s in data.get("batchSegments") or []]
     lines += ["SSM parameters:", *(f"  {p}" for p in data["parameters"])]
     lines += ["Warnings:", *(f"  {w}" for w in data["warnings"])] if data["warnings"] else []
     return "\n".join(lines)
+
+
+def _segment_line(job: dict[str, Any]) -> str:
+    if job.get("action") == "skipped":
+        return f"User segments: {job['job']}: skipped ({job.get('reason')})"
+    arn, output = job.get("batchSegmentJobArn"), job.get("output")
+    return f"User segments: {job['job']}: {job['action']} {arn}, written to {output}"
 
 
 def _send(group: str | None, outcome: str, body: str, data: dict[str, Any]) -> None:
@@ -132,8 +141,8 @@ def notify(
 ) -> dict[str, Any]:
     """The run ended Succeeded: DEPLOYED, or REJECTED when a gate said no (its campaigns were left alone).
 
-    `state` holds what the run did (run, imports, solutions, campaigns, batch, published); `params` and `warnings`
-    are the run's validated params and their warnings (workflow.run_params)."""
+    `state` holds what the run did (run, imports, solutions, campaigns, batch, segments, published); `params` and
+    `warnings` are the run's validated params and their warnings (workflow.run_params)."""
     outcome = _outcome(state)
     data = summary(state, outcome, warnings, export)
     wanted = (params.get("notifications") or {}).get("onRejected" if outcome == "REJECTED" else "onSuccess")

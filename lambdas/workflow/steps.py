@@ -85,7 +85,7 @@ class CampaignStep(RunStep):
 
 
 class BatchStep(RunStep):
-    job: str  # the batch inference job's name
+    job: str  # the batch inference (or batch segment) job's name
     solutions: list[dict[str, Any]]
     serving: dict[str, Any]
     job_arn: str | None = None
@@ -108,6 +108,7 @@ class NotifyStep(StepModel):
     solutions: list[dict[str, Any]]
     campaigns: list[dict[str, Any]]
     batch: list[dict[str, Any]]
+    segments: list[dict[str, Any]] = []
     published: dict[str, Any]
 
 

@@ -446,6 +446,42 @@ def test_workflow_batch_inference_runs_with_the_gated_version_and_is_reused(acco
     assert (skipped["action"], skipped["reason"]) == ("skipped", "solution popular did not pass its gate")
 
 
+def test_workflow_batch_segment_runs_with_the_gated_version_and_is_reused(account: dict[str, str]) -> None:
+    boto3.client("s3").put_object(
+        Bucket="data", Key="batch/items.jsonl", Body=b'{"itemId": "books-1"}\n{"itemId": "music-2"}\n'
+    )
+    job = {
+        "name": "fans",
+        "solution": "affinity",
+        "jobInput": "s3://data/batch/items.jsonl",
+        "jobOutput": "s3://data/batch/segments/",
+        "numResults": 7,
+    }
+    solutions = [{"name": "affinity", "recipe": "aws-item-affinity"}]
+    state = group(loaded(solutions=solutions, metricsGate=[], campaigns=[], batchSegmentJobs=[job]))
+    assert state["names"]["batchSegmentJobs"] == ["fans"]
+    solution = trained(state, "affinity", imported(state))
+    assert set(solution["metrics"]) == {"hits_at_1_percent", "recall_at_1_percent"} and solution["gate"]["passed"]
+    step = {"run": state["run"], "job": "fans", "solutions": [solution], "serving": {"filters": []}}
+    result = ws.call("Start Batch Segment", step)
+    while not result["ready"]:
+        result = ws.call(
+            "Check Batch Segment",
+            {**step, "jobArn": result["batchSegmentJobArn"], "poll": result["poll"], "previous": result},
+        )
+    assert (result["action"], result["output"]) == ("started", "s3://data/batch/segments/")
+    version_id = solution["solutionVersionArn"].rsplit("/", 1)[-1]
+    assert result["batchSegmentJobArn"].endswith(f":batch-segment-job/ap-demo-fans-{version_id}")
+    body = boto3.client("s3").get_object(Bucket="data", Key="batch/segments/items.jsonl.out")["Body"].read()
+    lines = [json.loads(line) for line in body.decode().splitlines()]
+    assert [line["input"]["itemId"] for line in lines] == ["books-1", "music-2"]
+    assert all(len(line["output"]["usersList"]) == 7 and line["error"] is None for line in lines)
+    assert ws.call("Start Batch Segment", step)["action"] == "reused"
+    rejected = {**solution, "gate": {"passed": False, "reasons": ["x"]}}
+    skipped = ws.call("Start Batch Segment", {**step, "solutions": [rejected]})
+    assert (skipped["action"], skipped["reason"]) == ("skipped", "solution affinity did not pass its gate")
+
+
 def test_workflow_synced_campaign_reporting_the_resolved_version_is_not_updated_again() -> None:
     from workflow.campaigns import _differs
 

@@ -110,7 +110,12 @@ def test_rule_segment_output_outside_dataset_locations() -> None:
         (
             {"solution": "affinity", "minLiftOverBaselines": {"hits_at_1_percent": 1.2}},
             "metricsGate[0].minLiftOverBaselines.hits_at_1_percent: the export's baselines recommend items and have "
-            "no user-segment metrics; use minimums or maxDropVsDeployed",
+            "no user-segment metrics; use minimums",
+        ),
+        (
+            {"solution": "affinity", "maxDropVsDeployed": {"recall_at_1_percent": 0.1}},
+            "metricsGate[0].maxDropVsDeployed.recall_at_1_percent: a user-segmentation solution backs no campaign, "
+            "so no version is deployed to compare with; use minimums",
         ),
     ],
 )
@@ -119,12 +124,8 @@ def test_rule_gate_names_only_metrics_its_recipe_reports(gate: dict[str, Any], p
 
 
 def test_a_gate_on_segment_metrics_is_valid() -> None:
-    gate = {
-        "solution": "affinity",
-        "minimums": {"hits_at_1_percent": 0.2},
-        "maxDropVsDeployed": {"recall_at_1_percent": 0.05},
-    }
-    assert Params.model_validate(doc(metricsGate=[gate])).metrics_gate[0].minimums == {"hits_at_1_percent": 0.2}
+    gate = {"solution": "affinity", "minimums": {"hits_at_1_percent": 0.2, "recall_at_1_percent": 0.05}}
+    assert Params.model_validate(doc(metricsGate=[gate])).metrics_gate[0].minimums == gate["minimums"]
 
 
 def test_segment_job_locations_must_be_where_the_stack_lets_personalize_read_and_write() -> None:
