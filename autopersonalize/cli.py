@@ -112,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
 def _plan(args: argparse.Namespace) -> RunPlan:
     """`run`'s (and `serve`'s) inputs checked and fitted, before the offline stack is imported: the files and their
     headers, the params as `validate --offline` checks them, the mapping of each file."""
-    from autopersonalize import run_params, userdata
+    from autopersonalize import run_params, segment_inputs, userdata
 
     inputs = userdata.open_inputs(
         {"interactions": args.interactions, "items": args.items, "users": args.users},
@@ -123,7 +123,8 @@ def _plan(args: argparse.Namespace) -> RunPlan:
         explode=args.explode,
         same_second=args.same_second_duplicates,
     )
-    prepared = run_params.prepare(args.params, frozenset(inputs.files))
+    given = segment_inputs.parse_option(getattr(args, "segment_input", None))
+    prepared = run_params.prepare(args.params, frozenset(inputs.files), given)
     for warning in prepared.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     return userdata.plan(inputs, prepared, default_params=args.params is None)
@@ -334,6 +335,12 @@ def _input_args(parser: argparse.ArgumentParser, required: bool) -> None:
         "inflates the metrics): keep (default), collapse, collapse:<event type> (keep that one), or refuse",
     )
     parser.add_argument("--params", type=Path, metavar="FILE", help="params file (default: the demo's, trimmed)")
+    parser.add_argument(
+        "--segment-input",
+        action="append",
+        metavar="JOB=FILE",
+        help="the input of the params' batch segment job JOB (JSON lines), put where its jobInput says (repeatable)",
+    )
 
 
 def _endpoint_args(parser: argparse.ArgumentParser) -> None:

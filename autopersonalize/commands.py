@@ -69,6 +69,7 @@ def execute(
     settings: dict[str, str] | None = None,
     assumptions: Sequence[str] = (),
     out_dir: Path | None = None,
+    job_inputs: dict[str, bytes] | None = None,
 ) -> int:
     """Run the pipeline offline and show it (and keep its manifest, rejected rows and report in `out_dir`); exit 0 on
     DEPLOYED or REJECTED, 1 otherwise."""
@@ -78,7 +79,12 @@ def execute(
     with _quiet_stdout(as_json), frozen_heap(), offline_aws(progression="paced"):
         with view.live_view(out):
             result = pipeline.run(
-                sources, params_template, dataset_group=dataset_group, schemas=schemas, settings=settings
+                sources,
+                params_template,
+                dataset_group=dataset_group,
+                schemas=schemas,
+                settings=settings,
+                job_inputs=job_inputs,
             )
         document = report.collect(result, assumptions)
         if out_dir is not None:
@@ -106,7 +112,12 @@ def _pipeline(out: Console, plan: RunPlan | None = None) -> tuple[RunResult, dic
         else:
             sources, template = run_sources(plan), plan.template
             result = pipeline.run(
-                sources, template, dataset_group=plan.dataset_group, schemas=plan.schemas, settings=plan.settings
+                sources,
+                template,
+                dataset_group=plan.dataset_group,
+                schemas=plan.schemas,
+                settings=plan.settings,
+                job_inputs=plan.job_inputs,
             )
     return result, report.collect(result, plan.assumptions if plan else ())
 
@@ -128,6 +139,7 @@ def run(plan: RunPlan, out_dir: Path | None = None, as_json: bool = False, verbo
         settings=plan.settings,
         assumptions=plan.assumptions,
         out_dir=out_dir,
+        job_inputs=plan.job_inputs,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -84,21 +85,27 @@ SHOWN_METRICS = {
     "mean_reciprocal_rank_at_25": "MRR@25",
     "coverage": "coverage",
 }
+SEGMENT_METRICS = {"hits_at_1_percent": "hit@1% users", "recall_at_1_percent": "recall@1% users"}
+SEGMENT_USERS_SHOWN = 10
 
 
 def _metrics_table(document: dict[str, Any]) -> Table:
     table = Table(title="Offline metrics (Personalize's split) and the gate", title_justify="left")
     table.add_column("solution")
-    for label in SHOWN_METRICS.values():
+    metrics = document.get("metrics") or {}
+    shown = dict(SHOWN_METRICS)
+    if any(set(SEGMENT_METRICS) & set(values) for values in metrics.values()):  # user-segmentation solutions
+        shown |= SEGMENT_METRICS
+    for label in shown.values():
         table.add_column(label, justify="right")
     table.add_column("gate")
     gates = {g["solution"]: g for g in document.get("gate") or []}
-    for solution, values in (document.get("metrics") or {}).items():
+    for solution, values in metrics.items():
         checks = {c["metric"]: c for c in (gates.get(solution, {}).get("checks") or [])}
-        cells = [_cell(values.get(metric), checks.get(metric)) for metric in SHOWN_METRICS]
+        cells = [_cell(values.get(metric), checks.get(metric)) for metric in shown]
         table.add_row(solution, *cells, _decision(gates.get(solution)))
     for name, values in (document.get("baselines") or {}).items():  # the export's estimates, not trained models
-        cells = [f"{values[m]:.4f}" if m in values else "" for m in SHOWN_METRICS]
+        cells = [f"{values[m]:.4f}" if m in values else "" for m in shown]
         table.add_row(Text(f"baseline: {name}", style="dim"), *cells, Text("(export)", style="dim"))
     return table
 
@@ -130,6 +137,21 @@ def _recommendations_table(document: dict[str, Any]) -> Table:
             " ".join(sample["recentInteractions"]),
             " ".join(sample["recommendations"]),
         )
+    return table
+
+
+def _segments_table(document: dict[str, Any]) -> Table:
+    table = Table(title=f"User segments (first {SEGMENT_USERS_SHOWN} users of each)", title_justify="left")
+    for column in ("job", "for", "users", "written to"):
+        table.add_column(column, overflow="fold")
+    for job in document.get("segments") or []:
+        if not job.get("files"):
+            table.add_row(str(job["job"]), f"{job.get('action')} {job.get('reason') or ''}".strip(), "", "")
+        for found in job.get("files") or []:
+            for segment in found["segments"]:
+                users = segment.get("usersList")
+                shown = " ".join(users[:SEGMENT_USERS_SHOWN]) if users is not None else f"error: {segment['error']}"
+                table.add_row(str(job["job"]), json.dumps(segment["input"]), shown, found["file"])
     return table
 
 
@@ -217,5 +239,8 @@ def render_report(console: Console, document: dict[str, Any]) -> None:
         parts.append(Text(f"Failed: {document['error']}: {document.get('cause')}", style="bold red"))
     for subject in document.get("notifications") or []:
         parts.append(Text(f"SNS notification sent: {subject}", style="dim"))
-    parts.append(_recommendations_table(document))
+    if document.get("segments"):
+        parts.append(_segments_table(document))
+    if document.get("recommendations") or not document.get("segments"):  # a segments-only run has no campaign
+        parts.append(_recommendations_table(document))
     console.print(Group(*parts))

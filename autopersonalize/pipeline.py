@@ -16,6 +16,7 @@ import awswrangler as wr
 import boto3
 import pandas as pd
 
+from autopersonalize import segment_inputs
 from autopersonalize.errors import PipelineError
 from autopersonalize.local.stack import REPO, OfflineStack, deploy_stack
 from autopersonalize.local.template import Template
@@ -75,12 +76,18 @@ def fills_event_type(interactions: Source) -> bool:
 
 
 def write_lake(
-    bucket: str, sources: dict[str, Source], params_template: dict[str, Any], schemas: dict[str, str] | None = None
+    bucket: str,
+    sources: dict[str, Source],
+    params_template: dict[str, Any],
+    schemas: dict[str, str] | None = None,
+    job_inputs: dict[str, bytes] | None = None,
 ) -> None:
     """The source tables under lake/ (a user's files byte for byte, generated tables as parquet), the Avro schemas
     under schemas/ (`schemas` when given: dataset -> JSON text; else the params' inline ones, then the repository's),
-    the params template."""
+    the batch segment jobs' inputs (`job_inputs`: key -> body), the params template."""
     s3 = boto3.client("s3")
+    for key, body in (job_inputs or {}).items():
+        s3.put_object(Bucket=bucket, Key=key, Body=body)
     for dataset, source in sources.items():
         if source.files is None:
             wr.s3.to_parquet(source.frame, f"s3://{bucket}/{LAKE}/{dataset}/", dataset=True, mode="overwrite")
@@ -119,13 +126,16 @@ def export(
     dataset_group: str,
     schemas: dict[str, str] | None = None,
     settings: dict[str, str] | None = None,
+    job_inputs: dict[str, bytes] | None = None,
 ) -> tuple[OfflineStack, dict[str, Any]]:
     """Deploy the stack for these sources, fill the lake and run the Glue workflow (its publish_params upload starts
     the training execution when the export can train); the stack and the workflow run as Glue describes it.
-    `settings`: more stack parameters (e.g. InteractionsSameSecondDuplicates), over the ones the sources imply."""
+    `settings`: more stack parameters (e.g. InteractionsSameSecondDuplicates), over the ones the sources imply;
+    `job_inputs`: the batch segment jobs' input files (S3 key -> body), whose jobs then name the stack's bucket."""
     bucket = Template.read(REPO / "template.yaml").names["DataBucket"]  # the sources' S3 paths are stack parameters
     stack = deploy_stack(parameters={**stack_parameters(bucket, sources, dataset_group), **(settings or {})})
-    write_lake(stack.bucket, sources, params_template, schemas)
+    template = segment_inputs.on_bucket(params_template, stack.bucket)
+    write_lake(stack.bucket, sources, template, schemas, job_inputs)
     return stack, stack.run_glue_workflow()
 
 
@@ -137,11 +147,17 @@ def run(
     schemas: dict[str, str] | None = None,
     settings: dict[str, str] | None = None,
     timeout: float = 900.0,
+    job_inputs: dict[str, bytes] | None = None,
 ) -> RunResult:
     """Run the pipeline inside the caller's offline_aws(); returns when the training execution has ended."""
     started = time.monotonic()
     stack, workflow_run = export(
-        sources, params_template, dataset_group=dataset_group, schemas=schemas, settings=settings
+        sources,
+        params_template,
+        dataset_group=dataset_group,
+        schemas=schemas,
+        settings=settings,
+        job_inputs=job_inputs,
     )
     executions = stack.executions("TrainingStateMachine")
     if not executions:

@@ -40,21 +40,27 @@ def resources(dataset_group_arn: str) -> dict[str, list[str]]:
     p = boto3.client("personalize")
     arn = dataset_group_arn
     solutions = [s["solutionArn"] for s in _paginate(p.list_solutions, "solutions", datasetGroupArn=arn)]
+    versions = [
+        v["solutionVersionArn"]
+        for s in solutions
+        for v in _paginate(p.list_solution_versions, "solutionVersions", solutionArn=s)
+    ]
     return {
         "datasetGroup": [arn],
         "datasets": [d["datasetArn"] for d in _paginate(p.list_datasets, "datasets", datasetGroupArn=arn)],
         "solutions": solutions,
-        "solutionVersions": [
-            v["solutionVersionArn"]
-            for s in solutions
-            for v in _paginate(p.list_solution_versions, "solutionVersions", solutionArn=s)
-        ],
+        "solutionVersions": versions,
         "campaigns": [
             c["campaignArn"] for s in solutions for c in _paginate(p.list_campaigns, "campaigns", solutionArn=s)
         ],
         "filters": [f["filterArn"] for f in _paginate(p.list_filters, "Filters", datasetGroupArn=arn)],
         "eventTrackers": [
             t["eventTrackerArn"] for t in _paginate(p.list_event_trackers, "eventTrackers", datasetGroupArn=arn)
+        ],
+        "batchSegmentJobs": [
+            j["batchSegmentJobArn"]
+            for v in versions
+            for j in _paginate(p.list_batch_segment_jobs, "batchSegmentJobs", solutionVersionArn=v)
         ],
     }
 
@@ -121,9 +127,37 @@ def sample_recommendations(campaign_arns: list[str], bucket: str) -> list[dict[s
     return samples
 
 
+def segment_files(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each batch segment job of the run with the segments it wrote: every `<input>.out` file under its output prefix,
+    read back from S3, one entry per input line (input, usersList, error)."""
+    found = []
+    for job in jobs:
+        entry = {k: job.get(k) for k in ("job", "action", "batchSegmentJobArn", "output", "reason")}
+        files = []
+        if job.get("batchSegmentJobArn") and job.get("output"):
+            bucket, prefix = _split_uri(str(job["output"]))
+            pages = boto3.client("s3").get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+            for key in sorted(
+                o["Key"] for page in pages for o in page.get("Contents", []) if o["Key"].endswith(".out")
+            ):
+                lines = _body(bucket, key).read().decode("utf-8").splitlines()
+                segments = [json.loads(line) for line in lines if line.strip()]
+                files.append({"file": f"s3://{bucket}/{key}", "segments": [_segment(s) for s in segments]})
+        found.append({**entry, "files": files})
+    return found
+
+
+def _segment(line: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "input": line.get("input"),
+        "usersList": (line.get("output") or {}).get("usersList"),
+        "error": line.get("error"),
+    }
+
+
 def collect(result: RunResult, assumptions: Sequence[str] = ()) -> dict[str, Any]:
     """The run as one document: outcome, what was assumed, ARNs, row counts, rejected rows, metrics, gate decision,
-    recommendations, timings."""
+    user segments, recommendations, timings."""
     output = result.execution.get("output") or {}
     solutions = output.get("solutions") or []
     document: dict[str, Any] = {
@@ -140,6 +174,7 @@ def collect(result: RunResult, assumptions: Sequence[str] = ()) -> dict[str, Any
         },
         "gate": [{k: s.get(k) for k in ("solution", "passed", "reasons", "notes", "checks")} for s in solutions],
         "campaigns": output.get("campaigns", []),
+        "segments": segment_files(output.get("batchSegments") or []),
         "timings": [{**t, "seconds": round(t["seconds"], 3)} for t in result.timings],
     }
     document["rejected"] = rejected(document["export"])
@@ -243,8 +278,9 @@ def _skip_line(chunks: Iterator[bytes], out: BinaryIO) -> None:
 
 
 def write_out(result: RunResult, document: dict[str, Any], out_dir: Path) -> list[Path]:
-    """report.json (the document), manifest.json (the export manifest as published) and rejected/<dataset>.csv (every
-    rejected row) in out_dir, created if missing; returns the files written. Call inside the run's offline_aws()."""
+    """report.json (the document), manifest.json (the export manifest as published), rejected/<dataset>.csv (every
+    rejected row) and segments/<job>/<input>.out (each batch segment job's output, as Personalize wrote it) in out_dir,
+    created if missing; returns the files written. Call inside the run's offline_aws()."""
     _prepare(out_dir)
     written = [out_dir / "report.json"]
     written[0].write_text(json.dumps(document, indent=2, default=str) + "\n")
@@ -253,6 +289,12 @@ def write_out(result: RunResult, document: dict[str, Any], out_dir: Path) -> lis
         key = f"exports/{export['runId']}/manifest.json"
         written.append(out_dir / "manifest.json")
         written[-1].write_bytes(_body(result.stack.bucket, key).read())
+    for job in document.get("segments") or []:
+        for found in job["files"]:
+            bucket, key = _split_uri(found["file"])
+            written.append(out_dir / "segments" / str(job["job"]) / key.rsplit("/", 1)[-1])
+            written[-1].parent.mkdir(parents=True, exist_ok=True)
+            written[-1].write_bytes(_body(bucket, key).read())
     for dataset, numbers in (export.get("datasets") or {}).items():
         target = out_dir / "rejected" / f"{dataset}.csv"
         target.unlink(missing_ok=True)  # a previous run's rejects into the same directory would mislead

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from autopersonalize import paths
+from autopersonalize import segment_inputs as segments
 from autopersonalize.errors import PipelineError
 
 if TYPE_CHECKING:
@@ -62,22 +63,31 @@ class RunParams:
     schemas: dict[str, str]  # dataset -> the Avro schema (JSON text) its export must conform to
     assumptions: list[str]  # what `run` assumed or dropped, as sentences for the report
     warnings: list[str] = field(default_factory=list)  # what `validate --offline` warns about the same file
+    job_inputs: dict[str, bytes] = field(default_factory=dict)  # S3 key -> body: the batch segment jobs' inputs
 
 
-def prepare(params_file: Path | None, datasets: frozenset[str]) -> RunParams:
-    """The params for a run on the user's files of `datasets`: their file, checked offline, or the demo's, trimmed."""
+def prepare(
+    params_file: Path | None, datasets: frozenset[str], segment_inputs: dict[str, Path] | None = None
+) -> RunParams:
+    """The params for a run on the user's files of `datasets`: their file, checked offline, or the demo's, trimmed;
+    `segment_inputs`: the local input file of each batch segment job (--segment-input JOB=FILE)."""
     if params_file is None:
         document, assumptions = _trimmed_demo(datasets)
         checked = check_text(json.dumps(document), str(DEFAULT_PARAMS), offline=True)
     else:
         checked = check_file(params_file, offline=True, datasets=datasets)
         assumptions = _unused_files(checked, datasets, params_file)
+    from workflow._recipes import recipe_name
+
+    recipes = {s.name: recipe_name(s.recipe) for s in checked.params.solutions}
+    uploads, assumed = segments.job_inputs(checked.document, recipes, segment_inputs or {})
     return RunParams(
         template=_inline_schemas(checked),
         dataset_group=checked.params.dataset_group.name,
         schemas=_export_schemas(checked.params),
-        assumptions=assumptions,
+        assumptions=assumptions + assumed,
         warnings=checked.warnings,
+        job_inputs=uploads,
     )
 
 

@@ -390,6 +390,7 @@ class RunPlan:
     dataset_group: str
     assumptions: list[str]
     settings: dict[str, str] = dataclasses.field(default_factory=dict)  # stack parameters the options set
+    job_inputs: dict[str, bytes] = dataclasses.field(default_factory=dict)  # batch segment inputs: S3 key -> body
 
 
 def plan(inputs: RunInputs, prepared: RunParams, default_params: bool) -> RunPlan:
@@ -424,4 +425,6 @@ def plan(inputs: RunInputs, prepared: RunParams, default_params: bool) -> RunPla
             "(map one with --map EVENT_TYPE=<column>)"
         )
     settings = {"InteractionsSameSecondDuplicates": inputs.same_second}
-    return RunPlan(inputs.files, mappings, template, schemas, prepared.dataset_group, assumptions, settings)
+    return RunPlan(
+        inputs.files, mappings, template, schemas, prepared.dataset_group, assumptions, settings, prepared.job_inputs
+    )
