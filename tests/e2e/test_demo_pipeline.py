@@ -40,6 +40,7 @@ def test_demo_json_document_lists_every_resource_created(demo_document: dict[str
         "campaigns": 2,
         "filters": 2,
         "eventTrackers": 1,
+        "batchSegmentJobs": 0,
     }
 
 

@@ -77,6 +77,7 @@ def test_run_with_mlops_params_deploys_its_campaigns(ran: tuple[Any, ...]) -> No
         "campaigns": 2,
         "filters": 1,
         "eventTrackers": 1,
+        "batchSegmentJobs": 0,
     }
 
 
