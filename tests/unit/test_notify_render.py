@@ -34,3 +34,20 @@ def test_notification_shows_baselines_warnings_and_the_lift_check() -> None:
     assert f"      {NDCG} 0.810 (at least 1.2x the better baseline 0.857): FAILED" in text
     assert "Baselines (estimated by the export on Personalize's split definition):\n  history: " in text
     assert f"Warnings:\n  {warning}" in text
+
+
+def test_notification_says_where_each_segment_job_wrote_and_why_one_was_skipped() -> None:
+    state = {
+        "run": {"datasetGroup": "g", "bucket": "b", "key": "params/g.json", "executionId": "e"},
+        "segments": [
+            {"job": "fans", "action": "started", "batchSegmentJobArn": "arn:job", "output": "s3://b/batch/fans/"},
+            {"job": "genres", "action": "skipped", "reason": "solution genres did not pass its gate"},
+        ],
+    }
+
+    data = summary(state, "DEPLOYED", [])
+    text = render(data)
+
+    assert [s["job"] for s in data["batchSegments"]] == ["fans", "genres"]
+    assert "User segments: fans: started arn:job, written to s3://b/batch/fans/\n" in text
+    assert "User segments: genres: skipped (solution genres did not pass its gate)\n" in text
