@@ -121,7 +121,7 @@ def create_campaign(store: Store, p: dict[str, Any]) -> dict[str, Any]:
 def describe_campaign(store: Store, p: dict[str, Any]) -> dict[str, Any]:
     campaign = describe(store, Campaign, p["campaignArn"])
     if campaign.update:
-        campaign.update[0].observe()
+        campaign.update[0].observe(store.lock)
     return {"campaign": campaign.view()}
 
 

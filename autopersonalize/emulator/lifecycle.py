@@ -88,15 +88,20 @@ class Lifecycle:
                 self._move()
         return self.status
 
-    def observe(self) -> str:
+    def observe(self, lock: threading.Condition | None = None) -> str:
+        """A describe. `lock`: the store's, held by the caller; the paced pause releases it while it waits."""
         config = state_manager.get_transition(MODEL_NAME)
         kind = config["progression"]
         if kind == "immediate":
             return self.current()
         if self.step == 1 and not self.done.is_set():
             # Time passes between two describes on AWS: give the background work the CPU instead of a poller that
-            # checks again at once (offline waits are 0 s), without holding a describe up for long.
-            self.done.wait(PACED_DESCRIBE_PAUSE)
+            # checks again at once (offline waits are 0 s), without holding a describe up for long. The store's lock
+            # is released meanwhile: the work finishes under it (run_work), and other requests and work go on.
+            if lock is None:
+                self.done.wait(PACED_DESCRIBE_PAUSE)
+            else:
+                lock.wait_for(self.done.is_set, PACED_DESCRIBE_PAUSE)
         if kind == "manual" and self._ticks >= int(config.get("times", 1)):
             self._move()
             self._ticks = 0
@@ -107,8 +112,9 @@ class Lifecycle:
         return self.status
 
 
-def run_work(lifecycle: Lifecycle, work: Callable[[], None], lock: threading.RLock) -> None:
-    """Run `work` now (immediate) or in a daemon thread (paced); WorkFailed ends the lifecycle in FAILED."""
+def run_work(lifecycle: Lifecycle, work: Callable[[], None], lock: threading.Condition) -> None:
+    """Run `work` now (immediate) or in a daemon thread (paced); WorkFailed ends the lifecycle in FAILED. The end is
+    recorded under the store's `lock`, and wakes the describes waiting for it."""
 
     def target() -> None:
         try:
@@ -121,6 +127,7 @@ def run_work(lifecycle: Lifecycle, work: Callable[[], None], lock: threading.RLo
             reason = f"Internal emulator error: {type(exc).__name__}: {exc}"
         with lock:
             lifecycle.finish(reason)
+            lock.notify_all()
 
     if is_immediate():
         target()

@@ -158,7 +158,7 @@ def create_solution(store: Store, p: dict[str, Any]) -> dict[str, Any]:
 def describe_solution(store: Store, p: dict[str, Any]) -> dict[str, Any]:
     solution = describe(store, Solution, p["solutionArn"])
     if solution.update:
-        solution.update[0].observe()
+        solution.update[0].observe(store.lock)
     return {"solution": solution.view()}
 
 

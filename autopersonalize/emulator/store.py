@@ -63,14 +63,16 @@ class Resource:
     def observe(self) -> None:
         """A describe: let the lifecycle move on."""
         if not self.deleting:
-            self.lifecycle.observe()
+            self.lifecycle.observe(self.store.lock)
 
 
 @dataclass
 class Store:
     account: str
     region: str
-    lock: threading.RLock = field(default_factory=threading.RLock)
+    # Held by every operation. A condition on a reentrant lock: a paced describe waits for background work on it,
+    # releasing the lock meanwhile, and the work's end notifies it (lifecycle.run_work).
+    lock: threading.Condition = field(default_factory=lambda: threading.Condition(threading.RLock()))
     resources: dict[str, dict[str, Resource]] = field(default_factory=dict)
     tags: dict[str, dict[str, str]] = field(default_factory=dict)
     faults: Faults = field(default_factory=Faults)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -320,3 +321,22 @@ def test_emulator_state_is_reset_by_a_new_mock(engine_ready: Any) -> None:  # no
     with offline_aws("immediate"):
         assert boto3.client("personalize").list_dataset_groups()["datasetGroups"] == []
         assert emulator.faults().training_failures == []
+
+
+def test_emulator_paced_describe_waits_for_work_without_holding_the_store_lock() -> None:
+    """The work ends under the store's lock (as an import or a training does): a describe pausing for it must not
+    hold that lock, or the work could only end after the pause, and every other request would wait too."""
+    from autopersonalize.emulator.lifecycle import PACED_DESCRIBE_PAUSE, Lifecycle, run_work
+
+    emulator.set_progression("paced")
+    lock, lifecycle, go = threading.Condition(threading.RLock()), Lifecycle(), threading.Event()
+    run_work(lifecycle, lambda: go.wait(5), lock)
+    with lock:  # as the emulator's request handling holds it around each operation
+        assert [lifecycle.observe(lock), lifecycle.observe(lock)] == ["CREATE PENDING", "CREATE IN_PROGRESS"]
+        threading.Timer(0.02, go.set).start()
+        started = time.monotonic()
+        status = lifecycle.observe(lock)
+        waited = time.monotonic() - started
+
+    assert status == "ACTIVE"  # the work ended during the pause
+    assert waited < PACED_DESCRIBE_PAUSE  # and the pause ended with it
