@@ -184,6 +184,16 @@ def _events(self: Any) -> str:
     return bus if str(bus).startswith("arn:") else _arn(self, "events", f"event-bus/{bus}")
 
 
+def _scheduler(self: Any) -> str:
+    """A schedule's ARN, arn:aws:scheduler:<region>:<account>:schedule/<group>/<name> (Service Authorization
+    Reference, "Actions, resources, and condition keys for Amazon EventBridge Scheduler"); ListSchedules: "*"."""
+    parts = unquote(self.path).split("?", 1)[0].split("/schedules/", 1)
+    if len(parts) != 2 or not parts[1]:
+        return "*"
+    group = self._get_param("GroupName") or self._get_param("groupName") or "default"
+    return _arn(self, "scheduler", f"schedule/{group}/{parts[1]}")
+
+
 # Glue Data Catalog reads and the request keys naming their database and table ("*": every table of the database,
 # what GetTables lists; Athena User Guide, "Fine-grained access ... AWS Glue Data Catalog", SHOW TABLES example).
 GLUE_CATALOG_READS = {
@@ -267,6 +277,7 @@ def _resource_resolvers() -> dict[type, Callable[[Any], str]]:
     from moto.dynamodb.responses import DynamoHandler
     from moto.events.responses import EventsHandler
     from moto.glue.responses import GlueResponse
+    from moto.scheduler.responses import EventBridgeSchedulerResponse
     from moto.secretsmanager.responses import SecretsManagerResponse
     from moto.sns.responses import SNSResponse
     from moto.ssm.responses import SimpleSystemManagerResponse
@@ -282,6 +293,7 @@ def _resource_resolvers() -> dict[type, Callable[[Any], str]]:
         GlueResponse: _glue,
         AthenaResponse: _athena,
         SecretsManagerResponse: _secretsmanager,
+        EventBridgeSchedulerResponse: _scheduler,
     }
 
 

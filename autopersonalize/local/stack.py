@@ -223,6 +223,12 @@ def _log_group(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> N
         logs.put_retention_policy(logGroupName=stack.name(logical_id), retentionInDays=int(props["RetentionInDays"]))
 
 
+def _schedule_group(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
+    """The group the retraining schedules live in; offline they fire only when a SchedulerClock is advanced
+    (autopersonalize/local/scheduler_clock.py)."""
+    stack.client("scheduler").create_schedule_group(Name=stack.name(logical_id))
+
+
 def _nothing(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
     """Types with no offline effect (an e-mail subscription, IAM-only HTTP API auth): accepted knowingly."""
 
@@ -368,6 +374,7 @@ DEPLOYERS: dict[str, Callable[[OfflineStack, str, dict[str, Any]], None]] = {
     "AWS::Glue::Workflow": _glue_workflow,
     "AWS::Glue::Trigger": _glue_trigger,
     "AWS::Athena::WorkGroup": _athena_workgroup,
+    "AWS::Scheduler::ScheduleGroup": _schedule_group,
     "AWS::Serverless::Function": _function,
     "AWS::Serverless::StateMachine": _state_machine,
     "AWS::Serverless::HttpApi": _nothing,

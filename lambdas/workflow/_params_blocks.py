@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, PositiveFloat, field_validator, model_validator
 
+from workflow import schedule_expr
 from workflow._params_base import (
     KMS_ARN_PATTERN,
     ROLE_ARN_PATTERN,
@@ -87,6 +88,41 @@ class Dataset(ApiModel):
         return self
 
 
+class RetrainSchedule(ApiModel):
+    """Retrain-only runs of one solution on EventBridge Scheduler schedules: train a new version on the data already
+    imported (no export, no import), gate it, and deploy it only if the gate passes."""
+
+    full: str | None = Field(
+        None,
+        description='How often to train with FULL: "rate(7 days)" or "cron(0 3 ? * SUN *)" (EventBridge Scheduler).',
+    )
+    update: str | None = Field(
+        None,
+        description="How often to train with UPDATE (aws-user-personalization, aws-hrnn-coldstart only): refreshes "
+        "the last FULL version with new items and interactions.",
+    )
+    timezone: str = Field("UTC", description="IANA time zone the cron expressions are evaluated in.")
+
+    @field_validator("full", "update")
+    @classmethod
+    def _expression(cls, value: str | None) -> str | None:
+        if value is not None:
+            schedule_expr.parse(value)  # ScheduleExpressionError is a ValueError: pydantic reports it at the key
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        schedule_expr.zone(value)
+        return value
+
+    @model_validator(mode="after")
+    def _some(self) -> RetrainSchedule:
+        if self.full is None and self.update is None:
+            raise ValueError('give "full", "update" or both (a schedule expression each), or remove retrainSchedule')
+        return self
+
+
 class Solution(ApiModel):
     """A solution (CreateSolution) and how each run trains a new version of it (CreateSolutionVersion)."""
 
@@ -105,6 +141,9 @@ class Solution(ApiModel):
     )
     solution_config: SolutionConfig | None = Field(None, description="CreateSolution's solutionConfig.")
     event_type: str | None = Field(None, max_length=256, description="Train only on interactions of this EVENT_TYPE.")
+    retrain_schedule: RetrainSchedule | None = Field(
+        None, description="Scheduled retraining without a new export (EventBridge Scheduler); removed when absent."
+    )
 
     @field_validator("recipe")
     @classmethod

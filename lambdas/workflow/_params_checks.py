@@ -133,6 +133,13 @@ def _solutions(doc: Doc) -> list[str]:
                 f'{path}.trainingMode: "UPDATE" works only with {allowed}; solution {show(solution.get("name"))}'
                 f' uses recipe "{recipe}"; use "FULL"'
             )
+        schedule = as_object(solution.get("retrainSchedule"))
+        if schedule.get("update") and recipe in recipes.RECIPES and recipe not in recipes.UPDATE_RECIPES:
+            allowed = ", ".join(sorted(recipes.UPDATE_RECIPES))
+            problems.append(
+                f"{path}.retrainSchedule.update: UPDATE training works only with {allowed}; solution"
+                f' {show(solution.get("name"))} uses recipe "{recipe}"; schedule "full" instead'
+            )
         problems += _solution_config(doc, path, solution)
         problems += _training_columns(doc, f"{path}.solutionConfig.trainingDataConfig", solution)
     return problems

@@ -70,6 +70,11 @@ def batch_segment_job(prefix: str, group: str, job_name: str, version_id: str) -
     return _join(prefix, group, job_name, version_id)
 
 
+def retrain_schedule(group: str, solution_name: str, mode: str) -> str:
+    """An EventBridge Scheduler schedule in the stack's own schedule group (so no prefix): 1-64 of [0-9a-zA-Z-_.]."""
+    return _join(group, solution_name, mode)
+
+
 def run_id(execution_name: str) -> str:
     """The run id carried by import jobs and solution versions: the execution name, made name-safe and short."""
     safe = re.sub(r"[^a-zA-Z0-9\-_]", "-", execution_name).strip("-_") or "run"

@@ -41,6 +41,7 @@ def summary(
                 "solutionArn": s.get("solutionArn"),
                 "action": s.get("action"),
                 "solutionVersionArn": s.get("solutionVersionArn"),
+                "trainingMode": s.get("trainingMode"),
                 "trainingHours": s.get("trainingHours"),
                 "metrics": s.get("metrics"),
                 **(s.get("gate") or {}),
@@ -54,6 +55,7 @@ def summary(
         "batchInference": state.get("batch") or [],
         "batchSegments": state.get("segments") or [],
         "parameters": (state.get("published") or {}).get("parameters", []),
+        "schedules": (state.get("published") or {}).get("schedules", []),
         "warnings": list(warnings),
         "baselines": {k: v for k, v in ((export or {}).get("baselines") or {}).items() if isinstance(v, dict)},
     }
@@ -115,6 +117,8 @@ def render(data: dict[str, Any]) -> str:
     ]
     lines += [_segment_line(s) for s in data.get("batchSegments") or []]
     lines += ["SSM parameters:", *(f"  {p}" for p in data["parameters"])]
+    schedules = data.get("schedules") or []
+    lines += ["Retraining schedules:", *(f"  {x['schedule']}: {x['action']}" for x in schedules)] if schedules else []
     lines += ["Warnings:", *(f"  {w}" for w in data["warnings"])] if data["warnings"] else []
     return "\n".join(lines)
 

@@ -1,10 +1,11 @@
-"""Publish: an SSM parameter per deployed campaign (its ARN), per filter (its ARN) and for the event tracker."""
+"""Publish: an SSM parameter per deployed campaign, filter and the event tracker; the params' retraining schedules."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from workflow import aws, naming
+from workflow import aws, naming, run_params, schedules
+from workflow.steps import Run
 
 
 def _put(name: str, value: str, description: str) -> str:
@@ -12,12 +13,13 @@ def _put(name: str, value: str, description: str) -> str:
     return name
 
 
-def publish(group: str, campaigns: list[dict[str, Any]], serving: dict[str, Any]) -> dict[str, Any]:
-    """Write the parameters get_recommendations reads; a campaign the gate skipped keeps its previous parameter.
+def publish(run: Run, campaigns: list[dict[str, Any]], serving: dict[str, Any]) -> dict[str, Any]:
+    """Write the parameters get_recommendations reads (a campaign the gate skipped keeps its previous parameter);
+    a full run then makes the retraining schedules those of its params (workflow.schedules), a retrain-only run
+    leaves them as they are.
 
-    `group` is the params' datasetGroup.name; `campaigns` and `serving` are the results of Deploy Campaigns and
-    Ensure Filters And Tracker."""
-    prefix = aws.env("PREFIX")
+    `campaigns` and `serving` are the results of Deploy Campaigns and Ensure Filters And Tracker."""
+    prefix, group = aws.env("PREFIX"), run.dataset_group
     written: list[str] = []
     for campaign in campaigns:
         if campaign.get("action") != "skipped" and campaign.get("campaignArn"):
@@ -30,4 +32,7 @@ def publish(group: str, campaigns: list[dict[str, Any]], serving: dict[str, Any]
     if tracker and tracker.get("trackingId"):
         name = naming.event_tracker_parameter(prefix, group)
         written.append(_put(name, tracker["trackingId"], "autopersonalize event tracker trackingId"))
-    return {"parameters": written}
+    params = run_params.params_of(run)
+    if params.get("retrain"):
+        return {"parameters": written}
+    return {"parameters": written, "schedules": schedules.sync(run, params)}

@@ -7,7 +7,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from workflow import aws, data_check, naming, run_params
+from workflow import aws, data_check, naming, retrain, run_params
 from workflow.data_check import split_s3
 from workflow.errors import InvalidParamsError
 from workflow.params import load_params
@@ -48,6 +48,8 @@ def read_s3(location: str) -> str:
 def load_run(event: dict[str, Any], execution_id: str, execution_name: str) -> tuple[dict[str, Any], list[str]]:
     """The run's initial state (its identity, the names the Map states iterate over, the lock) and the params'
     warnings; the validated params go to S3 (workflow.run_params). InvalidParamsError lists every problem."""
+    if isinstance(event.get("retrain"), dict):  # a retraining schedule's event (workflow.schedules)
+        return retrain.load_run(event, execution_id, execution_name)
     bucket, key, version, etag = _object(event)
     source = f"s3://{bucket}/{key}"
     extra = {"VersionId": version} if version else {}

@@ -8,7 +8,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from workflow import aws, naming
+from workflow import aws, naming, schedules
 from workflow.polling import Poll, advance
 from workflow.resources import PENDING, find, pages, personalize
 
@@ -60,6 +60,8 @@ def _solutions(arn: str) -> list[dict[str, Any]]:
 
 
 def delete_campaigns(group: str) -> list[str]:
+    """The retraining schedules first (a scheduled run must not start while teardown deletes), then the campaigns."""
+    schedules.delete_all(group)
     arn = group_arn(group)
     if arn is None:
         return []

@@ -17,7 +17,14 @@ LOOKBACK = 25  # newest versions described when looking for this data's version
 
 def _names(params: dict[str, Any], solution: dict[str, Any], imports: list[dict[str, Any]]) -> list[str]:
     """Version names for this solution config trained on exactly these imports: the digest, then -2.. for retries."""
-    basis = json.dumps({"solution": solution, "imports": sorted(str(i.get("jobArn")) for i in imports)}, sort_keys=True)
+    basis = json.dumps(
+        {
+            "solution": solution,
+            "imports": sorted(str(i.get("jobArn")) for i in imports),
+            **({"retrain": params["retrain"]} if params.get("retrain") else {}),  # one version per scheduled run
+        },
+        sort_keys=True,
+    )
     token = "t" + hashlib.sha256(basis.encode()).hexdigest()[:12]
     tokens = [token] + [f"{token}-{n}" for n in range(2, MAX_ATTEMPTS + 1)]
     group = params["datasetGroup"]["name"]

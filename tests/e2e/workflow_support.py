@@ -122,6 +122,9 @@ ENV = {
     "WAIT_SCALE": "0",
     "PERSONALIZE_ROLE_ARN": ROLE,
     "POWERTOOLS_SERVICE_NAME": "autopersonalize",
+    "SCHEDULE_GROUP": "ap",
+    "SCHEDULER_ROLE_ARN": "arn:aws:iam::123456789012:role/ap-scheduler",
+    "TRAINING_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:ap-training",
 }
 
 
@@ -179,7 +182,7 @@ def kms_role(role: str, key: str) -> str:
 
 def setup_account() -> dict[str, str]:
     """What the template would create for the Lambdas (bucket and the Personalize role's access to it, lock table,
-    topic), and the env vars naming them."""
+    topic, schedule group), and the env vars naming them."""
     personalize_access("data")
     boto3.client("dynamodb").create_table(
         TableName="ap-locks",
@@ -188,6 +191,7 @@ def setup_account() -> dict[str, str]:
         BillingMode="PAY_PER_REQUEST",
     )
     topic = boto3.client("sns").create_topic(Name="ap-notifications")["TopicArn"]
+    boto3.client("scheduler").create_schedule_group(Name="ap")  # the retraining schedules' group
     return {**ENV, "TOPIC_ARN": topic}
 
 

@@ -52,14 +52,33 @@ def test_template_uses_no_aws_managed_full_access_policy() -> None:
     assert "FullAccess" not in (REPO / "template.yaml").read_text()
 
 
-def test_template_pass_role_only_for_the_personalize_role_and_only_to_personalize() -> None:
+# The roles a function may pass, each only to the service that uses it.
+PASSABLE = {"PersonalizeRole": "personalize.amazonaws.com", "SchedulerRole": "scheduler.amazonaws.com"}
+
+
+def test_template_pass_role_only_for_the_service_roles_and_only_to_their_service() -> None:
     for logical_id, resource in TEMPLATE.resources.items():
         for statement in _statements(resource):
             if any(a.startswith("iam:") for a in _actions(statement)):
                 assert _actions(statement) == ["iam:PassRole"], logical_id
-                assert statement["Resource"] == {"Fn::GetAtt": ["PersonalizeRole", "Arn"]}, logical_id
+                role = statement["Resource"]["Fn::GetAtt"]
+                assert role[0] in PASSABLE and role[1] == "Arn", logical_id
                 passed_to = statement["Condition"]["StringEquals"]["iam:PassedToService"]
-                assert passed_to == "personalize.amazonaws.com", logical_id
+                assert passed_to == PASSABLE[role[0]], logical_id
+
+
+def test_template_only_publish_passes_the_scheduler_role_which_may_only_start_training() -> None:
+    passing = [
+        logical_id
+        for logical_id, resource in TEMPLATE.resources.items()
+        for statement in _statements(resource)
+        if statement.get("Resource") == {"Fn::GetAtt": ["SchedulerRole", "Arn"]}
+    ]
+    assert passing == ["PublishFunction"]
+    [policy] = TEMPLATE.resources["SchedulerRole"]["Properties"]["Policies"]
+    [statement] = policy["PolicyDocument"]["Statement"]
+    assert _actions(statement) == ["states:StartExecution"]
+    assert statement["Resource"]["Fn::Sub"].endswith(":stateMachine:${Prefix}-training")
 
 
 def test_template_personalize_actions_are_scoped_to_the_prefix() -> None:

@@ -1,4 +1,4 @@
-"""Publish: SSM parameters with the ARNs of the deployed campaigns and filters, and the event tracker's id."""
+"""Publish: SSM parameters with the deployed campaigns' and filters' ARNs and the tracker's id; retraining schedules."""
 
 from __future__ import annotations
 
@@ -16,6 +16,6 @@ logger = Logger()
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step = PublishStep.model_validate(event)
-    result = publish.publish(step.run.dataset_group, step.campaigns, step.serving)
+    result = publish.publish(step.run, step.campaigns, step.serving)
     logger.info("published", extra={"result": result})
     return result
