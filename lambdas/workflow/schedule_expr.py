@@ -2,8 +2,10 @@
 
 Syntax as the EventBridge Scheduler User Guide, "Schedule types in EventBridge Scheduler", documents it: a rate is a
 positive integer and one of minute | minutes | hour | hours | day | days (GetSchedule's ScheduleExpression, API
-reference); a cron has six fields (minutes hours day-of-month month day-of-week year), one of day-of-month and
-day-of-week must be "?", and the fields take , - * / (day-of-week 1-7 is SUN-SAT, or SUN..SAT; month JAN..DEC).
+reference), singular for 1 and plural above (the rule EventBridge's "Rate expressions reference" states; Scheduler's
+guide does not, and the stricter form is valid for both); a cron has six fields (minutes hours day-of-month month
+day-of-week year), one of day-of-month and day-of-week must be "?", and the fields take , - * / (day-of-week 1-7 is
+SUN-SAT, or SUN..SAT; month JAN..DEC).
 A rate schedule without a StartDate starts invoking its target at once, then every period; all schedules invoke
 their target with 60 second precision. The L, W and # wildcards and at() one-time schedules are refused here: a
 retraining cadence does not need them, and the offline clock could not fire them.

@@ -75,6 +75,9 @@ def test_template_only_publish_passes_the_scheduler_role_which_may_only_start_tr
         if statement.get("Resource") == {"Fn::GetAtt": ["SchedulerRole", "Arn"]}
     ]
     assert passing == ["PublishFunction"]
+    [trust] = TEMPLATE.resources["SchedulerRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
     [policy] = TEMPLATE.resources["SchedulerRole"]["Properties"]["Policies"]
     [statement] = policy["PolicyDocument"]["Statement"]
     assert _actions(statement) == ["states:StartExecution"]
