@@ -124,3 +124,44 @@ def test_retraining_schedule_removed_from_the_params_is_deleted_and_teardown_del
     teardown = stack.wait(stack.start("TeardownStateMachine", {"datasetGroup": "other"}), timeout=300)
     assert teardown["status"] == "SUCCEEDED", ws.failure(teardown)
     assert schedules(stack) == {}
+
+
+def test_retraining_schedule_update_mode_refreshes_with_the_events_recorded_since(stack: OfflineStack) -> None:
+    # GIVEN a full retrain each day at 03:00 and an UPDATE every 8 hours, and events flowing in through the tracker
+    locations = ws.upload_data(stack.bucket)
+    solution = {
+        "name": "personal",
+        "recipe": "aws-user-personalization",
+        "retrainSchedule": {"full": "cron(0 3 * * ? *)", "update": "rate(8 hours)"},
+    }
+    document = ws.params(
+        locations,
+        solutions=[solution],
+        campaigns=[{"name": "personal", "solution": "personal", "minProvisionedTPS": 1}],
+        metricsGate=[{"solution": "personal", "minimums": {"coverage": 0.0}}],
+        filters=[],
+    )
+    assert stack.wait(stack.put_params("demo", document))["output"]["outcome"] == "DEPLOYED"
+    assert sorted(schedules(stack)) == ["demo-personal-full", "demo-personal-update"]
+    tracking_id = boto3.client("ssm").get_parameter(Name="/ap/demo/event-tracker")["Parameter"]["Value"]
+    clock, fired = SchedulerClock(stack), []
+
+    # WHEN a simulated day passes, an event recorded each hour
+    for hour in range(24):
+        event = {"eventType": "click", "itemId": f"books-{hour}", "sentAt": clock.now.timestamp()}
+        boto3.client("personalize-events").put_events(
+            trackingId=tracking_id, userId="u1", sessionId="s1", eventList=[event]
+        )
+        fired += clock.advance(timedelta(hours=1))
+
+    # THEN one FULL run at 03:00 and three UPDATE runs, each gated (UPDATE on its FULL version's metrics) and deployed
+    assert sorted(f.schedule for f in fired) == ["demo-personal-full"] + ["demo-personal-update"] * 3
+    assert [f.at.strftime("%H:%M") for f in fired if f.schedule == "demo-personal-full"] == ["03:00"]
+    for run in fired:
+        output = stack.wait(run.execution_arn)["output"]
+        assert output is not None and output["outcome"] == "DEPLOYED", run
+        [trained] = output["solutions"]
+        mode = run.schedule.rsplit("-", 1)[1].upper()
+        assert (trained["trainingMode"], trained["passed"]) == (mode, True)
+        if mode == "UPDATE":
+            assert trained["notes"][0].startswith("UPDATE versions have no offline metrics; the gate read the FULL")
