@@ -43,11 +43,14 @@ class Item:
 
 @dataclass(frozen=True)
 class Answer:
-    """What the API returned: the campaign that answered, Personalize's recommendationId and the items in order."""
+    """What the API returned: the campaign that answered, Personalize's recommendationId and the items in order;
+    `source` is "campaign" or "batch" (then `solution_version_arn` is the version the batch came from)."""
 
     campaign: str
     recommendation_id: str | None
     items: list[Item]
+    source: str = "campaign"
+    solution_version_arn: str | None = None
 
     @property
     def item_ids(self) -> list[str]:
@@ -187,6 +190,8 @@ class Recommendations:
             campaign=body.get("campaign", ""),
             recommendation_id=body.get("recommendationId"),
             items=[_item(i) for i in body.get("items", [])],
+            source=body.get("source", "campaign"),
+            solution_version_arn=body.get("solutionVersionArn"),
         )
 
 

@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from serving import clients, errors, inputs, parameters
+from serving import batch, clients, errors, inputs, parameters
 from serving.inputs import Query
 
 # Routes without a campaign in the path use these env vars; the last two fall back to DEFAULT_CAMPAIGN.
@@ -72,13 +72,17 @@ def answer(query: Query, ref: CampaignRef) -> dict[str, Any]:
     prefix = _prefix()
     campaign_name = parameters.campaign_parameter(prefix, ref.group, ref.name)
     names = [campaign_name]
-    kwargs: dict[str, Any] = {
-        "campaignArn": _resolve(
-            campaign_name,
+    campaign_arn = parameters.cache().get(campaign_name)
+    if campaign_arn is None:
+        pointer = parameters.cache().get(batch.batch_parameter(prefix, ref.group, ref.name))
+        if pointer is not None:
+            return batch.answer(query, str(ref), pointer)
+        raise errors.NotFoundError(
             f"campaign {ref} is not deployed (no SSM parameter {campaign_name}); "
-            "check the name against params.campaigns, or run the workflow to deploy it",
-        ),
-    }
+            "check the name against params.campaigns (or batchInferenceJobs with serving), "
+            "or run the workflow to deploy it"
+        )
+    kwargs: dict[str, Any] = {"campaignArn": campaign_arn}
     if query.filter:
         filter_name = parameters.filter_parameter(prefix, ref.group, query.filter)
         names.append(filter_name)
@@ -116,6 +120,7 @@ def _call(query: Query, ref: CampaignRef, kwargs: dict[str, Any]) -> dict[str, A
         "campaign": str(ref),
         "recommendationId": found.get("recommendationId"),
         "items": [_item(i) for i in listed],
+        "source": "campaign",
     }
 
 

@@ -206,6 +206,16 @@ class EventTracker(ApiModel):
     name: Name = Field(description="Event tracker name (the Personalize name comes from workflow.naming).")
 
 
+class BatchServing(ApiModel):
+    """Batch serving of a batch inference job: its output is loaded into the stack's DynamoDB table, then served."""
+
+    fallback: Literal["popularity", "error"] = Field(
+        "popularity",
+        description='A user missing from the batch gets the items most often recommended in it ("popularity"), or '
+        '404 ("error").',
+    )
+
+
 class BatchInferenceJob(ApiModel):
     """A batch inference job run after training, with the solution's newest version that passed the gate."""
 
@@ -217,6 +227,11 @@ class BatchInferenceJob(ApiModel):
     )
     num_results: int | None = Field(None, ge=1, le=500, description="Recommendations per line (Personalize: 25).")
     filter: str | None = Field(None, description="Name of a filter of this file.")
+    serving: BatchServing | None = Field(
+        None,
+        description="Serve this job's output from DynamoDB: get_recommendations answers <datasetGroup>/<job name> "
+        "from the last version loaded (see docs/serving.md).",
+    )
 
 
 class BatchSegmentJob(ApiModel):

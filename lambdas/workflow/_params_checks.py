@@ -277,6 +277,8 @@ def _batch_jobs(doc: Doc) -> list[str]:
         recipe = doc.recipe(job.get("solution"))
         if path.startswith("batchInferenceJobs") and recipe in recipes.NO_BATCH_INFERENCE:
             problems.append(f'{path}.solution: "{job["solution"]}" uses {recipe}, which has no batch inference')
+        if path.startswith("batchInferenceJobs") and job.get("serving") is not None:
+            problems += _batch_serving(doc, path, job)
         output = job.get("jobOutput")
         for data_path, location in locations:
             if isinstance(output, str) and location.endswith("/") and output.startswith(location):
@@ -285,6 +287,23 @@ def _batch_jobs(doc: Doc) -> list[str]:
                     f" {'recommendations' if 'Inference' in path else 'user segments'} as training data; use"
                     " another prefix"
                 )
+    return problems
+
+
+def _batch_serving(doc: Doc, path: str, job: dict[str, Any]) -> list[str]:
+    """A served job answers /recommendations by user, under a name no campaign of the file uses."""
+    problems = []
+    recipe = doc.recipe(job.get("solution"))
+    if recipe is not None and recipes.RECIPES.get(recipe) != "USER_PERSONALIZATION":
+        problems.append(
+            f'{path}.serving: "{job.get("solution")}" uses {recipe}, whose batch output is not keyed by user; '
+            "batch serving answers /recommendations only (a USER_PERSONALIZATION recipe): remove serving"
+        )
+    if job.get("name") in {c.get("name") for _, _, c in doc.entries("campaigns")}:
+        problems.append(
+            f'{path}.name: "{job.get("name")}" is also a campaign; apps name both as <datasetGroup>/<name>: '
+            "rename the job or the campaign"
+        )
     return problems
 
 

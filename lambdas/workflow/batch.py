@@ -8,8 +8,13 @@ from workflow import aws, events, naming
 from workflow.resources import is_ready, pages, personalize, tag_args, unless_limited
 
 
-def _result(job: dict[str, Any], arn: str | None, action: str, ready: bool) -> dict[str, Any]:
-    return {"job": job["name"], "batchInferenceJobArn": arn, "action": action, "ready": ready}
+def _result(
+    job: dict[str, Any], arn: str | None, action: str, ready: bool, version: str | None = None
+) -> dict[str, Any]:
+    """`loaded` false: a served job's output is still to be loaded into DynamoDB (Load Batch Output's loop)."""
+    served = arn is not None and job.get("serving") is not None
+    result = {"job": job["name"], "batchInferenceJobArn": arn, "action": action, "ready": ready, "loaded": not served}
+    return {**result, "solutionVersionArn": version} if served else result
 
 
 def start_batch_inference(
@@ -28,7 +33,7 @@ def start_batch_inference(
     if existing is not None:
         arn, status = existing["batchInferenceJobArn"], existing["status"]
         ready = is_ready(f"batch inference job {name}", arn, status, existing.get("failureReason"))
-        return _result(job, arn, "reused" if ready else "resumed", ready)
+        return _result(job, arn, "reused" if ready else "resumed", ready, version)
     filters = {f["name"]: f["filterArn"] for f in serving.get("filters") or []}
     extra: dict[str, Any] = {"numResults": job["numResults"]} if job.get("numResults") else {}
     if job.get("filter"):
@@ -44,7 +49,7 @@ def start_batch_inference(
             **tag_args(params),
         )
     )
-    return _result(job, created["batchInferenceJobArn"] if created else None, "started", False)
+    return _result(job, created["batchInferenceJobArn"] if created else None, "started", False, version)
 
 
 def check_batch_inference(
@@ -65,4 +70,4 @@ def check_batch_inference(
             params,
             {"job": job["name"], "batchInferenceJobArn": job_arn, "output": job["jobOutput"]},
         )
-    return _result(job, job_arn, action, ready)
+    return _result(job, job_arn, action, ready, found.get("solutionVersionArn"))

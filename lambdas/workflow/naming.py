@@ -94,3 +94,8 @@ def filter_parameter(prefix: str, group: str, filter_name: str) -> str:
 def event_tracker_parameter(prefix: str, group: str) -> str:
     """SSM parameter holding the event tracker's trackingId (for personalize-events PutEvents)."""
     return f"/{prefix}/{group}/event-tracker"
+
+
+def batch_serving_parameter(prefix: str, group: str, job_name: str) -> str:
+    """SSM parameter naming the version a batch-served job answers from (switched once its output is loaded)."""
+    return f"/{prefix}/{group}/batch/{job_name}"

@@ -92,6 +92,11 @@ class BatchStep(RunStep):
     previous: dict[str, Any] = {}
 
 
+class LoadBatchStep(RunStep):
+    job: str  # the served batch inference job's name
+    previous: dict[str, Any]  # the job's result: its solutionVersionArn and, after the first call, the load cursor
+
+
 class PublishStep(StepModel):
     """What Publish writes to SSM: the deployed campaigns, the filters and the event tracker."""
 

@@ -156,6 +156,28 @@ def test_rule_batch_inference_not_for_segmentation_or_trending(solution: str) ->
     ]
 
 
+def test_rule_batch_serving_only_for_user_personalization_under_a_free_name() -> None:
+    served = {"jobInput": "s3://b/in/u.jsonl", "jobOutput": "s3://b/out/", "serving": {"fallback": "error"}}
+    jobs = [{"name": "up", "solution": "up", **served}, {"name": "j2", "solution": "sims", **served}]
+    campaigns = [{"name": "up", "solution": "up"}]
+    assert problems(doc(batchInferenceJobs=jobs, campaigns=campaigns)) == [
+        'batchInferenceJobs[0].name: "up" is also a campaign; apps name both as <datasetGroup>/<name>: rename the'
+        " job or the campaign",
+        'batchInferenceJobs[1].serving: "sims" uses aws-sims, whose batch output is not keyed by user; batch serving'
+        " answers /recommendations only (a USER_PERSONALIZATION recipe): remove serving",
+    ]
+    assert valid(doc(batchInferenceJobs=jobs[:1])).batch_inference_jobs[0].serving is not None
+
+
+def test_rule_batch_serving_fallback_is_popularity_or_error() -> None:
+    job = {"name": "j", "solution": "up", "jobInput": "s3://b/in/u.jsonl", "jobOutput": "s3://b/out/"}
+    assert valid(doc(batchInferenceJobs=[{**job, "serving": {}}])).batch_inference_jobs[0].serving.fallback == (
+        "popularity"
+    )
+    found = problems(doc(batchInferenceJobs=[{**job, "serving": {"fallback": "random"}}]))
+    assert len(found) == 1 and found[0].startswith('batchInferenceJobs[0].serving.fallback: found "random"')
+
+
 def test_rule_update_training_only_for_user_personalization() -> None:
     solutions = [
         {"name": "up", "recipe": "aws-user-personalization", "trainingMode": "UPDATE"},

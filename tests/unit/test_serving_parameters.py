@@ -8,7 +8,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
-from serving import clients, errors, parameters
+from serving import batch, clients, errors, parameters
 from workflow import naming
 
 
@@ -30,6 +30,7 @@ def test_parameter_names_equal_the_workflows() -> None:
     assert parameters.campaign_parameter("ap", "demo", "up") == naming.campaign_parameter("ap", "demo", "up")
     assert parameters.filter_parameter("ap", "demo", "f") == naming.filter_parameter("ap", "demo", "f")
     assert parameters.campaign_parameter("p-1", "g_2", "c-3") == "/p-1/g_2/campaigns/c-3"
+    assert batch.batch_parameter("ap", "demo", "j") == naming.batch_serving_parameter("ap", "demo", "j")
 
 
 def test_cache_reads_once_within_the_ttl_and_again_after_it() -> None:

@@ -66,7 +66,12 @@ def test_recommendations_use_the_default_campaign(runtime: Stubber) -> None:
     )
     status, headers, body = call("GET", "/recommendations?userId=u1&numResults=2")
     assert (status, headers["Content-Type"]) == (200, "application/json")
-    assert body == {"campaign": "demo/user-personalization", "recommendationId": "RID", "items": ITEMS}
+    assert body == {
+        "campaign": "demo/user-personalization",
+        "recommendationId": "RID",
+        "items": ITEMS,
+        "source": "campaign",
+    }
 
 
 def test_recommendations_of_a_named_campaign(runtime: Stubber) -> None:
@@ -159,7 +164,8 @@ def test_direct_invoke_answers_with_status_and_body(runtime: Stubber) -> None:
     )
     event = {"action": "recommendations", "campaign": "demo/similar-items", "userId": "u1", "numResults": 2}
     answer = get_recommendations.handler(event, LocalContext())
-    assert answer == {"statusCode": 200, "campaign": "demo/similar-items", "recommendationId": "R", "items": ITEMS}
+    expected = {"campaign": "demo/similar-items", "recommendationId": "R", "items": ITEMS, "source": "campaign"}
+    assert answer == {"statusCode": 200, **expected}
 
 
 def test_direct_invoke_rankings_with_the_default_campaign(runtime: Stubber) -> None:

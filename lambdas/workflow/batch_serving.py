@@ -1,0 +1,160 @@
+"""Batch serving: load a batch inference job's output into DynamoDB a bounded chunk per call, then switch to it.
+
+The output is Personalize's JSON lines, one {"input": {"userId"}, "output": {"recommendedItems", "scores"}, "error"}
+per user (developer guide, batch-inference-job-output-examples). Items are keyed (pk = "<job>#<version id>", userId):
+a new version is written beside the old one, the SSM parameter naming the served version is switched once all of it
+is in, and only then are the old version's items deleted, so a reader sees one version or the other, never a mix.
+Each call reads at most CHUNK_BYTES of one output object and returns a cursor; the Load Batch Output loop calls it
+again until done, so tens of millions of users take many short calls, never one long one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from typing import Any
+
+from workflow import aws, naming
+
+CHUNK_BYTES = 8 * 1024 * 1024
+POPULAR_KEPT = 1000  # item counts carried between chunks (the fallback needs at most 500, the most a job returns)
+FALLBACK_USER = "-"
+
+
+def partition(job_name: str, version_arn: str) -> str:
+    return f"{job_name}#{version_arn.rsplit('/', 1)[-1]}"
+
+
+def popular_partition(pk: str) -> str:
+    """Where the fallback (the batch's most recommended items) lives: a key no user's partition can have."""
+    return f"{pk}#popular"
+
+
+def load(params: dict[str, Any], job: dict[str, Any], version_arn: str, cursor: dict[str, Any]) -> dict[str, Any]:
+    """One step of loading, switching and cleaning; the returned cursor has "done": true when all three are over."""
+    phase = cursor.get("phase", "load")
+    if phase == "load":
+        return _load_chunk(params, job, version_arn, cursor)
+    return _clean(cursor)
+
+
+def _outputs(job: dict[str, Any]) -> list[tuple[str, str, int]]:
+    """(bucket, key, size) of every `.out` object under the job's output prefix, in key order."""
+    bucket, _, prefix = str(job["jobOutput"]).removeprefix("s3://").partition("/")
+    found: list[tuple[str, str, int]] = []
+    for page in aws.client("s3").get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        found += [(bucket, o["Key"], int(o["Size"])) for o in page.get("Contents", []) if o["Key"].endswith(".out")]
+    if not found:
+        raise ValueError(f"batch inference job {job['name']} wrote no .out object under {job['jobOutput']}")
+    return sorted(found, key=lambda o: o[1])
+
+
+def _read(bucket: str, key: str, offset: int, size: int) -> tuple[list[bytes], int]:
+    """The complete lines from `offset`, at most CHUNK_BYTES of them, and the offset after the last one."""
+    chunk = int(os.environ.get("LOAD_CHUNK_BYTES", CHUNK_BYTES))
+    end = min(offset + chunk, size)
+    body = aws.client("s3").get_object(Bucket=bucket, Key=key, Range=f"bytes={offset}-{end - 1}")["Body"].read()
+    if end < size:
+        cut = body.rfind(b"\n")
+        if cut < 0:
+            raise ValueError(f"s3://{bucket}/{key}: a line at byte {offset} is longer than {chunk} bytes")
+        body = body[: cut + 1]
+    return [line for line in body.split(b"\n") if line.strip()], offset + len(body)
+
+
+def _load_chunk(
+    params: dict[str, Any], job: dict[str, Any], version_arn: str, cursor: dict[str, Any]
+) -> dict[str, Any]:
+    outputs, index, offset = _outputs(job), int(cursor.get("index", 0)), int(cursor.get("offset", 0))
+    pk = partition(job["name"], version_arn)
+    counts: Counter[str] = Counter(cursor.get("popular", {}))
+    loaded, failed = int(cursor.get("loaded", 0)), int(cursor.get("failed", 0))
+    bucket, key, size = outputs[index]
+    lines, offset = _read(bucket, key, offset, size) if size else ([], 0)
+    items = []
+    for line in lines:
+        record = json.loads(line)
+        output = record.get("output") or {}
+        if record.get("error") or "recommendedItems" not in output:
+            failed += 1
+            continue
+        ranked = list(zip(output["recommendedItems"], output.get("scores", []), strict=False))
+        counts.update(item for item, _ in ranked)
+        items.append(_row(pk, str(record["input"]["userId"]), ranked))
+    _write(items)
+    popular = dict(counts.most_common(POPULAR_KEPT))
+    state = {"phase": "load", "index": index, "offset": offset, "loaded": loaded + len(items), "failed": failed}
+    if offset < size:
+        return {**state, "popular": popular, "done": False}
+    if index + 1 < len(outputs):
+        return {**state, "index": index + 1, "offset": 0, "popular": popular, "done": False}
+    return _switch(params, job, version_arn, pk, popular, state)
+
+
+def _row(pk: str, user: str, ranked: list[tuple[str, float]]) -> dict[str, Any]:
+    recommendations = [{"itemId": str(item), "score": float(score)} for item, score in ranked]
+    return {"pk": {"S": pk}, "userId": {"S": user}, "items": {"S": json.dumps(recommendations)}}
+
+
+def _write(rows: list[dict[str, Any]]) -> None:
+    """BatchWriteItem, 25 puts per request (its limit), sending unprocessed items again."""
+    table, dynamodb = aws.env("BATCH_SERVING_TABLE"), aws.client("dynamodb")
+    for start in range(0, len(rows), 25):
+        requests: list[dict[str, Any]] = [{"PutRequest": {"Item": row}} for row in rows[start : start + 25]]
+        while requests:
+            answer = dynamodb.batch_write_item(RequestItems={table: requests})
+            requests = answer.get("UnprocessedItems", {}).get(table, [])
+
+
+def _switch(
+    params: dict[str, Any],
+    job: dict[str, Any],
+    version_arn: str,
+    pk: str,
+    popular: dict[str, int],
+    state: dict[str, Any],
+) -> dict[str, Any]:
+    """Write the fallback, point the SSM parameter at the new version, and name the old one for cleaning."""
+    ranked = sorted(popular.items(), key=lambda pair: (-pair[1], pair[0]))[: int(job.get("numResults") or 25)]
+    users = max(state["loaded"], 1)
+    _write([_row(popular_partition(pk), FALLBACK_USER, [(item, count / users) for item, count in ranked])])
+    name = naming.batch_serving_parameter(aws.env("PREFIX"), params["datasetGroup"]["name"], job["name"])
+    ssm = aws.client("ssm")
+    try:
+        previous = json.loads(ssm.get_parameter(Name=name)["Parameter"]["Value"]).get("partition")
+    except ssm.exceptions.ParameterNotFound:
+        previous = None
+    pointer = {
+        "partition": pk,
+        "solutionVersionArn": version_arn,
+        "fallback": (job.get("serving") or {}).get("fallback", "popularity"),
+        "users": state["loaded"],
+    }
+    ssm.put_parameter(Name=name, Value=json.dumps(pointer), Type="String", Overwrite=True)
+    stale = previous if previous not in (None, pk) else None
+    return {**state, "phase": "clean", "stale": stale, "done": stale is None}
+
+
+def _clean(cursor: dict[str, Any]) -> dict[str, Any]:
+    """Delete up to a page of the old version's items (and then its fallback); done when none is left."""
+    table, dynamodb, stale = aws.env("BATCH_SERVING_TABLE"), aws.client("dynamodb"), str(cursor["stale"])
+    query: dict[str, Any] = {
+        "TableName": table,
+        "KeyConditionExpression": "pk = :pk",
+        "ExpressionAttributeValues": {":pk": {"S": stale}},
+        "ProjectionExpression": "pk, userId",
+        "Limit": 1000,
+    }
+    page = dynamodb.query(**query)
+    keys = page.get("Items", [])
+    for start in range(0, len(keys), 25):
+        requests: list[dict[str, Any]] = [{"DeleteRequest": {"Key": k}} for k in keys[start : start + 25]]
+        while requests:
+            answer = dynamodb.batch_write_item(RequestItems={table: requests})
+            requests = answer.get("UnprocessedItems", {}).get(table, [])
+    if keys:
+        return {**cursor, "done": False}
+    if not stale.endswith("#popular"):
+        return {**cursor, "stale": popular_partition(stale), "done": False}
+    return {**cursor, "stale": None, "done": True}

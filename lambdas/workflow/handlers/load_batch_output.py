@@ -1,0 +1,23 @@
+"""Load Batch Output: one bounded step of loading a served job's output into DynamoDB, switching, then cleaning."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from workflow import batch_serving, run_params
+from workflow.steps import LoadBatchStep
+
+logger = Logger()
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    step = LoadBatchStep.model_validate(event)
+    params = run_params.params_of(step.run)
+    job = run_params.entry(params, "batchInferenceJobs", step.job)
+    cursor = batch_serving.load(params, job, step.previous["solutionVersionArn"], step.previous.get("load", {}))
+    logger.info("batch output", extra={"job": step.job, "phase": cursor["phase"], "loaded": cursor["loaded"]})
+    return {**step.previous, "load": cursor, "loaded": cursor["done"]}

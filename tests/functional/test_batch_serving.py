@@ -1,0 +1,156 @@
+"""Batch serving against moto + the emulator: a served job's output loaded into DynamoDB in chunks, switched to
+atomically, the old version's items deleted, and get_recommendations answering from it ("source": "batch")."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.e2e import workflow_support as ws
+from tests.functional.test_workflow_handlers import account, group, imported, loaded, trained
+
+__all__ = ["account"]
+TABLE = "ap-batch-serving"
+USERS = ["u1", "u2", "u3", "u5", "u8", "u13"]
+
+
+@pytest.fixture
+def served(account: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The template's BatchServingTable, and a chunk small enough that one output takes several calls."""
+    boto3.client("dynamodb").create_table(
+        TableName=TABLE,
+        AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in ("pk", "userId")],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "userId", "KeyType": "RANGE"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    monkeypatch.setenv("BATCH_SERVING_TABLE", TABLE)
+    monkeypatch.setenv("LOAD_CHUNK_BYTES", "300")
+    boto3.client("s3").put_object(
+        Bucket="data", Key="batch/users.jsonl", Body="".join(f'{{"userId": "{u}"}}\n' for u in USERS).encode()
+    )
+    yield
+
+
+def job(fallback: str = "popularity") -> dict[str, Any]:
+    return {
+        "name": "nightly",
+        "solution": "personal",
+        "jobInput": "s3://data/batch/users.jsonl",
+        "jobOutput": "s3://data/batch/nightly/",
+        "numResults": 5,
+        "serving": {"fallback": fallback},
+    }
+
+
+def batch_served(state: dict[str, Any], solution: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """Run the job and the Load Batch Output loop as the ASL does; (the last result, Load Batch Output calls)."""
+    step = {"run": state["run"], "job": "nightly", "solutions": [solution], "serving": {"filters": []}}
+    result = ws.call("Start Batch Inference", step)
+    while not result["ready"]:
+        result = ws.call(
+            "Check Batch Inference",
+            {**step, "jobArn": result["batchInferenceJobArn"], "poll": result["poll"], "previous": result},
+        )
+    calls = 0
+    while not result["loaded"]:
+        result = ws.call("Load Batch Output", {"run": state["run"], "job": "nightly", "previous": result})
+        calls += 1
+    return result, calls
+
+
+def ask(user: str, **extra: Any) -> dict[str, Any]:
+    from serving import clients, get_recommendations, parameters
+
+    parameters.reset()
+    clients.reset()
+    event = {"action": "recommendations", "campaign": "demo/nightly", "userId": user, **extra}
+    return get_recommendations.direct(event, "req")
+
+
+def partition_size(pk: str) -> int:
+    found = boto3.client("dynamodb").query(
+        TableName=TABLE, KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": pk}}
+    )
+    return int(found["Count"])
+
+
+def test_batch_serving_loads_in_chunks_and_answers_each_user_from_dynamodb(served: None) -> None:
+    state = group(loaded(batchInferenceJobs=[job()], campaigns=[]))
+    solution = trained(state, "personal", imported(state))
+    result, calls = batch_served(state, solution)
+    assert calls > 1 and result["load"]["loaded"] == len(USERS) and result["load"]["failed"] == 0
+    out = boto3.client("s3").get_object(Bucket="data", Key="batch/nightly/users.jsonl.out")["Body"].read()
+    lines = {json.loads(line)["input"]["userId"]: json.loads(line)["output"] for line in out.splitlines()}
+    answer = ask("u3", numResults=3)
+    assert answer["statusCode"] == 200 and answer["source"] == "batch"
+    assert answer["solutionVersionArn"] == solution["solutionVersionArn"]
+    assert [i["itemId"] for i in answer["items"]] == lines["u3"]["recommendedItems"][:3]
+    assert [i["score"] for i in answer["items"]] == lines["u3"]["scores"][:3]
+
+
+def test_batch_serving_unknown_user_gets_the_batch_popularity_or_the_error_the_params_chose(served: None) -> None:
+    state = group(loaded(batchInferenceJobs=[job()], campaigns=[]))
+    solution = trained(state, "personal", imported(state))
+    batch_served(state, solution)
+    out = boto3.client("s3").get_object(Bucket="data", Key="batch/nightly/users.jsonl.out")["Body"].read()
+    counts: dict[str, int] = {}
+    for line in out.splitlines():
+        for item in json.loads(line)["output"]["recommendedItems"]:
+            counts[item] = counts.get(item, 0) + 1
+    answer = ask("nobody")
+    assert (answer["statusCode"], answer["source"]) == (200, "batch")
+    shown = [(counts[i["itemId"]], i["itemId"]) for i in answer["items"]]
+    assert shown == sorted(shown, key=lambda pair: (-pair[0], pair[1]))[:5] and len(shown) == 5
+    assert shown[0][0] == max(counts.values())
+
+    state = group(loaded(name="exec-2", batchInferenceJobs=[job("error")], campaigns=[]))
+    batch_served(state, trained(state, "personal", imported(state)))
+    missing = ask("nobody")
+    assert (missing["statusCode"], missing["error"]) == (404, "NotFound")
+    assert missing["message"] == (
+        "user 'nobody' is not in the batch demo/nightly serves (its fallback is 'error'); add the user to the batch"
+        " job's input, or set serving.fallback to 'popularity'"
+    )
+
+
+def test_batch_serving_switches_to_a_new_version_and_deletes_the_old_ones_items(served: None) -> None:
+    state = group(loaded(batchInferenceJobs=[job()], campaigns=[]))
+    first = trained(state, "personal", imported(state))
+    batch_served(state, first)
+    old = f"nightly#{first['solutionVersionArn'].rsplit('/', 1)[-1]}"
+    assert partition_size(old) == len(USERS) and partition_size(f"{old}#popular") == 1
+    boto3.client("s3").put_object(  # new data: the next training makes a new version
+        Bucket="data", Key="exports/r1/interactions/part-1.csv", Body=ws.interactions_csv(seed=5).encode()
+    )
+    second = trained(state, "personal", imported(state))
+    assert second["solutionVersionArn"] != first["solutionVersionArn"]
+    result, _ = batch_served(state, second)
+    assert (result["load"]["phase"], result["load"]["stale"]) == ("clean", None)
+    assert partition_size(old) == 0 and partition_size(f"{old}#popular") == 0
+    assert ask("u1")["solutionVersionArn"] == second["solutionVersionArn"]
+
+
+def test_batch_serving_refuses_what_a_precomputed_batch_cannot_apply(served: None) -> None:
+    state = group(loaded(batchInferenceJobs=[job()], campaigns=[]))
+    batch_served(state, trained(state, "personal", imported(state)))
+    refused = ask("u1", filter="no-purchased")
+    assert (refused["statusCode"], refused["fields"]) == (400, ["filter"])
+    assert (
+        refused["message"] == "filter: not applied to demo/nightly, which is served from a batch computed ahead of time"
+    )
+    related = get_related()
+    assert related["statusCode"] == 400
+    assert related["message"] == (
+        "action: demo/nightly is served from a batch of recommendations per user: only /recommendations answers"
+    )
+
+
+def get_related() -> dict[str, Any]:
+    from serving import get_recommendations
+
+    event = {"action": "related-items", "campaign": "demo/nightly", "itemId": "books-1"}
+    return get_recommendations.direct(event, "req")
