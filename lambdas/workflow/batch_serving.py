@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections import Counter
 from typing import Any
 
@@ -137,24 +138,41 @@ def _switch(
 
 
 def _clean(cursor: dict[str, Any]) -> dict[str, Any]:
-    """Delete up to a page of the old version's items (and then its fallback); done when none is left."""
-    table, dynamodb, stale = aws.env("BATCH_SERVING_TABLE"), aws.client("dynamodb"), str(cursor["stale"])
+    """Delete a page of the old version's items (then its fallback); done when none is left."""
+    stale = str(cursor["stale"])
+    if delete_page(stale):
+        return {**cursor, "done": False}
+    if not stale.endswith("#popular"):
+        return {**cursor, "stale": popular_partition(stale), "done": False}
+    return {**cursor, "stale": None, "done": True}
+
+
+def delete_page(pk: str) -> bool:
+    """Delete up to 1,000 items of partition `pk`; False when there were none left."""
+    table, dynamodb = aws.env("BATCH_SERVING_TABLE"), aws.client("dynamodb")
     query: dict[str, Any] = {
         "TableName": table,
         "KeyConditionExpression": "pk = :pk",
-        "ExpressionAttributeValues": {":pk": {"S": stale}},
+        "ExpressionAttributeValues": {":pk": {"S": pk}},
         "ProjectionExpression": "pk, userId",
         "Limit": 1000,
     }
-    page = dynamodb.query(**query)
-    keys = page.get("Items", [])
+    keys = dynamodb.query(**query).get("Items", [])
     for start in range(0, len(keys), 25):
         requests: list[dict[str, Any]] = [{"DeleteRequest": {"Key": k}} for k in keys[start : start + 25]]
         while requests:
             answer = dynamodb.batch_write_item(RequestItems={table: requests})
             requests = answer.get("UnprocessedItems", {}).get(table, [])
-    if keys:
-        return {**cursor, "done": False}
-    if not stale.endswith("#popular"):
-        return {**cursor, "stale": popular_partition(stale), "done": False}
-    return {**cursor, "stale": None, "done": True}
+    return bool(keys)
+
+
+def delete_served(pointer: str, budget_seconds: float) -> bool:
+    """Teardown: delete the items a batch pointer (its SSM value) names, for at most `budget_seconds`; True when
+    all are gone (then the pointer itself may go)."""
+    pk = str(json.loads(pointer)["partition"])
+    started = time.monotonic()
+    for partition_key in (pk, popular_partition(pk)):
+        while delete_page(partition_key):
+            if time.monotonic() - started > budget_seconds:
+                return False
+    return True

@@ -8,7 +8,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from workflow import aws, naming, schedules
+from workflow import aws, batch_serving, naming, schedules
 from workflow.polling import Poll, advance
 from workflow.resources import PENDING, find, pages, personalize
 
@@ -117,17 +117,21 @@ def delete_schemas(group: str) -> list[str]:
 
 
 def delete_parameters(group: str) -> list[str]:
-    """Every SSM parameter under /<prefix>/<group>/ (campaign, filter and event tracker parameters)."""
+    """Every SSM parameter under /<prefix>/<group>/ (campaign, filter, event tracker and batch serving parameters);
+    a batch serving pointer goes only once the DynamoDB items it names are deleted (at most ~60 s of it per call)."""
     ssm = aws.client("ssm")
     path = naming.campaign_parameter(aws.env("PREFIX"), group, "x").rsplit("/campaigns/", 1)[0]
-    names = [
-        p["Name"]
+    found = [
+        p
         for page in ssm.get_paginator("get_parameters_by_path").paginate(Path=path, Recursive=True)
         for p in page["Parameters"]
     ]
+    batch = f"{path}/batch/"
+    left = [p["Name"] for p in found if p["Name"].startswith(batch) and not batch_serving.delete_served(p["Value"], 60)]
+    names = [p["Name"] for p in found if p["Name"] not in left]
     for start in range(0, len(names), 10):
         ssm.delete_parameters(Names=names[start : start + 10])
-    return []
+    return left
 
 
 PHASES: dict[str, Callable[[str], list[str]]] = {

@@ -154,3 +154,16 @@ def get_related() -> dict[str, Any]:
 
     event = {"action": "related-items", "campaign": "demo/nightly", "itemId": "books-1"}
     return get_recommendations.direct(event, "req")
+
+
+def test_batch_serving_teardown_deletes_the_items_then_the_pointer(served: None) -> None:
+    state = group(loaded(batchInferenceJobs=[job()], campaigns=[]))
+    solution = trained(state, "personal", imported(state))
+    batch_served(state, solution)
+    pk = f"nightly#{solution['solutionVersionArn'].rsplit('/', 1)[-1]}"
+    assert partition_size(pk) == len(USERS)
+    progress = ws.call("Delete Parameters", {"datasetGroup": "demo", "progress": {}})
+    assert progress["done"] and progress["remaining"] == []
+    assert partition_size(pk) == 0 and partition_size(f"{pk}#popular") == 0
+    assert boto3.client("ssm").get_parameters_by_path(Path="/ap/demo", Recursive=True)["Parameters"] == []
+    assert ask("u1")["statusCode"] == 404
