@@ -17,6 +17,7 @@ from autopersonalize.heap import frozen_heap
 if TYPE_CHECKING:
     from workflow.params import Params
 
+    from autopersonalize.run_params import RunParams
     from autopersonalize.userdata import RunPlan
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -165,13 +166,26 @@ def serve(args: argparse.Namespace) -> int:
 
     def action() -> int:
         ports.ensure_free(args.port)  # before the offline stack is imported, and before the pipeline runs
-        given = any(getattr(args, name) for name in ("interactions", "items", "users", "params"))
-        plan = _plan(args) if given else None
+        files = any(getattr(args, name) for name in ("interactions", "items", "users"))
+        plan = _plan(args) if files else None
+        demo_params = _demo_with_params(args) if args.params and not files else None
         from autopersonalize import commands
 
-        return commands.serve(args.port, plan)
+        return commands.serve(args.port, plan, demo_params=demo_params)
 
     return _guarded(action)
+
+
+def _demo_with_params(args: argparse.Namespace) -> RunParams:
+    """`serve --params FILE` without data files: the demo's data through FILE (checked as `run` checks it; its
+    datasets must be the demo's: interactions, items, users with the demo's columns)."""
+    from autopersonalize import run_params, segment_inputs, userdata
+
+    given = segment_inputs.parse_option(getattr(args, "segment_input", None))
+    prepared = run_params.prepare(args.params, frozenset(userdata.DATASETS), given)
+    for warning in prepared.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return prepared
 
 
 def fetch_movielens(args: argparse.Namespace) -> int:

@@ -19,6 +19,7 @@ from autopersonalize.errors import PipelineError
 from autopersonalize.heap import frozen_heap
 from autopersonalize.local import offline_aws
 from autopersonalize.pipeline import RunResult, Source
+from autopersonalize.run_params import RunParams
 from autopersonalize.userdata import RunPlan
 
 EXIT_OK, EXIT_FAILED = 0, 1
@@ -102,12 +103,21 @@ def demo(as_json: bool = False, verbose: bool = False, seed: int = DEMO_SEED) ->
     return execute(demo_sources(seed), params, as_json=as_json, verbose=verbose, dataset_group=DEMO_GROUP)
 
 
-def _pipeline(out: Console, plan: RunPlan | None = None) -> tuple[RunResult, dict[str, Any]]:
-    """The demo pipeline (or `run`'s on the plan's files) in the caller's offline AWS, shown live (Glue output
-    quiet); the run and its document."""
+def _pipeline(
+    out: Console, plan: RunPlan | None = None, demo_with: RunParams | None = None
+) -> tuple[RunResult, dict[str, Any]]:
+    """The demo pipeline (or `run`'s on the plan's files, or the demo's data through `demo_with`'s params) in the
+    caller's offline AWS, shown live (Glue output quiet); the run and its document."""
     quiet_glue_output(verbose=False)
     with view.live_view(out):
-        if plan is None:
+        if plan is None and demo_with is not None:
+            result = pipeline.run(
+                demo_sources(DEMO_SEED),
+                demo_with.template,
+                dataset_group=demo_with.dataset_group,
+                job_inputs=demo_with.job_inputs,
+            )
+        elif plan is None:
             result = pipeline.run(demo_sources(DEMO_SEED), demo_params(), dataset_group=DEMO_GROUP)
         else:
             sources, template = run_sources(plan), plan.template
@@ -170,10 +180,10 @@ def endpoint(port: int, run_demo: bool = False) -> int:
     return EXIT_OK
 
 
-def serve(port: int, plan: RunPlan | None = None, host: str = "127.0.0.1") -> int:
-    """Run the demo pipeline offline (or `run`'s on the plan's files), then serve get_recommendations from the same
-    process until Ctrl-C (which reaches the CLI as KeyboardInterrupt: exit 130). Requests are logged to stderr with
-    their status and latency."""
+def serve(port: int, plan: RunPlan | None = None, host: str = "127.0.0.1", demo_params: RunParams | None = None) -> int:
+    """Run the demo pipeline offline (or `run`'s on the plan's files, or the demo's data through `demo_params`),
+    then serve get_recommendations from the same process until Ctrl-C (which reaches the CLI as KeyboardInterrupt:
+    exit 130). Requests are logged to stderr with their status and latency."""
     from autopersonalize import ports
     from autopersonalize.serve import function_environment, make_server, serve_until_stopped
 
@@ -181,7 +191,7 @@ def serve(port: int, plan: RunPlan | None = None, host: str = "127.0.0.1") -> in
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     _log_requests_to_stderr()
     with offline_aws(progression="immediate"):
-        result, document = _pipeline(out, plan)
+        result, document = _pipeline(out, plan, demo_params)
         if document["outcome"] != "DEPLOYED":
             view.render_report(out, document)
             raise PipelineError(f"the pipeline ended {document['outcome']}: no campaign to serve")

@@ -180,9 +180,12 @@ def offline_findings(document: dict[str, Any]) -> tuple[list[str], list[str]]:
             "fail; leave kmsKeyArn and roleArn out to run offline (encryption with your key works on AWS only)"
         )
     for _, path, job in doc.entries("batchInferenceJobs"):
+        if job.get("serving") is not None:
+            continue  # the run writes its users (autopersonalize/batch_inputs.py)
         problems.append(
             f"{path}: an offline run puts only the exports in its bucket, so the job input {job.get('jobInput')} "
-            "would not be found; leave batchInferenceJobs out to run offline (they run on AWS)"
+            "would not be found; leave batchInferenceJobs out to run offline (they run on AWS), or serve it "
+            "(serving: {}), whose users an offline run writes from the interactions"
         )
     return problems, warnings
 

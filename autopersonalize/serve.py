@@ -115,8 +115,8 @@ def function_environment(function_name: str) -> dict[str, str]:
 
 
 def published(prefix: str) -> dict[str, list[str]]:
-    """The campaigns and filters published in SSM under /{prefix}/, as "<datasetGroup>/<name>"."""
-    found: dict[str, list[str]] = {"campaigns": [], "filters": []}
+    """The campaigns, filters and batch-served jobs published in SSM under /{prefix}/, as "<datasetGroup>/<name>"."""
+    found: dict[str, list[str]] = {"campaigns": [], "filters": [], "batch": []}
     if not prefix:
         return found
     pages = boto3.client("ssm").get_paginator("get_parameters_by_path").paginate(Path=f"/{prefix}/", Recursive=True)
@@ -267,7 +267,8 @@ def serve_until_stopped(
     default = os.environ.get("DEFAULT_CAMPAIGN", "<datasetGroup>/<campaign>")
     announce(f"get_recommendations on {server.url} (default campaign {default}); Ctrl-C stops it")
     for kind, names in published(os.environ.get("PREFIX", "")).items():
-        announce(f"  {kind}: {', '.join(sorted(names)) or '(none published)'}")
+        if names or kind != "batch":
+            announce(f"  {kind}: {', '.join(sorted(names)) or '(none published)'}")
     announce(f"  curl '{server.url}/recommendations?userId=<user>&numResults=5'")
     if on_ready:
         on_ready(server)

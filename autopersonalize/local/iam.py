@@ -321,6 +321,27 @@ def _cloudwatch_keys(self: Any) -> dict[str, str]:
     return {"cloudwatch:namespace": str(namespace)} if namespace else {}
 
 
+def _s3_prefix_key(self: Any) -> dict[str, str]:
+    """ListObjects(V2)'s `s3:prefix` (Service Authorization Reference, "Actions, resources, and condition keys for
+    Amazon S3": s3:prefix filters ListBucket by the key name prefix); absent when the request gives no prefix."""
+    prefix = (getattr(self, "querystring", None) or {}).get("prefix")
+    return {"s3:prefix": str(prefix[0])} if prefix else {}
+
+
+def _s3_with_request_keys(original: Callable[..., None]) -> Callable[..., None]:
+    """moto's authorisation of an S3 action, with the S3 condition keys read from the request in context."""
+
+    def authorize(self: Any, bucket_name: str | None = None, key_name: str | None = None) -> None:
+        token = _request_keys.set(_s3_prefix_key(self))
+        try:
+            original(self, bucket_name, key_name)
+        finally:
+            _request_keys.reset(token)
+
+    authorize.with_keys = True  # type: ignore[attr-defined]
+    return authorize
+
+
 def _with_request_keys(keys: Callable[[Any], dict[str, str]]) -> Callable[..., None]:
     """moto's authorisation of a normal action, with the condition keys `keys` reads from the request in context."""
     from moto.core.responses import BaseResponse
@@ -343,6 +364,9 @@ def install() -> None:
     if not getattr(S3Response.get_object, "as_s3", False):
         S3Response.get_object = _get_object_as_s3(S3Response.get_object)  # type: ignore[method-assign,assignment]
         S3Response.get_object.as_s3 = True  # type: ignore[attr-defined]
+    if not getattr(S3Response._authenticate_and_authorize_s3_action, "with_keys", False):
+        original = S3Response._authenticate_and_authorize_s3_action
+        S3Response._authenticate_and_authorize_s3_action = _s3_with_request_keys(original)  # type: ignore[method-assign]
     access_control.IAMPolicy.is_action_permitted = _is_action_permitted  # type: ignore[method-assign]
     access_control.IAMRequestBase._create_aws_request = _aws_request  # type: ignore[method-assign]
     authorize = _with_request_keys(_cloudwatch_keys)

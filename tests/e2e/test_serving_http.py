@@ -84,8 +84,8 @@ def test_recommendations_over_http(stack: Stack) -> None:
     response = stack.get("/recommendations", userId=stack.users[1], numResults=5)
     assert (response.status_code, response.headers["Content-Type"]) == (200, "application/json")
     body = response.json()
-    assert set(body) == {"campaign", "recommendationId", "items"}
-    assert body["campaign"] == "demo/user-personalization"
+    assert set(body) == {"campaign", "recommendationId", "items", "source"}
+    assert (body["campaign"], body["source"]) == ("demo/user-personalization", "campaign")
     assert len(body["items"]) == 5
     assert all(set(item) == {"itemId", "score"} and item["itemId"] in stack.category for item in body["items"])
 

@@ -236,7 +236,7 @@ def test_offline_refuses_what_the_offline_stack_would_fail_on(tmp_path: Path) ->
         "leave kmsKeyArn and roleArn out to run offline (encryption with your key works on AWS only)",
         "batchInferenceJobs[0]: an offline run puts only the exports in its bucket, so the job input "
         "s3://my-bucket/batch/in.jsonl would not be found; leave batchInferenceJobs out to run offline (they run on "
-        "AWS)",
+        "AWS), or serve it (serving: {}), whose users an offline run writes from the interactions",
     ]
 
 
