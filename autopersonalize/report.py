@@ -147,6 +147,20 @@ def segment_files(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return found
 
 
+def batch_serving(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each batch-served job of the run: the version get_recommendations answers from DynamoDB, and the users in it."""
+    return [
+        {
+            "job": job["job"],
+            "solutionVersionArn": job.get("solutionVersionArn"),
+            "users": job["load"].get("loaded"),
+            "failedLines": job["load"].get("failed"),
+        }
+        for job in jobs
+        if isinstance(job.get("load"), dict)
+    ]
+
+
 def _segment(line: dict[str, Any]) -> dict[str, Any]:
     return {
         "input": line.get("input"),
@@ -175,6 +189,7 @@ def collect(result: RunResult, assumptions: Sequence[str] = ()) -> dict[str, Any
         "gate": [{k: s.get(k) for k in ("solution", "passed", "reasons", "notes", "checks")} for s in solutions],
         "campaigns": output.get("campaigns", []),
         "segments": segment_files(output.get("batchSegments") or []),
+        "batchServing": batch_serving(output.get("batchInference") or []),
         "timings": [{**t, "seconds": round(t["seconds"], 3)} for t in result.timings],
     }
     document["rejected"] = rejected(document["export"])

@@ -113,7 +113,8 @@ def render(data: dict[str, Any]) -> str:
         arn = f"; {c['campaignArn']}" if c.get("campaignArn") else ""
         lines.append(f"  {c['campaign']}: {detail}{arn}")
     lines += [
-        f"Batch inference: {b['job']}: {b['action']} {b.get('batchInferenceJobArn')}" for b in data["batchInference"]
+        f"Batch inference: {b['job']}: {b['action']} {b.get('batchInferenceJobArn')}{_served(b)}"
+        for b in data["batchInference"]
     ]
     lines += [_segment_line(s) for s in data.get("batchSegments") or []]
     lines += ["SSM parameters:", *(f"  {p}" for p in data["parameters"])]
@@ -121,6 +122,15 @@ def render(data: dict[str, Any]) -> str:
     lines += ["Retraining schedules:", *(f"  {x['schedule']}: {x['action']}" for x in schedules)] if schedules else []
     lines += ["Warnings:", *(f"  {w}" for w in data["warnings"])] if data["warnings"] else []
     return "\n".join(lines)
+
+
+def _served(job: dict[str, Any]) -> str:
+    """How much of a served job's output get_recommendations now answers from DynamoDB."""
+    load = job.get("load") or {}
+    if "loaded" not in load:
+        return ""
+    failed = f", {load['failed']} output line(s) with an error skipped" if load.get("failed") else ""
+    return f"; serves {load['loaded']} users from DynamoDB{failed}"
 
 
 def _segment_line(job: dict[str, Any]) -> str:

@@ -14,7 +14,7 @@ import boto3
 import pytest
 import requests
 
-from autopersonalize import pipeline, run_params, userdata
+from autopersonalize import pipeline, report, run_params, userdata
 from autopersonalize.commands import demo_sources
 from autopersonalize.local import offline_aws
 from autopersonalize.local.stack import REPO
@@ -32,11 +32,18 @@ def served() -> Iterator[dict[str, Any]]:
     with offline_aws("immediate"):
         result = pipeline.run(sources, prepared.template, dataset_group=prepared.dataset_group)
         assert result.execution["status"] == "SUCCEEDED", result.execution
+        document = report.collect(result)
         environ = function_environment(result.stack.name("GetRecommendationsFunction"))
         server = make_server(0, environ=environ)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         try:
-            yield {"url": server.url, "users": users, "bucket": result.stack.bucket, "prefix": environ["PREFIX"]}
+            yield {
+                "url": server.url,
+                "users": users,
+                "bucket": result.stack.bucket,
+                "prefix": environ["PREFIX"],
+                "report": document,
+            }
         finally:
             server.shutdown()
             server.server_close()
@@ -59,6 +66,14 @@ def test_recommendations_come_from_dynamodb_as_the_batch_computed_them(served: d
     assert (body["campaign"], body["source"]) == ("demo/user-personalization", "batch")
     assert body["solutionVersionArn"].startswith("arn:aws:personalize:")
     assert [i["itemId"] for i in body["items"]] == expected["recommendedItems"][:5]
+    assert served["report"]["batchServing"] == [
+        {
+            "job": "user-personalization",
+            "solutionVersionArn": body["solutionVersionArn"],
+            "users": len(served["users"]),
+            "failedLines": 0,
+        }
+    ]
 
 
 def test_an_unknown_user_gets_the_batch_popularity_and_campaigns_still_answer(served: dict[str, Any]) -> None:

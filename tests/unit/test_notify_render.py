@@ -51,3 +51,21 @@ def test_notification_says_where_each_segment_job_wrote_and_why_one_was_skipped(
     assert [s["job"] for s in data["batchSegments"]] == ["fans", "genres"]
     assert "User segments: fans: started arn:job, written to s3://b/batch/fans/\n" in text
     assert "User segments: genres: skipped (solution genres did not pass its gate)\n" in text
+
+
+def test_notification_says_how_many_users_a_batch_served_job_answers() -> None:
+    state = {
+        "run": {"datasetGroup": "g", "bucket": "b", "key": "params/g.json", "executionId": "e"},
+        "batch": [
+            {"job": "up", "action": "started", "batchInferenceJobArn": "arn:job", "load": {"loaded": 120, "failed": 2}},
+            {"job": "plain", "action": "started", "batchInferenceJobArn": "arn:plain"},
+        ],
+    }
+
+    text = render(summary(state, "DEPLOYED", []))
+
+    assert (
+        "Batch inference: up: started arn:job; serves 120 users from DynamoDB, 2 output line(s) with an error skipped"
+        in text.splitlines()
+    )
+    assert "Batch inference: plain: started arn:plain" in text.splitlines()
