@@ -45,6 +45,14 @@ def server() -> Iterator[tuple[LocalServer, Recorder]]:
     local.server_close()
 
 
+def test_client_reads_where_a_batch_served_answer_came_from(server: tuple[LocalServer, Recorder]) -> None:
+    local, recorder = server
+    body = {**OK, "recommendationId": None, "source": "batch", "solutionVersionArn": "arn:v"}
+    recorder.answers.append((200, body, {}))
+    answer = Recommendations(local.url).recommendations("u1")
+    assert (answer.source, answer.solution_version_arn, answer.recommendation_id) == ("batch", "arn:v", None)
+
+
 def test_client_recommendations_sends_a_query_and_reads_the_answer(server: tuple[LocalServer, Recorder]) -> None:
     local, recorder = server
     answer = Recommendations(local.url).recommendations(
