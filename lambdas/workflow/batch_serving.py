@@ -41,14 +41,15 @@ def load(params: dict[str, Any], job: dict[str, Any], version_arn: str, cursor: 
 
 
 def _outputs(job: dict[str, Any]) -> list[tuple[str, str, int]]:
-    """(bucket, key, size) of every `.out` object under the job's output prefix, in key order."""
+    """(bucket, key, size) of the job's output: `<input file name>.out` under its output prefix (what Personalize
+    writes for an input file; another `.out` there is from an earlier input, not this job's)."""
     bucket, _, prefix = str(job["jobOutput"]).removeprefix("s3://").partition("/")
-    found: list[tuple[str, str, int]] = []
-    for page in aws.client("s3").get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        found += [(bucket, o["Key"], int(o["Size"])) for o in page.get("Contents", []) if o["Key"].endswith(".out")]
-    if not found:
-        raise ValueError(f"batch inference job {job['name']} wrote no .out object under {job['jobOutput']}")
-    return sorted(found, key=lambda o: o[1])
+    key = f"{prefix}{str(job['jobInput']).rsplit('/', 1)[-1]}.out"
+    found = aws.client("s3").list_objects_v2(Bucket=bucket, Prefix=key).get("Contents", [])
+    exact = [(bucket, o["Key"], int(o["Size"])) for o in found if o["Key"] == key]
+    if not exact:
+        raise ValueError(f"batch inference job {job['name']} wrote no s3://{bucket}/{key} (its input's name + .out)")
+    return exact
 
 
 def _read(bucket: str, key: str, offset: int, size: int) -> tuple[list[bytes], int]:

@@ -79,10 +79,12 @@ def partition_size(pk: str) -> int:
 
 
 def test_batch_serving_loads_in_chunks_and_answers_each_user_from_dynamodb(served: None) -> None:
+    stale = b'{"input": {"userId": "ghost"}, "output": {"recommendedItems": ["x"], "scores": [1.0]}, "error": null}\n'
+    boto3.client("s3").put_object(Bucket="data", Key="batch/nightly/old-users.jsonl.out", Body=stale)
     state = group(loaded(batchInferenceJobs=[job()], campaigns=[]))
     solution = trained(state, "personal", imported(state))
     result, calls = batch_served(state, solution)
-    assert calls > 1 and result["load"]["loaded"] == len(USERS) and result["load"]["failed"] == 0
+    assert calls > 1 and result["load"]["loaded"] == len(USERS) and result["load"]["failed"] == 0  # not ghost
     out = boto3.client("s3").get_object(Bucket="data", Key="batch/nightly/users.jsonl.out")["Body"].read()
     lines = {json.loads(line)["input"]["userId"]: json.loads(line)["output"] for line in out.splitlines()}
     answer = ask("u3", numResults=3)
