@@ -21,6 +21,7 @@ from workflow import aws, naming
 CHUNK_BYTES = 8 * 1024 * 1024
 POPULAR_KEPT = 1000  # item counts carried between chunks (the fallback needs at most 500, the most a job returns)
 FALLBACK_USER = "-"
+GRACE_SECONDS = 60  # > the serving function's pointer cache (PARAMETER_TTL_SECONDS = 30 in template.yaml)
 
 
 def partition(job_name: str, version_arn: str) -> str:
@@ -135,11 +136,16 @@ def _switch(
     }
     ssm.put_parameter(Name=name, Value=json.dumps(pointer), Type="String", Overwrite=True)
     stale = previous if previous not in (None, pk) else None
-    return {**state, "phase": "clean", "stale": stale, "done": stale is None}
+    return {**state, "phase": "clean", "stale": stale, "switchedAt": time.time(), "done": stale is None}
 
 
 def _clean(cursor: dict[str, Any]) -> dict[str, Any]:
-    """Delete a page of the old version's items (then its fallback); done when none is left."""
+    """Delete a page of the old version's items (then its fallback); done when none is left. Not before GRACE_SECONDS
+    after the switch: a serving function may hold the old pointer in its cache that long (PARAMETER_TTL_SECONDS, 30)."""
+    waited = float(cursor.get("switchedAt", 0)) + GRACE_SECONDS * aws.wait_scale() - time.time()
+    if waited > 0:
+        time.sleep(waited)
+    cursor = {**cursor, "switchedAt": 0}  # the grace is over for the pages after this one
     stale = str(cursor["stale"])
     if delete_page(stale):
         return {**cursor, "done": False}

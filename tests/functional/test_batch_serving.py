@@ -169,3 +169,26 @@ def test_batch_serving_teardown_deletes_the_items_then_the_pointer(served: None)
     assert partition_size(pk) == 0 and partition_size(f"{pk}#popular") == 0
     assert boto3.client("ssm").get_parameters_by_path(Path="/ap/demo", Recursive=True)["Parameters"] == []
     assert ask("u1")["statusCode"] == 404
+
+
+def test_batch_serving_deletes_the_old_version_only_after_readers_caches_expire(
+    served: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workflow import batch_serving
+
+    state = group(loaded(batchInferenceJobs=[job()], campaigns=[]))
+    first = trained(state, "personal", imported(state))
+    batch_served(state, first)
+    old = f"nightly#{first['solutionVersionArn'].rsplit('/', 1)[-1]}"
+    boto3.client("s3").put_object(
+        Bucket="data", Key="exports/r1/interactions/part-1.csv", Body=ws.interactions_csv(seed=5).encode()
+    )
+    second = trained(state, "personal", imported(state))
+    slept: list[tuple[float, int]] = []
+    monkeypatch.setenv("WAIT_SCALE", "1")  # as on AWS
+    monkeypatch.setattr(batch_serving.time, "sleep", lambda seconds: slept.append((seconds, partition_size(old))))
+    batch_served(state, second)
+    assert len(slept) == 1
+    seconds, items_left = slept[0]
+    assert 0 < seconds <= batch_serving.GRACE_SECONDS and items_left == len(USERS)  # waited before deleting any
+    assert partition_size(old) == 0
