@@ -19,5 +19,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     params = run_params.params_of(step.run)
     job = run_params.entry(params, "batchInferenceJobs", step.job)
     action = str(step.previous.get("action", "started"))
-    result = batch.check_batch_inference(params, job, step.solutions, step.serving, step.job_arn, action)
+    result = batch.check(batch.INFERENCE, params, job, step.solutions, step.serving, step.job_arn, action)
     return polling.advance(result, step.poll, params, f"batch inference job {step.job}")

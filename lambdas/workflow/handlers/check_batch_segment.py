@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from workflow import polling, run_params, segments
+from workflow import batch, polling, run_params
 from workflow.steps import BatchStep
 
 logger = Logger()
@@ -19,5 +19,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     params = run_params.params_of(step.run)
     job = run_params.entry(params, "batchSegmentJobs", step.job)
     action = str(step.previous.get("action", "started"))
-    result = segments.check_batch_segment(params, job, step.solutions, step.serving, step.job_arn, action)
+    result = batch.check(batch.SEGMENT, params, job, step.solutions, step.serving, step.job_arn, action)
     return polling.advance(result, step.poll, params, f"batch segment job {step.job}")

@@ -18,6 +18,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step = BatchStep.model_validate(event)
     params = run_params.params_of(step.run)
     job = run_params.entry(params, "batchInferenceJobs", step.job)
-    result = batch.start_batch_inference(params, job, step.solutions, step.serving)
+    result = batch.start(batch.INFERENCE, params, job, step.solutions, step.serving)
     logger.info("batch inference", extra={"result": result})
     return polling.advance(result, None, params, f"batch inference job {step.job}")
