@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -127,12 +127,15 @@ def test_retraining_schedule_removed_from_the_params_is_deleted_and_teardown_del
 
 
 def test_retraining_schedule_update_mode_refreshes_with_the_events_recorded_since(stack: OfflineStack) -> None:
-    # GIVEN a full retrain each day at 03:00 and an UPDATE every 8 hours, and events flowing in through the tracker
+    # GIVEN a full retrain each day 4 hours from now and an UPDATE every 8 hours (its first one period after this run,
+    # in real time: an hour picked so that no UPDATE falls right after the FULL, with nothing new to train on), and
+    # events flowing in through the tracker
+    full_hour = (datetime.now(UTC).hour + 4) % 24
     locations = ws.upload_data(stack.bucket)
     solution = {
         "name": "personal",
         "recipe": "aws-user-personalization",
-        "retrainSchedule": {"full": "cron(0 3 * * ? *)", "update": "rate(8 hours)"},
+        "retrainSchedule": {"full": f"cron(0 {full_hour} * * ? *)", "update": "rate(8 hours)"},
     }
     document = ws.params(
         locations,
@@ -154,9 +157,9 @@ def test_retraining_schedule_update_mode_refreshes_with_the_events_recorded_sinc
         )
         fired += clock.advance(timedelta(hours=1))
 
-    # THEN one FULL run at 03:00 and three UPDATE runs, each gated (UPDATE on its FULL version's metrics) and deployed
+    # THEN one FULL run at its hour and three UPDATE runs, each gated (UPDATE on its FULL version's metrics), deployed
     assert sorted(f.schedule for f in fired) == ["demo-personal-full"] + ["demo-personal-update"] * 3
-    assert [f.at.strftime("%H:%M") for f in fired if f.schedule == "demo-personal-full"] == ["03:00"]
+    assert [f.at.strftime("%H:%M") for f in fired if f.schedule == "demo-personal-full"] == [f"{full_hour:02d}:00"]
     for run in fired:
         output = stack.wait(run.execution_arn)["output"]
         assert output is not None and output["outcome"] == "DEPLOYED", run
