@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 try:
     import awswrangler as wr
@@ -731,16 +731,51 @@ def _iso(secs: int | None) -> str | None:
 OPTIONAL_DATASETS = ("users", "items")  # interactions are always exported
 
 
-def run_export(dataset: str, args: dict[str, str]) -> dict[str, Any]:
-    """Stream the source into exports/<run-id>/<dataset>/part-*.csv and write the manifest part; return its summary."""
+class Opening(NamedTuple):
+    """What both engines' exports start from: the bucket, the run id, the Avro schema and its fields."""
+
+    bucket: str
+    run_id: str
+    schema: dict[str, Any]
+    fields: list[Field]
+
+
+def open_export(dataset: str, args: dict[str, str]) -> Opening | dict[str, Any]:
+    """The export's bucket, run id and schema (the mapping checked against it); for a dataset the stack does not
+    export (its Source parameter is empty), the summary that says it was skipped: no part, so publish_params knows."""
     bucket = require(args, "bucket", "the S3 bucket that receives exports/<run-id>/ (bucket name, no s3://)")
     run_id = run_id_of(args)
     if dataset in OPTIONAL_DATASETS and not args.get("source", "").strip():
-        # The stack exports no such dataset (its Source parameter is empty): no part, so publish_params knows.
         log.info(f"export_{dataset}: skipped, no --source: this stack exports no {dataset}")
         return {"dataset": dataset, "runId": run_id, "skipped": True}
     schema, fields = load_schema(require(args, "schema", f"the Avro schema, e.g. s3://{bucket}/schemas/{dataset}.avsc"))
     check_mapping(fields, args)
+    return Opening(bucket, run_id, schema, fields)
+
+
+def close_export(
+    dataset: str, bucket: str, part: dict[str, Any], stats: ExportStats, since: int | None, since_from: str
+) -> dict[str, Any]:
+    """Complete the manifest part (watermark, the interactions' inflation and baselines), write it, and return the
+    export's summary."""
+    part["since"] = {"value": since, "iso": _iso(since), "from": since_from}
+    if stats.events is not None:
+        part.update(_trust(stats, stats.events))
+        for warning in part["inflation"]["warnings"]:
+            log.warning(f"export_{dataset}: {warning}")
+    put_json(bucket, f"exports/{part['runId']}/manifest/{dataset}.json", part)
+    return {
+        key: part[key]
+        for key in ("dataset", "runId", "location", "rowsRead", "rowsWritten", "rowsRejected", "duplicatesRemoved")
+    }
+
+
+def run_export(dataset: str, args: dict[str, str]) -> dict[str, Any]:
+    """Stream the source into exports/<run-id>/<dataset>/part-*.csv and write the manifest part; return its summary."""
+    opening = open_export(dataset, args)
+    if not isinstance(opening, Opening):
+        return opening
+    bucket, run_id, schema, fields = opening
     chunk_rows = int_arg(args, "chunk_rows", DEFAULT_CHUNK_ROWS)
     stats = ExportStats(across_chunks=dedupe_mode(args) == "global")
     if dataset == "interactions":
@@ -768,16 +803,7 @@ def run_export(dataset: str, args: dict[str, str]) -> dict[str, Any]:
         writer.close()
         rejects.close()
     part = _manifest_part(dataset, run_id, bucket, schema, args, stats, writer, rejects)
-    part["since"] = {"value": since, "iso": _iso(since), "from": since_from}
-    if stats.events is not None:
-        part.update(_trust(stats, stats.events))
-        for warning in part["inflation"]["warnings"]:
-            log.warning(f"export_{dataset}: {warning}")
-    put_json(bucket, f"{base}/manifest/{dataset}.json", part)
-    return {
-        key: part[key]
-        for key in ("dataset", "runId", "location", "rowsRead", "rowsWritten", "rowsRejected", "duplicatesRemoved")
-    }
+    return close_export(dataset, bucket, part, stats, since, since_from)
 
 
 def same_second_policy(args: dict[str, str]) -> SameSecond:

@@ -38,7 +38,6 @@ from job_io import (
     detect_delimiter,
     int_arg,
     log,
-    put_json,
     require,
     run_id_of,
     s3_client,
@@ -47,20 +46,18 @@ from job_io import (
 )
 from personalize_export import (
     DEFAULT_CHUNK_ROWS,
-    OPTIONAL_DATASETS,
     ExportSourceError,
     ExportStats,
     Field,
+    Opening,
     _exploded,
     _flat,
-    _iso,
     _manifest_part,
-    _trust,
-    check_mapping,
+    close_export,
     conform,
     dedupe_mode,
-    load_schema,
     map_columns,
+    open_export,
     resolve_since,
     same_second_policy,
     source_columns,
@@ -413,13 +410,10 @@ def _digests(good: pd.DataFrame, rejected: np.ndarray) -> dict[str, np.ndarray]:
 
 def run_spark_export(dataset: str, args: dict[str, str]) -> dict[str, Any]:
     """The Spark engine's export_<dataset>: the parts, rejects and manifest part of personalize_export.run_export."""
-    bucket = require(args, "bucket", "the S3 bucket that receives exports/<run-id>/ (bucket name, no s3://)")
-    run_id = run_id_of(args)
-    if dataset in OPTIONAL_DATASETS and not args.get("source", "").strip():
-        log.info(f"export_{dataset}: skipped, no --source: this stack exports no {dataset}")
-        return {"dataset": dataset, "runId": run_id, "skipped": True}
-    schema, fields = load_schema(require(args, "schema", f"the Avro schema, e.g. s3://{bucket}/schemas/{dataset}.avsc"))
-    check_mapping(fields, args)
+    opening = open_export(dataset, args)
+    if not isinstance(opening, Opening):
+        return opening
+    bucket, run_id, schema, fields = opening
     if dedupe_mode(args) == "chunk":
         log.info(f"export_{dataset}: --dedupe chunk: the spark engine removes duplicates across the whole export")
     stats = ExportStats()
@@ -435,17 +429,8 @@ def run_spark_export(dataset: str, args: dict[str, str]) -> dict[str, Any]:
         storage.close()
     part = _manifest_part(dataset, run_id, bucket, schema, args, stats, _keys(written), _keys(rejected_keys))
     part.update(counts)  # counted by Spark, not in the stats' digest counters
-    part["since"] = {"value": since, "iso": _iso(since), "from": since_from}
     part["engine"] = "spark"
-    if stats.events is not None:
-        part.update(_trust(stats, stats.events))
-        for warning in part["inflation"]["warnings"]:
-            log.warning(f"export_{dataset}: {warning}")
-    put_json(bucket, f"exports/{run_id}/manifest/{dataset}.json", part)
-    return {
-        key: part[key]
-        for key in ("dataset", "runId", "location", "rowsRead", "rowsWritten", "rowsRejected", "duplicatesRemoved")
-    }
+    return close_export(dataset, bucket, part, stats, since, since_from)
 
 
 def _keys(keys: list[str]) -> Any:
