@@ -356,6 +356,13 @@ def _athena_workgroup(stack: OfflineStack, logical_id: str, props: dict[str, Any
     )
 
 
+def _dashboard(stack: OfflineStack, logical_id: str, props: dict[str, Any]) -> None:
+    """PutDashboard with the resolved DashboardBody: moto refuses a body that is not JSON, as CloudWatch does."""
+    stack.client("cloudwatch").put_dashboard(
+        DashboardName=stack.name(logical_id), DashboardBody=str(props["DashboardBody"])
+    )
+
+
 # Creation order: what others depend on first.
 DEPLOYERS: dict[str, Callable[[OfflineStack, str, dict[str, Any]], None]] = {
     "AWS::IAM::Role": _role,
@@ -378,6 +385,7 @@ DEPLOYERS: dict[str, Callable[[OfflineStack, str, dict[str, Any]], None]] = {
     "AWS::Serverless::Function": _function,
     "AWS::Serverless::StateMachine": _state_machine,
     "AWS::Serverless::HttpApi": _nothing,
+    "AWS::CloudWatch::Dashboard": _dashboard,
 }
 
 

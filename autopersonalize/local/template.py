@@ -15,7 +15,16 @@ ACCOUNT = "123456789012"
 REGION = "us-east-1"
 STACK_NAME = "autopersonalize"  # samconfig.toml's stack_name
 STACK_ID = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/{STACK_NAME}/6f1c2d3e-4a5b-4c6d-8e7f-0a1b2c3d4e5f"
-NAME_PROPERTIES = ("BucketName", "RoleName", "TableName", "TopicName", "FunctionName", "Name", "LogGroupName")
+NAME_PROPERTIES = (
+    "BucketName",
+    "RoleName",
+    "TableName",
+    "TopicName",
+    "FunctionName",
+    "Name",
+    "LogGroupName",
+    "DashboardName",
+)
 # Longest generated name per type (S3 bucket names are also lower case); others get CloudFormation's usual 64.
 MAX_GENERATED = {"AWS::S3::Bucket": 63, "AWS::Logs::LogGroup": 512}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workflow import aws, events, gate, naming
+from workflow import aws, events, gate, metrics, naming
 from workflow.resources import ACTIVE, find, pages, personalize
 
 
@@ -57,7 +57,7 @@ def evaluate(
     if version.get("trainingMode") == "UPDATE":
         read_from = _latest_full(solution_arn) or new_arn
         notes.append(f"UPDATE versions have no offline metrics; the gate read the FULL version {read_from}")
-    metrics = metrics_of(read_from)
+    found = metrics_of(read_from)
     deployed_arn = deployed_version(params, solution["name"])
     deployed = metrics_of(deployed_arn) if deployed_arn else None
     if deployed_arn and deployed is None:
@@ -69,8 +69,10 @@ def evaluate(
         float(aws.env("GATE_MAX_DROP", "0.1")),
     )
     by_name = {name: values for name, values in (baselines or {}).items() if isinstance(values, dict)}
-    decision = gate.evaluate(rule, metrics, deployed, by_name or None)
+    decision = gate.evaluate(rule, found, deployed, by_name or None)
     decision.notes = notes + decision.notes
+    group = params.get("datasetGroup", {}).get("name")
+    metrics.gate_metrics(group, solution["name"], new_arn, found or {}, rule.minimums, decision.passed)
     events.emit(
         "Gate Decision",
         params,
@@ -88,7 +90,7 @@ def evaluate(
         "trainingMode": version.get("trainingMode"),
         "action": version.get("action"),
         "trainingHours": version.get("trainingHours"),
-        "metrics": metrics or {},
+        "metrics": found or {},
         "deployedVersionArn": deployed_arn,
         "gate": decision.model_dump(by_alias=True),
         "baselines": by_name,

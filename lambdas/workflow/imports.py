@@ -91,5 +91,6 @@ def check_import(
     job = personalize().describe_dataset_import_job(datasetImportJobArn=job_arn)["datasetImportJob"]
     ready = is_ready(f"import job {job['jobName']}", job_arn, job["status"], job.get("failureReason"))
     if ready:
-        events.emit("Import Completed", params, {"datasetType": dataset["datasetType"], "jobArn": job_arn})
+        counted = {"rowsCounted": previous["rowsCounted"]} if previous.get("rowsCounted") is not None else {}
+        events.emit("Import Completed", params, {"datasetType": dataset["datasetType"], "jobArn": job_arn, **counted})
     return _result(job, dataset["datasetType"], previous.get("rowsCounted"), previous.get("action", "started"), ready)

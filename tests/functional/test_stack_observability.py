@@ -3,6 +3,7 @@ X-Ray tracing is on only where a tracer would record the AWS calls (it was Activ
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import boto3
@@ -41,3 +42,20 @@ def test_template_traces_only_with_the_xray_sdk_in_the_lambda_bundle() -> None:
             traced.append(logical_id)
     bundle = (REPO / "lambdas" / "requirements.txt").read_text()
     assert traced == [] or "aws-xray-sdk" in bundle, f"X-Ray tracing without the X-Ray SDK: {traced}"
+
+
+def test_stack_dashboard_is_created_offline_on_the_stack_deployed_names() -> None:
+    with offline_aws():
+        stack = deploy_stack(parameters=PARAMS_BY_HAND)
+        cloudwatch = boto3.client("cloudwatch")
+        [listed] = cloudwatch.list_dashboards()["DashboardEntries"]
+        body = json.loads(cloudwatch.get_dashboard(DashboardName=listed["DashboardName"])["DashboardBody"])
+        machines = {
+            m["name"]: m["stateMachineArn"]
+            for m in boto3.client("stepfunctions").list_state_machines()["stateMachines"]
+        }
+        functions = {f["FunctionName"] for f in boto3.client("lambda").list_functions()["Functions"]}
+    assert listed["DashboardName"] == stack.name("Dashboard") == "ap-autopersonalize-us-east-1"
+    charted = [line for w in body["widgets"] for line in w["properties"].get("metrics", []) if isinstance(line[0], str)]
+    assert {line[3] for line in charted if line[0] == "AWS/States"} == {machines["ap-training"]}
+    assert {line[3] for line in charted if line[0] == "AWS/Lambda"} <= functions
