@@ -26,6 +26,7 @@ from urllib.parse import parse_qsl
 import boto3
 
 from autopersonalize import paths
+from autopersonalize.local import iam
 
 LAMBDAS = paths.LAMBDAS
 # No CloudWatch here: the server logs each request (route, status, latency) instead of the handler's EMF metrics.
@@ -109,9 +110,13 @@ def load_handler() -> Handler:
 
 
 def function_environment(function_name: str) -> dict[str, str]:
-    """The environment variables of a deployed function (the offline stack's, from template.yaml)."""
-    config = boto3.client("lambda").get_function_configuration(FunctionName=function_name)
-    return dict(config.get("Environment", {}).get("Variables", {}))
+    """The environment of a deployed function (the offline stack's, from template.yaml): its variables, and its role's
+    credentials, as the Lambda service provides them, so the handler's calls are allowed only what its policies
+    allow (offline IAM refuses the rest, as AWS would)."""
+    client = boto3.client("lambda")
+    config = client.get_function_configuration(FunctionName=function_name)
+    credentials = iam.role_credentials(config["Role"], function_name, client.meta.region_name)
+    return {**config.get("Environment", {}).get("Variables", {}), **credentials}
 
 
 def published(prefix: str) -> dict[str, list[str]]:

@@ -6,6 +6,7 @@ loop switches it only once a version is fully loaded, so one request reads one v
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 from typing import Any
@@ -34,6 +35,8 @@ def answer(query: Query, ref: str, pointer_json: str) -> dict[str, Any]:
                 "add the user to the batch job's input, or set serving.fallback to 'popularity'"
             )
         found = _get(f"{pk}#popular", "-", ref) or []
+    if query.filter:
+        found = _filtered(found, _statements(pk, query, ref), pk, ref)
     limit = query.num_results or 25
     return {
         "campaign": ref,
@@ -49,7 +52,7 @@ def _refuse(query: Query, ref: str) -> None:
         raise errors.BadRequestError(
             [("action", f"{ref} is served from a batch of recommendations per user: only /recommendations answers")]
         )
-    asked = (("filter", query.filter), ("context", query.context), ("metadataColumns", query.metadata_columns))
+    asked = (("context", query.context), ("metadataColumns", query.metadata_columns))
     used = [name for name, value in asked if value]
     if used:
         raise errors.BadRequestError(
@@ -57,15 +60,123 @@ def _refuse(query: Query, ref: str) -> None:
         )
 
 
-def _get(pk: str, user: str, ref: str) -> list[dict[str, Any]] | None:
+def _table(ref: str) -> str:
     table = os.environ.get("BATCH_SERVING_TABLE", "")
     if not table:
         raise errors.ConfigurationError(f"environment variable BATCH_SERVING_TABLE is not set ({ref} is batch-served)")
+    return table
+
+
+def _call(method: str, **kwargs: Any) -> dict[str, Any]:
     try:
-        item = clients.client("dynamodb").get_item(TableName=table, Key={"pk": {"S": pk}, "userId": {"S": user}})
-    except ClientError as exc:
+        return dict(getattr(clients.client("dynamodb"), method)(**kwargs))
+    except (ClientError, BotoCoreError) as exc:
         raise errors.from_aws(exc, "Amazon DynamoDB") from exc
-    except BotoCoreError as exc:
-        raise errors.from_aws(exc, "Amazon DynamoDB") from exc
-    found = item.get("Item")
-    return None if found is None else list(json.loads(found["items"]["S"]))
+
+
+def _get(pk: str, user: str, ref: str, attribute: str = "items") -> Any:
+    key = {"pk": {"S": pk}, "userId": {"S": user}}
+    found = _call("get_item", TableName=_table(ref), Key=key).get("Item")
+    return None if found is None else json.loads(found[attribute]["S"])
+
+
+# Read-time filters (serving.filters of the job): compiled by the Load Batch Output step from the params' filter
+# expressions (workflow/batch_serving.served_filters) and stored beside the version (pk "<partition>#filters"), with
+# the Items fields they read (pk "<partition>#items", userId = the item id). A version's partitions never change once
+# it is served, so its filters are cached per partition.
+_compiled: dict[str, dict[str, Any]] = {}
+
+
+def _statements(pk: str, query: Query, ref: str) -> list[dict[str, Any]]:
+    """The requested filter's statements with the request's filterValues bound. Personalize's rule (GetRecommendations
+    filterValues, API reference): an INCLUDE needs a value for every placeholder; an EXCLUDE condition without one is
+    not used."""
+    if pk not in _compiled:
+        _compiled[pk] = _get(f"{pk}#filters", "-", ref, "fields") or {}
+    name = str(query.filter)
+    if name not in _compiled[pk]:
+        served = ", ".join(sorted(_compiled[pk])) or "none"
+        raise errors.BadRequestError(
+            [
+                (
+                    "filter",
+                    f"{name!r} is not applied to {ref}, which is served from a batch; the read-time filters of "
+                    f"its job (serving.filters) are: {served}",
+                )
+            ]
+        )
+    bound = []
+    for statement in _compiled[pk][name]:
+        groups = []
+        for group in statement["where"]:
+            terms = [_bind(term, query.filter_values, statement["action"], ref) for term in group]
+            if all(term is not None for term in terms):
+                groups.append(terms)
+        if groups:
+            bound.append({"action": statement["action"], "where": groups})
+    return bound
+
+
+def _bind(term: dict[str, Any], given: Any, action: str, ref: str) -> dict[str, Any] | None:
+    values: list[Any] = []
+    for value in term["values"]:
+        if not isinstance(value, dict):
+            values.append(value)
+        elif value["param"] in given:
+            values += next(csv.reader([given[value["param"]]], skipinitialspace=True))
+        elif action == "INCLUDE":
+            raise errors.BadRequestError(
+                [("filterValues", f"the filter's INCLUDE uses ${value['param']}: give it a value (filterValues)")]
+            )
+        else:
+            return None
+    return {**term, "values": values}
+
+
+def _filtered(found: list[dict[str, Any]], statements: list[dict[str, Any]], pk: str, ref: str) -> list[dict[str, Any]]:
+    """The user's list with each statement applied in turn: INCLUDE keeps the items that match, EXCLUDE drops them."""
+    metadata = _metadata([str(i["itemId"]) for i in found], pk, ref) if statements else {}
+    for statement in statements:
+        keep = statement["action"] == "INCLUDE"
+        found = [i for i in found if _matches(statement["where"], metadata.get(str(i["itemId"]), {})) == keep]
+    return found
+
+
+def _metadata(item_ids: list[str], pk: str, ref: str) -> dict[str, dict[str, str]]:
+    """The filters' Items fields of each item, BatchGetItem 100 keys at a time (its limit)."""
+    table, found = _table(ref), {}
+    for start in range(0, len(item_ids), 100):
+        keys = [{"pk": {"S": f"{pk}#items"}, "userId": {"S": i}} for i in dict.fromkeys(item_ids[start : start + 100])]
+        while keys:
+            answer = _call("batch_get_item", RequestItems={table: {"Keys": keys}})
+            for row in answer.get("Responses", {}).get(table, []):
+                found[row["userId"]["S"]] = json.loads(row["fields"]["S"])
+            keys = answer.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
+    return found
+
+
+def _matches(groups: list[list[dict[str, Any]]], fields: dict[str, str]) -> bool:
+    """OR of AND groups; a cell matches a value as text, as a number, or by one of its "|"-separated categories
+    (the emulator's evaluator, autopersonalize/emulator/filters.py, behaves the same)."""
+    return any(all(_term(term, fields.get(term["field"])) for term in group) for group in groups)
+
+
+def _term(term: dict[str, Any], cell: str | None) -> bool:
+    operator = term["operator"]
+    if operator in ("IN", "NOT IN", "="):
+        hit = cell is not None and bool({_text(v) for v in term["values"]} & {*cell.split("|"), _text(cell)})
+        return not hit if operator == "NOT IN" else hit
+    try:
+        number, limit = float(cell or ""), float(term["values"][0])
+    except ValueError:
+        return False
+    return {"<": number < limit, ">": number > limit, "<=": number <= limit, ">=": number >= limit}[operator]
+
+
+def _text(value: Any) -> str:
+    """A value as the text it compares by: 3, 3.0 and "3.0" all as "3"."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return str(int(number)) if number.is_integer() else str(number)

@@ -27,14 +27,36 @@ class FilterSyntaxError(ValueError):
     """The expression does not follow the filter grammar; the message says where and what was expected."""
 
 
+Value = str | float | dict[str, str]  # "text", a number, or {"param": NAME} for a $NAME placeholder
+
+
+@dataclass
+class Term:
+    """One `<Dataset>.<FIELD> <operator> <values>` condition."""
+
+    dataset: str
+    field: str
+    operator: str  # IN | NOT IN | = | < | > | <= | >=
+    values: list[Value]
+
+
 @dataclass
 class Statement:
-    """One `EXCLUDE|INCLUDE ... WHERE ... [IF ...]` part of an expression."""
+    """One `EXCLUDE|INCLUDE ... WHERE ... [IF ...]` part of an expression; `terms` is the WHERE clause as an OR of
+    AND groups (AND binds tighter, as in the emulator's evaluator)."""
 
     action: str
     target: str
-    where: list[tuple[str, str]] = field(default_factory=list)
-    condition: list[tuple[str, str]] = field(default_factory=list)
+    terms: list[list[Term]] = field(default_factory=list)
+    condition_terms: list[list[Term]] = field(default_factory=list)
+
+    @property
+    def where(self) -> list[tuple[str, str]]:
+        return [(t.dataset, t.field) for group in self.terms for t in group]
+
+    @property
+    def condition(self) -> list[tuple[str, str]]:
+        return [(t.dataset, t.field) for group in self.condition_terms for t in group]
 
 
 def parse(expression: str) -> list[Statement]:
@@ -94,21 +116,22 @@ class _Parser:
         action = self.keyword("EXCLUDE", "INCLUDE")
         target = self.keyword("ItemID", "UserID")
         self.keyword("WHERE")
-        result = Statement(action, target, where=self.conditions())
+        result = Statement(action, target, terms=self.conditions())
         token = self.peek()
         if token is not None and token[0] == "word" and token[1].upper() == "IF":
             self.take()
-            result.condition = self.conditions()
+            result.condition_terms = self.conditions()
         return result
 
-    def conditions(self) -> list[tuple[str, str]]:
-        fields = [self.condition()]
+    def conditions(self) -> list[list[Term]]:
+        groups = [[self.condition()]]
         while (token := self.peek()) is not None and token[0] == "word" and token[1].upper() in ("AND", "OR"):
-            self.take()
-            fields.append(self.condition())
-        return fields
+            if self.take()[1].upper() == "OR":
+                groups.append([])
+            groups[-1].append(self.condition())
+        return groups
 
-    def condition(self) -> tuple[str, str]:
+    def condition(self) -> Term:
         kind, text = self.take()
         if kind != "field":
             raise FilterSyntaxError(f'found "{text}"; expected a field like Items.GENRE')
@@ -116,23 +139,29 @@ class _Parser:
         token = self.peek()
         if token is not None and token[0] == "op":
             self.take()
-            self.value()
-            return dataset, name
+            return Term(dataset, name, token[1], [self.value()])
+        operator = "IN"
         if token is not None and token[0] == "word" and token[1].upper() == "NOT":
             self.take()
+            operator = "NOT IN"
         self.keyword("IN")
         self.expect("(")
-        self.value()
+        values = [self.value()]
         while self.peek() == ("punct", ","):
             self.take()
-            self.value()
+            values.append(self.value())
         self.expect(")")
-        return dataset, name
+        return Term(dataset, name, operator, values)
 
-    def value(self) -> None:
+    def value(self) -> Value:
         kind, text = self.take()
-        if kind not in ("string", "param", "number"):
-            raise FilterSyntaxError(f'found "{text}"; expected a value: "text", a number or a $PARAMETER')
+        if kind == "string":
+            return text[1:-1].replace('\\"', '"')
+        if kind == "param":
+            return {"param": text[1:]}
+        if kind == "number":
+            return float(text)
+        raise FilterSyntaxError(f'found "{text}"; expected a value: "text", a number or a $PARAMETER')
 
     def expect(self, punct: str) -> None:
         if self.peek() != ("punct", punct):

@@ -214,6 +214,12 @@ class BatchServing(ApiModel):
         description='A user missing from the batch gets the items most often recommended in it ("popularity"), or '
         '404 ("error").',
     )
+    filters: list[str] = Field(
+        [],
+        description="Filters of this file a request may name (filter=, filterValues=), applied to the user's batch "
+        "list when it is read: ItemID filters on Items fields only (item metadata, loaded beside the batch). Ask "
+        "the job for more numResults than you serve: filtered-out items leave the list shorter.",
+    )
 
 
 class BatchInferenceJob(ApiModel):

@@ -7,6 +7,8 @@ from typing import Any
 
 from workflow import _recipes as recipes
 from workflow import avro
+from workflow._filter_expr import FilterSyntaxError
+from workflow._filter_expr import parse as parse_filter
 from workflow._params_access import DATASET_TYPES, Doc, as_object, suggest
 from workflow._params_errors import show
 from workflow._params_filters import filter_problems
@@ -304,6 +306,40 @@ def _batch_serving(doc: Doc, path: str, job: dict[str, Any]) -> list[str]:
             f'{path}.name: "{job.get("name")}" is also a campaign; apps name both as <datasetGroup>/<name>: '
             "rename the job or the campaign"
         )
+    serving = job.get("serving")
+    names = serving.get("filters") if isinstance(serving, dict) else None
+    expressions = {f.get("name"): f.get("filterExpression") for _, _, f in doc.entries("filters")}
+    for n, name in enumerate(names if isinstance(names, list) else []):
+        where = f"{path}.serving.filters[{n}]"
+        if name not in expressions:
+            known = suggest(name, [str(k) for k in expressions], "filters")
+            problems.append(f'{where}: "{name}" is not a filter of this file{known}')
+        elif isinstance(expressions[name], str):
+            problems += [f'{where}: "{name}" {reason}' for reason in read_time_problems(str(expressions[name]))]
+    return problems
+
+
+def read_time_problems(expression: str) -> list[str]:
+    """Why a filter cannot be applied to a batch list when it is read (empty when it can): only item metadata is
+    loaded beside the batch. A syntax error is reported where the filter is declared."""
+    try:
+        statements = parse_filter(expression)
+    except FilterSyntaxError:
+        return []
+    problems = []
+    for statement in statements:
+        if statement.target != "ItemID":
+            problems.append("is a UserID filter (it picks users for a segment, not items): serve it from a campaign")
+        elif any(dataset != "Items" for dataset, _ in statement.where):
+            problems.append(
+                "reads Interactions, and the events sent to Personalize after the batch are not seen at read time: "
+                "give it to the job as its filter (applied when the batch is computed) or serve from a campaign"
+            )
+        if statement.condition:
+            problems.append(
+                "has an IF CurrentUser condition, and users' metadata is not loaded beside the batch: give it to "
+                "the job as its filter or serve from a campaign"
+            )
     return problems
 
 

@@ -10,6 +10,9 @@ again until done, so tens of millions of users take many short calls, never one 
 
 from __future__ import annotations
 
+import csv
+import io
+import itertools
 import json
 import os
 import time
@@ -17,11 +20,14 @@ from collections import Counter
 from typing import Any
 
 from workflow import aws, naming
+from workflow._filter_expr import Statement
+from workflow._filter_expr import parse as parse_filter
 
 CHUNK_BYTES = 8 * 1024 * 1024
 POPULAR_KEPT = 1000  # item counts carried between chunks (the fallback needs at most 500, the most a job returns)
 FALLBACK_USER = "-"
 GRACE_SECONDS = 60  # > the serving function's pointer cache (PARAMETER_TTL_SECONDS = 30 in template.yaml)
+ITEMS_PER_CALL = 20_000  # item metadata rows per call: 800 BatchWriteItem requests, well inside a call's budget
 
 
 def partition(job_name: str, version_arn: str) -> str:
@@ -33,11 +39,27 @@ def popular_partition(pk: str) -> str:
     return f"{pk}#popular"
 
 
+def items_partition(pk: str) -> str:
+    """Where the item metadata read-time filters need lives (userId = the item id), beside the version's lists."""
+    return f"{pk}#items"
+
+
+def filters_partition(pk: str) -> str:
+    """Where the version's read-time filters live, compiled (one item, userId = "-")."""
+    return f"{pk}#filters"
+
+
+SIDE_PARTITIONS = (popular_partition, items_partition, filters_partition)
+
+
 def load(params: dict[str, Any], job: dict[str, Any], version_arn: str, cursor: dict[str, Any]) -> dict[str, Any]:
-    """One step of loading, switching and cleaning; the returned cursor has "done": true when all three are over."""
+    """One step of loading (the lists, then the item metadata the served filters read), switching and cleaning; the
+    returned cursor has "done": true when all of it is over."""
     phase = cursor.get("phase", "load")
     if phase == "load":
         return _load_chunk(params, job, version_arn, cursor)
+    if phase == "items":
+        return _load_items(params, job, version_arn, cursor)
     return _clean(cursor)
 
 
@@ -92,7 +114,67 @@ def _load_chunk(
         return {**state, "popular": popular, "done": False}
     if index + 1 < len(outputs):
         return {**state, "index": index + 1, "offset": 0, "popular": popular, "done": False}
+    if served_filters(params, job):
+        return {**state, "phase": "items", "file": 0, "row": 0, "items": 0, "popular": popular, "done": False}
     return _switch(params, job, version_arn, pk, popular, state)
+
+
+def served_filters(params: dict[str, Any], job: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """The job's read-time filters, compiled: {name: [statement]}, each statement {"action", "where": OR of AND
+    groups of {"field", "operator", "values"}} on Items fields (params validation let no other kind through)."""
+    wanted = (job.get("serving") or {}).get("filters") or []
+    expressions = {f["name"]: f["filterExpression"] for f in params.get("filters") or []}
+    return {name: [_compiled(statement) for statement in parse_filter(expressions[name])] for name in wanted}
+
+
+def _compiled(statement: Statement) -> dict[str, Any]:
+    where = [[{"field": t.field, "operator": t.operator, "values": t.values} for t in g] for g in statement.terms]
+    return {"action": statement.action, "where": where}
+
+
+def _items_files(params: dict[str, Any]) -> list[tuple[str, str]]:
+    """(bucket, key) of the Items dataset's CSV files: its dataLocation, a file or every object under a prefix."""
+    location = next(d["dataLocation"] for d in params["datasets"] if d["datasetType"] == "Items")
+    bucket, _, key = str(location).removeprefix("s3://").partition("/")
+    if not key.endswith("/"):
+        return [(bucket, key)]
+    pages = aws.client("s3").get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=key)
+    return [(bucket, o["Key"]) for page in pages for o in page.get("Contents", []) if not o["Key"].endswith("/")]
+
+
+def _load_items(
+    params: dict[str, Any], job: dict[str, Any], version_arn: str, cursor: dict[str, Any]
+) -> dict[str, Any]:
+    """Write up to ITEMS_PER_CALL items' metadata (only the fields the filters read) from one Items file, starting
+    at the cursor's row; after the last file, the compiled filters, then the switch."""
+    pk = partition(job["name"], version_arn)
+    filters = served_filters(params, job)
+    fields = sorted({t["field"] for f in filters.values() for s in f for g in s["where"] for t in g})
+    files, index, skip = _items_files(params), int(cursor["file"]), int(cursor["row"])
+    rows = []
+    if index < len(files):
+        bucket, key = files[index]
+        body = aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"]
+        reader = csv.DictReader(io.TextIOWrapper(body, encoding="utf-8", newline=""))
+        if "ITEM_ID" not in (reader.fieldnames or []):
+            raise ValueError(f"s3://{bucket}/{key}: the Items file has no ITEM_ID column in its header line")
+        for record in itertools.islice(reader, skip, skip + ITEMS_PER_CALL):
+            values = {f: record[f] for f in fields if record.get(f) not in (None, "")}
+            rows.append({"pk": {"S": items_partition(pk)}, "userId": {"S": record["ITEM_ID"]}, **_fields(values)})
+        _write(rows)
+    state = {**cursor, "items": int(cursor["items"]) + len(rows)}
+    if index < len(files) and len(rows) == ITEMS_PER_CALL:
+        return {**state, "row": skip + len(rows)}
+    if index + 1 < len(files):
+        return {**state, "file": index + 1, "row": 0}
+    _write([{"pk": {"S": filters_partition(pk)}, "userId": {"S": FALLBACK_USER}, **_fields(filters)}])
+    popular = cursor["popular"]
+    state = {k: v for k, v in state.items() if k not in ("file", "row", "popular")}
+    return _switch(params, job, version_arn, pk, popular, state)
+
+
+def _fields(value: dict[str, Any]) -> dict[str, Any]:
+    return {"fields": {"S": json.dumps(value)}}
 
 
 def _row(pk: str, user: str, ranked: list[tuple[str, float]]) -> dict[str, Any]:
@@ -147,16 +229,18 @@ def _clean(cursor: dict[str, Any]) -> dict[str, Any]:
         time.sleep(waited)
     cursor = {**cursor, "switchedAt": 0}  # the grace is over for the pages after this one
     stale = str(cursor["stale"])
-    if delete_page(stale):
+    side = int(cursor.get("side", 0))  # 0: the users' lists, then each of SIDE_PARTITIONS
+    if delete_page(stale if side == 0 else SIDE_PARTITIONS[side - 1](stale)):
         return {**cursor, "done": False}
-    if not stale.endswith("#popular"):
-        return {**cursor, "stale": popular_partition(stale), "done": False}
-    return {**cursor, "stale": None, "done": True}
+    if side < len(SIDE_PARTITIONS):
+        return {**cursor, "side": side + 1, "done": False}
+    return {**cursor, "stale": None, "side": 0, "done": True}
 
 
-def delete_page(pk: str) -> bool:
-    """Delete up to 1,000 items of partition `pk`; False when there were none left."""
-    table, dynamodb = aws.env("BATCH_SERVING_TABLE"), aws.client("dynamodb")
+def delete_page(pk: str, table_variable: str = "BATCH_SERVING_TABLE") -> bool:
+    """Delete up to 1,000 items of partition `pk` (of the table the environment variable names); False when there
+    were none left."""
+    table, dynamodb = aws.env(table_variable), aws.client("dynamodb")
     query: dict[str, Any] = {
         "TableName": table,
         "KeyConditionExpression": "pk = :pk",
@@ -178,7 +262,7 @@ def delete_served(pointer: str, budget_seconds: float) -> bool:
     all are gone (then the pointer itself may go)."""
     pk = str(json.loads(pointer)["partition"])
     started = time.monotonic()
-    for partition_key in (pk, popular_partition(pk)):
+    for partition_key in (pk, *(side(pk) for side in SIDE_PARTITIONS)):
         while delete_page(partition_key):
             if time.monotonic() - started > budget_seconds:
                 return False

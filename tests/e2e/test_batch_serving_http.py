@@ -42,6 +42,7 @@ def served() -> Iterator[dict[str, Any]]:
                 "users": users,
                 "bucket": result.stack.bucket,
                 "prefix": environ["PREFIX"],
+                "table": environ["BATCH_SERVING_TABLE"],
                 "report": document,
             }
         finally:
@@ -85,3 +86,33 @@ def test_an_unknown_user_gets_the_batch_popularity_and_campaigns_still_answer(se
     assert related.status_code == 200
     assert (related.json()["source"], len(related.json()["items"])) == ("campaign", 2)
     assert published(served["prefix"])["batch"] == ["demo/user-personalization"]
+
+
+def test_a_read_time_filter_keeps_the_batch_items_of_the_asked_category(served: dict[str, Any]) -> None:
+    all_items = get(served, "/recommendations", userId=served["users"][7], numResults=50).json()["items"]
+    categories = {i["itemId"]: _category(served, i["itemId"]) for i in all_items}
+    wanted = categories[all_items[-1]["itemId"]]  # a category the user's list has
+    response = get(
+        served,
+        "/recommendations",
+        userId=served["users"][7],
+        numResults=50,
+        filter="category",
+        filterValues=json.dumps({"CATEGORY": [wanted]}),
+    )
+    assert response.status_code == 200, response.text
+    assert [i["itemId"] for i in response.json()["items"]] == [
+        i["itemId"] for i in all_items if categories[i["itemId"]] == wanted
+    ]
+    assert len(response.json()["items"]) < len(all_items)
+
+
+def _category(served: dict[str, Any], item: str) -> str:
+    """The item's CATEGORY as the Load Batch Output step stored it beside the batch (read back from DynamoDB)."""
+    pointer = boto3.client("ssm").get_parameter(Name=f"/{served['prefix']}/demo/batch/user-personalization")
+    pk = json.loads(pointer["Parameter"]["Value"])["partition"]
+    key = {"pk": {"S": f"{pk}#items"}, "userId": {"S": item}}
+    table = served["table"]
+    return str(
+        json.loads(boto3.client("dynamodb").get_item(TableName=table, Key=key)["Item"]["fields"]["S"])["CATEGORY"]
+    )

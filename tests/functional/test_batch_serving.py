@@ -141,14 +141,72 @@ def test_batch_serving_refuses_what_a_precomputed_batch_cannot_apply(served: Non
     batch_served(state, trained(state, "personal", imported(state)))
     refused = ask("u1", filter="no-purchased")
     assert (refused["statusCode"], refused["fields"]) == (400, ["filter"])
-    assert (
-        refused["message"] == "filter: not applied to demo/nightly, which is served from a batch computed ahead of time"
+    assert refused["message"] == (
+        "filter: 'no-purchased' is not applied to demo/nightly, which is served from a batch; the read-time filters"
+        " of its job (serving.filters) are: none"
+    )
+    context = ask("u1", context={"DEVICE": "phone"})
+    assert context["message"] == (
+        "context: not applied to demo/nightly, which is served from a batch computed ahead of time"
     )
     related = get_related()
     assert related["statusCode"] == 400
     assert related["message"] == (
         "action: demo/nightly is served from a batch of recommendations per user: only /recommendations answers"
     )
+
+
+ITEM_FILTERS = [
+    {"name": "no-books", "filterExpression": 'EXCLUDE ItemID WHERE Items.CATEGORY IN ("books")'},
+    {"name": "category", "filterExpression": "INCLUDE ItemID WHERE Items.CATEGORY IN ($CATEGORY)"},
+    {
+        "name": "cheap-or-music",
+        "filterExpression": 'INCLUDE ItemID WHERE Items.PRICE < 4 OR Items.CATEGORY = "music" AND Items.PRICE >= 9',
+    },
+    {"name": "not-category", "filterExpression": "EXCLUDE ItemID WHERE Items.CATEGORY IN ($CATEGORY)"},
+]
+
+
+def test_batch_serving_applies_item_metadata_filters_when_a_list_is_read(
+    served: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workflow import batch_serving
+
+    monkeypatch.setenv("LOAD_CHUNK_BYTES", "3000")  # a line of 40 items is longer than the other tests' chunk
+    monkeypatch.setattr(batch_serving, "ITEMS_PER_CALL", 50)  # the catalogue (120 items) takes three calls
+    names = [f["name"] for f in ITEM_FILTERS]
+    served_job = {**job(), "numResults": 40, "serving": {"filters": names}}
+    state = group(loaded(batchInferenceJobs=[served_job], campaigns=[], filters=ITEM_FILTERS))
+    solution = trained(state, "personal", imported(state))
+    batch_served(state, solution)
+    out = boto3.client("s3").get_object(Bucket="data", Key="batch/nightly/users.jsonl.out")["Body"].read()
+    lists = {json.loads(line)["input"]["userId"]: json.loads(line)["output"] for line in out.splitlines()}
+    catalogue = {row.split(",")[0]: row.split(",") for row in ws.items_csv().splitlines()[1:]}
+
+    def expected(user: str, keep: Any) -> list[str]:
+        return [i for i in lists[user]["recommendedItems"] if keep(catalogue[i][1], float(catalogue[i][2]))][:40]
+
+    def shown(user: str, **extra: Any) -> list[str]:
+        answer = ask(user, numResults=40, **extra)
+        assert answer["statusCode"] == 200, answer
+        return [i["itemId"] for i in answer["items"]]
+
+    assert shown("u1", filter="no-books") == expected("u1", lambda c, _: c != "books")
+    assert shown("u2", filter="category", filterValues={"CATEGORY": '"games","music"'}) == expected(
+        "u2", lambda c, _: c in ("games", "music")
+    )
+    assert shown("u3", filter="cheap-or-music") == expected("u3", lambda c, p: p < 4 or (c == "music" and p >= 9))
+    assert shown("u5", filter="not-category") == expected("u5", lambda c, _: True)  # EXCLUDE without its value
+    assert 0 < len(shown("u1", filter="no-books")) < len(lists["u1"]["recommendedItems"])
+    include = ask("u1", filter="category")
+    assert (include["statusCode"], include["message"]) == (
+        400,
+        "filterValues: the filter's INCLUDE uses $CATEGORY: give it a value (filterValues)",
+    )
+    pk = f"nightly#{solution['solutionVersionArn'].rsplit('/', 1)[-1]}"
+    assert partition_size(f"{pk}#items") == len(catalogue) and partition_size(f"{pk}#filters") == 1
+    ws.call("Delete Parameters", {"datasetGroup": "demo", "progress": {}})
+    assert partition_size(f"{pk}#items") == 0 and partition_size(f"{pk}#filters") == 0
 
 
 def get_related() -> dict[str, Any]:

@@ -178,6 +178,36 @@ def test_rule_batch_serving_fallback_is_popularity_or_error() -> None:
     assert len(found) == 1 and found[0].startswith('batchInferenceJobs[0].serving.fallback: found "random"')
 
 
+def test_rule_batch_serving_filters_are_item_metadata_filters_of_the_file() -> None:
+    job = {"name": "j", "solution": "up", "jobInput": "s3://b/in/u.jsonl", "jobOutput": "s3://b/out/"}
+    filters = [
+        {"name": "genre", "filterExpression": "INCLUDE ItemID WHERE Items.GENRE IN ($GENRE)"},
+        {
+            "name": "cheap",
+            "filterExpression": "EXCLUDE ItemID WHERE Items.PRICE > 100 | EXCLUDE ItemID WHERE "
+            'Items.GENRE IN ("x") AND Items.PRICE < 5',
+        },
+        {"name": "seen", "filterExpression": 'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("click")'},
+        {"name": "adults", "filterExpression": 'EXCLUDE ItemID WHERE Items.GENRE IN ("x") IF CurrentUser.AGE < 18'},
+        {"name": "young", "filterExpression": "INCLUDE UserID WHERE Users.AGE < 30"},
+    ]
+    datasets = [*BASE["datasets"], {"datasetType": "Users", "schema": USERS, "dataLocation": "s3://b/users/"}]
+    served = {**job, "serving": {"filters": ["genre", "cheap"]}}
+    assert valid(doc(datasets=datasets, filters=filters, batchInferenceJobs=[served])).batch_inference_jobs[
+        0
+    ].serving.filters == ["genre", "cheap"]
+    refused = {**job, "serving": {"filters": ["seen", "adults", "young", "genres"]}}
+    where = "batchInferenceJobs[0].serving.filters"
+    assert problems(doc(datasets=datasets, filters=filters, batchInferenceJobs=[refused])) == [
+        f'{where}[0]: "seen" reads Interactions, and the events sent to Personalize after the batch are not seen at'
+        " read time: give it to the job as its filter (applied when the batch is computed) or serve from a campaign",
+        f'{where}[1]: "adults" has an IF CurrentUser condition, and users\' metadata is not loaded beside the batch:'
+        " give it to the job as its filter or serve from a campaign",
+        f'{where}[2]: "young" is a UserID filter (it picks users for a segment, not items): serve it from a campaign',
+        f'{where}[3]: "genres" is not a filter of this file; did you mean "genre"?',
+    ]
+
+
 def test_rule_update_training_only_for_user_personalization() -> None:
     solutions = [
         {"name": "up", "recipe": "aws-user-personalization", "trainingMode": "UPDATE"},
