@@ -19,7 +19,15 @@ def install() -> None:
     if _installed:
         return
     # Importing the resource modules registers their operations.
-    from autopersonalize.emulator import campaigns, datasets, runtime, segments, solutions, tags  # noqa: F401
+    from autopersonalize.emulator import (  # noqa: F401
+        campaigns,
+        datasets,
+        recommenders,
+        runtime,
+        segments,
+        solutions,
+        tags,
+    )
     from autopersonalize.emulator.routing import install_routes
 
     install_routes()

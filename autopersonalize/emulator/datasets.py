@@ -110,10 +110,12 @@ def list_dataset_groups(store: Store, p: dict[str, Any]) -> dict[str, Any]:
 @operation("DeleteDatasetGroup")
 def delete_dataset_group(store: Store, p: dict[str, Any]) -> dict[str, Any]:
     from autopersonalize.emulator.campaigns import EventTracker, Filter
+    from autopersonalize.emulator.recommenders import Recommender
     from autopersonalize.emulator.solutions import Solution
 
     group = store.get(DatasetGroup, p["datasetGroupArn"])
     for cls, what in (
+        (Recommender, "recommenders"),
         (Dataset, "datasets"),
         (Solution, "solutions"),
         (EventTracker, "event trackers"),

@@ -38,8 +38,9 @@ PACED_DESCRIBE_PAUSE = 0.2  # seconds a paced describe of unfinished work waits 
 class Lifecycle:
     """One status chain; `observe()` (a describe) may move it one step, `current()` never does (except immediate)."""
 
-    def __init__(self, prefix: str = "CREATE") -> None:
+    def __init__(self, prefix: str = "CREATE", final: str = "ACTIVE") -> None:
         self.prefix = prefix
+        self.final = final  # the status a chain that did not fail ends in: ACTIVE, or INACTIVE for STOP
         self.step = 0  # 0 PENDING, 1 IN_PROGRESS, 2 final
         self.failure_reason: str | None = None
         self.terminal: str | None = None  # e.g. CREATE STOPPING / CREATE STOPPED
@@ -66,12 +67,12 @@ class Lifecycle:
             return self.terminal
         if self.step < 2:
             return f"{self.prefix} {'PENDING' if self.step == 0 else 'IN_PROGRESS'}"
-        return "ACTIVE" if self.failure_reason is None else f"{self.prefix} FAILED"
+        return self.final if self.failure_reason is None else f"{self.prefix} FAILED"
 
     @property
     def settled(self) -> bool:
         """True once the chain reached a final status (ACTIVE, ... FAILED, ... STOPPED)."""
-        return self.current() in ("ACTIVE", f"{self.prefix} FAILED", "CREATE STOPPED")
+        return self.current() in (self.final, f"{self.prefix} FAILED", "CREATE STOPPED")
 
     def _move(self) -> None:
         limit = 2 if self.done.is_set() else 1

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import re
 import uuid
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -22,11 +22,21 @@ RUNTIME, EVENTS = "personalize-runtime", "personalize-events"
 DEFAULT_RESULTS, MAX_RESULTS = 25, 500
 
 
-def _group(store: Store, version: SolutionVersion) -> DatasetGroup:
+class Trained(Protocol):
+    """What answers a request: a solution version (behind a campaign or a batch job) or a recommender."""
+
+    model: Any
+    events_seen: int
+
+    @property
+    def group_arn(self) -> str: ...
+
+
+def _group(store: Store, version: Trained) -> DatasetGroup:
     return store.get(DatasetGroup, version.group_arn)
 
 
-def extra_history(store: Store, version: SolutionVersion, user_id: str) -> list[tuple[str, int]]:
+def extra_history(store: Store, version: Trained, user_id: str) -> list[tuple[str, int]]:
     """The user's PutEvents interactions the version was not trained on, oldest first."""
     events = _group(store, version).events.iloc[version.events_seen :]
     mine = events[events["USER_ID"] == user_id].sort_values("TIMESTAMP", kind="stable")
@@ -34,7 +44,7 @@ def extra_history(store: Store, version: SolutionVersion, user_id: str) -> list[
 
 
 def allowed_mask(
-    store: Store, version: SolutionVersion, filter_arn: str | None, values: dict[str, str], user_id: str | None
+    store: Store, version: Trained, filter_arn: str | None, values: dict[str, str], user_id: str | None
 ) -> Any:
     """The engine's `allowed` callable for a request's filter (None without a filter)."""
     if not filter_arn:
@@ -79,9 +89,7 @@ def recommend(
     store: Store, version: SolutionVersion, kind: str, request: dict[str, Any], exploration: Any = None
 ) -> list[tuple[str, float]]:
     """Items (and scores) for one request: userId for user recipes, itemId for related items."""
-    n = int(request.get("numResults") or DEFAULT_RESULTS)
-    if n > MAX_RESULTS:
-        raise invalid(f"numResults: allows at most {MAX_RESULTS}, got {n}.")
+    n = num_results(request)
     allowed = allowed_mask(
         store, version, request.get("filterArn"), request.get("filterValues", {}), request.get("userId")
     )
@@ -106,6 +114,36 @@ def recommend(
     raise invalid("GetRecommendations is not supported by a PERSONALIZED_RANKING campaign: use GetPersonalizedRanking.")
 
 
+def num_results(request: dict[str, Any]) -> int:
+    """numResults: "The default is 25. ... Otherwise, the maximum is 500" (botocore model, GetRecommendations)."""
+    n = int(request.get("numResults") or DEFAULT_RESULTS)
+    if n > MAX_RESULTS:
+        raise invalid(f"numResults: allows at most {MAX_RESULTS}, got {n}.")
+    return n
+
+
+def recommend_by_recommender(store: Store, request: dict[str, Any]) -> list[tuple[str, float]]:
+    """A recommender's answer: the ids its use case requires, the user's consumed items of the use case's event type
+    filtered out before the request's filter (developer guide, the domain use cases; see recommenders.py)."""
+    from autopersonalize.emulator import recommenders
+
+    recommender = recommenders.recommender_for_request(store, request["recommenderArn"])
+    recipe, name = recommender.recipe, recommender.params["recipeArn"].removeprefix(recommenders.RECIPE_PREFIX)
+    n = num_results(request)
+    for key in ("userId", "itemId"):
+        if key in recipe.query and not request.get(key):
+            raise invalid(f"{key}: required for a recommender of {name} (it needs {recipe.query}).")
+    user = request.get("userId") if "userId" in recipe.query else None
+    allowed = recommenders.without(
+        recommenders.consumed(store, recommender, user),
+        allowed_mask(store, recommender, request.get("filterArn"), request.get("filterValues", {}), user),
+    )
+    if "itemId" in recipe.query:
+        return list(recommender.model.related_items(request["itemId"], n, allowed=allowed))
+    history = extra_history(store, recommender, str(user))
+    return list(recommender.model.recommend(user, n, extra_history=history, allowed=allowed))
+
+
 def _campaign(store: Store, arn: str | None) -> tuple[SolutionVersion, str]:
     version, kind, _ = _campaign_and_config(store, arn)
     return version, kind
@@ -113,7 +151,7 @@ def _campaign(store: Store, arn: str | None) -> tuple[SolutionVersion, str]:
 
 def _campaign_and_config(store: Store, arn: str | None) -> tuple[SolutionVersion, str, dict[str, Any] | None]:
     if not arn:
-        raise invalid("campaignArn: required (recommenders are not emulated).")
+        raise invalid("campaignArn: required; give the ARN of an ACTIVE campaign.")
     campaign = store.get(Campaign, arn)
     require_active(campaign, "Campaign")
     version = campaign.serving()
@@ -129,6 +167,13 @@ def _items(pairs: list[tuple[str, float]]) -> list[dict[str, Any]]:
 
 @operation("GetRecommendations", RUNTIME)
 def get_recommendations(store: Store, p: dict[str, Any]) -> dict[str, Any]:
+    if bool(p.get("campaignArn")) == bool(p.get("recommenderArn")):
+        raise invalid(
+            "Give exactly one of campaignArn (a campaign of a custom dataset group) and recommenderArn (a recommender "
+            f"of a Domain dataset group); got {'both' if p.get('campaignArn') else 'neither'}."
+        )
+    if p.get("recommenderArn"):
+        return {"itemList": _items(recommend_by_recommender(store, p)), "recommendationId": f"RID-{uuid.uuid4()}"}
     version, kind, config = _campaign_and_config(store, p.get("campaignArn"))
     pairs = recommend(store, version, kind, p, exploration_of(store, version, config))
     return {"itemList": _items(pairs), "recommendationId": f"RID-{uuid.uuid4()}"}

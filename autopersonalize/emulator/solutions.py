@@ -108,14 +108,26 @@ class SolutionVersion(Resource):
 
 @operation("ListRecipes")
 def list_recipes(store: Store, p: dict[str, Any]) -> dict[str, Any]:
-    if p.get("domain"):  # domain (recommender) recipes are not emulated
-        return {"recipes": []}
-    rows = [_recipe(name, kind) for name, kind in sorted(recipes().items())]
+    from autopersonalize.emulator.recommenders import DOMAIN_RECIPES
+
+    if p.get("domain"):  # the domain's use cases the emulator trains (RecipeSummary.domain)
+        rows = [
+            {**_recipe(name, r.recipe_type), "domain": r.domain}
+            for name, r in sorted(DOMAIN_RECIPES.items())
+            if r.domain == p["domain"]
+        ]
+    else:
+        rows = [_recipe(name, kind) for name, kind in sorted(recipes().items())]
     return paginate(rows, p, "recipes")
 
 
 @operation("DescribeRecipe")
 def describe_recipe(store: Store, p: dict[str, Any]) -> dict[str, Any]:
+    from autopersonalize.emulator.recommenders import DOMAIN_RECIPES
+
+    name = p["recipeArn"].removeprefix(RECIPE_PREFIX)
+    if name in DOMAIN_RECIPES:
+        return {"recipe": _recipe(name, DOMAIN_RECIPES[name].recipe_type)}
     name, kind = recipe_of(p["recipeArn"])
     return {"recipe": _recipe(name, kind)}
 
@@ -205,7 +217,7 @@ def create_solution_version(store: Store, p: dict[str, Any]) -> dict[str, Any]:
     solution = store.get(Solution, p["solutionArn"])
     require_active(solution, "Solution")
     group = store.get(DatasetGroup, solution.params["datasetGroupArn"])
-    _check_data(store, group)
+    check_data(store, group)
     mode = p.get("trainingMode", "FULL")
     if mode == "UPDATE":
         _check_update(solution)
@@ -216,7 +228,7 @@ def create_solution_version(store: Store, p: dict[str, Any]) -> dict[str, Any]:
     return {"solutionVersionArn": version.arn}
 
 
-def _check_data(store: Store, group: DatasetGroup) -> None:
+def check_data(store: Store, group: DatasetGroup) -> None:
     datasets = datasets_of(store, group.arn)
     running = [
         j.arn

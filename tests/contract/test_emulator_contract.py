@@ -14,6 +14,7 @@ import pytest
 from botocore.validate import ParamValidator
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "functional"))
+from test_emulator_recommenders import domain_group, events
 from test_emulator_support import BUCKET, ROLE, dataset_group
 
 from autopersonalize import emulator
@@ -139,6 +140,30 @@ def scenario() -> list[Call]:
         ("personalize", "UpdateCampaign", lambda a: {"campaignArn": a["campaign"], "minProvisionedTPS": 2}),
         (
             "personalize",
+            "CreateRecommender",
+            lambda a: {
+                "name": "popular",
+                "datasetGroupArn": a["vod"],
+                "recipeArn": "arn:aws:personalize:::recipe/aws-vod-most-popular",
+                "recommenderConfig": {"minRecommendationRequestsPerSecond": 1},
+                "tags": [{"tagKey": "k", "tagValue": "v"}],
+            },
+        ),
+        ("personalize", "DescribeRecommender", lambda a: {"recommenderArn": a["recommender"]}),
+        ("personalize", "ListRecommenders", lambda a: {"datasetGroupArn": a["vod"]}),
+        (
+            "personalize",
+            "UpdateRecommender",
+            lambda a: {
+                "recommenderArn": a["recommender"],
+                "recommenderConfig": {"minRecommendationRequestsPerSecond": 2},
+            },
+        ),
+        ("personalize", "StopRecommender", lambda a: {"recommenderArn": a["recommender"]}),
+        ("personalize", "StartRecommender", lambda a: {"recommenderArn": a["recommender"]}),
+        ("personalize", "DeleteRecommender", lambda a: {"recommenderArn": a["recommender"]}),
+        (
+            "personalize",
             "CreateBatchInferenceJob",
             lambda a: {
                 "jobName": "batch",
@@ -194,6 +219,7 @@ RESULT_KEYS = {
     "CreateCampaign": "campaign",
     "CreateBatchInferenceJob": "batch",
     "CreateBatchSegmentJob": "segment_job",
+    "CreateRecommender": "recommender",
 }
 
 
@@ -225,6 +251,7 @@ def responses() -> Iterator[dict[str, tuple[str, dict[str, Any]]]]:
         )["solutionArn"]
         arns["segment_version"] = pz.create_solution_version(solutionArn=affinity)["solutionVersionArn"]
         clients["s3"].put_object(Bucket=BUCKET, Key="batch/items.json", Body=b'{"itemId": "i1"}\n')
+        arns["vod"] = domain_group(pz, clients["s3"], "vod", "VIDEO_ON_DEMAND", events("VIDEO_ON_DEMAND"))
         got: dict[str, tuple[str, dict[str, Any]]] = {}
         for service, name, kwargs in scenario():
             if name == "StopSolutionVersionCreation":

@@ -1,0 +1,370 @@
+"""Recommenders of Domain dataset groups with plain boto3 in `offline_aws()`: lifecycles, training, errors, runtime."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pandas as pd
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from test_emulator_support import (  # noqa: F401
+    BUCKET,
+    RECIPE,
+    ROLE,
+    engine_ready,
+    error_of,
+    interactions,
+    items,
+    put_csv,
+    train,
+)
+
+from autopersonalize import emulator
+from autopersonalize.local import offline_aws
+from tests.e2e.workflow_support import personalize_access
+
+VOD_INTERACTIONS: dict[str, Any] = {
+    "type": "record",
+    "name": "Interactions",
+    "namespace": "com.amazonaws.personalize.schema",
+    "fields": [
+        {"name": "USER_ID", "type": "string"},
+        {"name": "ITEM_ID", "type": "string"},
+        {"name": "EVENT_TYPE", "type": "string"},
+        {"name": "TIMESTAMP", "type": "long"},
+    ],
+    "version": "1.0",
+}
+VOD_ITEMS: dict[str, Any] = {
+    "type": "record",
+    "name": "Items",
+    "namespace": "com.amazonaws.personalize.schema",
+    "fields": [
+        {"name": "ITEM_ID", "type": "string"},
+        {"name": "GENRES", "type": "string", "categorical": True},
+        {"name": "CREATION_TIMESTAMP", "type": "long"},
+    ],
+    "version": "1.0",
+}
+GROUP_0 = {f"i{i}" for i in range(10)}  # test_emulator_support.interactions: users u % 4 == 0 favour items i0-i9
+
+
+def events(domain: str, n_users: int = 60, per_user: int = 24) -> pd.DataFrame:
+    """The support data with the domain's event types: VOD Watch and Click, ECOMMERCE View and Purchase."""
+    frame = interactions(n_users=n_users, per_user=per_user)[["USER_ID", "ITEM_ID", "EVENT_TYPE", "TIMESTAMP"]]
+    names = {"click": "Watch", "purchase": "Click"} if domain == "VIDEO_ON_DEMAND" else {}
+    if domain == "ECOMMERCE":
+        names = {"click": "View", "purchase": "Purchase"}
+    return frame.assign(EVENT_TYPE=frame["EVENT_TYPE"].map(names))
+
+
+def vod_items() -> pd.DataFrame:
+    frame = items()
+    return pd.DataFrame(
+        {
+            "ITEM_ID": frame["ITEM_ID"],
+            "GENRES": frame["CATEGORY"].map({"books": "Drama", "games": "Action", "music": "Musical", "films": "War"}),
+            "CREATION_TIMESTAMP": frame["CREATION_TIMESTAMP"],
+        }
+    )
+
+
+def domain_group(
+    pz: Any, s3: Any, name: str, domain: str, frame: pd.DataFrame, item_frame: pd.DataFrame | None = None
+) -> str:
+    """An ACTIVE Domain dataset group with imported interactions (and items); needs "immediate" progression."""
+    if not any(r["RoleName"] == ROLE.rsplit("/", 1)[-1] for r in boto3.client("iam").list_roles()["Roles"]):
+        personalize_access(BUCKET)
+    group = pz.create_dataset_group(name=name, domain=domain)["datasetGroupArn"]
+    sets = [("Interactions", VOD_INTERACTIONS, frame)]
+    if item_frame is not None:
+        sets.append(("Items", VOD_ITEMS, item_frame))
+    for kind, schema, data in sets:
+        schema_arn = pz.create_schema(name=f"{name}-{kind.lower()}", schema=json.dumps(schema), domain=domain)[
+            "schemaArn"
+        ]
+        dataset = pz.create_dataset(
+            name=f"{name}-{kind.lower()}", schemaArn=schema_arn, datasetGroupArn=group, datasetType=kind
+        )["datasetArn"]
+        job = pz.create_dataset_import_job(
+            jobName=f"{name}-{kind.lower()}-1",
+            datasetArn=dataset,
+            dataSource={"dataLocation": put_csv(s3, f"{name}/{kind.lower()}/part-0.csv", data)},
+            roleArn=ROLE,
+        )["datasetImportJobArn"]
+        assert pz.describe_dataset_import_job(datasetImportJobArn=job)["datasetImportJob"]["status"] == "ACTIVE"
+    return str(group)
+
+
+@pytest.fixture
+def world(engine_ready: Any) -> Iterator[dict[str, Any]]:  # noqa: F811
+    with offline_aws("immediate"):
+        pz, s3 = boto3.client("personalize"), boto3.client("s3")
+        group = domain_group(pz, s3, "vod", "VIDEO_ON_DEMAND", events("VIDEO_ON_DEMAND"), vod_items())
+        yield {"personalize": pz, "s3": s3, "runtime": boto3.client("personalize-runtime"), "group": group}
+
+
+def recommender(pz: Any, group: str, recipe: str, name: str | None = None, **extra: Any) -> str:
+    return str(
+        pz.create_recommender(name=name or recipe, datasetGroupArn=group, recipeArn=RECIPE + recipe, **extra)[
+            "recommenderArn"
+        ]
+    )
+
+
+def described(pz: Any, arn: str) -> dict[str, Any]:
+    return dict(pz.describe_recommender(recommenderArn=arn)["recommender"])
+
+
+def item_ids(answer: dict[str, Any]) -> list[str]:
+    return [row["itemId"] for row in answer["itemList"]]
+
+
+def test_top_picks_trains_user_personalization_and_reports_personalize_s_metrics(world: dict[str, Any]) -> None:
+    pz, rt = world["personalize"], world["runtime"]
+    arn = recommender(pz, world["group"], "aws-vod-top-picks", "top-picks")
+    assert arn == "arn:aws:personalize:us-east-1:123456789012:recommender/top-picks"
+    view = described(pz, arn)
+    assert view["status"] == "ACTIVE" and view["recipeArn"] == RECIPE + "aws-vod-top-picks"
+    assert view["recommenderConfig"] == {"minRecommendationRequestsPerSecond": 1}  # the documented default
+    assert set(view["modelMetrics"]) == {
+        "coverage",
+        "mean_reciprocal_rank_at_25",
+        "normalized_discounted_cumulative_gain_at_5",
+        "normalized_discounted_cumulative_gain_at_10",
+        "normalized_discounted_cumulative_gain_at_25",
+        "precision_at_5",
+        "precision_at_10",
+        "precision_at_25",
+    }
+    assert view["modelMetrics"]["precision_at_5"] >= 0.15  # the taste groups are learnt (chance: under 0.08)
+    answer = rt.get_recommendations(recommenderArn=arn, userId="u0", numResults=10)
+    assert answer["recommendationId"].startswith("RID-") and len(answer["itemList"]) == 10
+    watched = set(events("VIDEO_ON_DEMAND").query("USER_ID == 'u0' and EVENT_TYPE == 'Watch'")["ITEM_ID"])
+    assert not set(item_ids(answer)) & watched  # "automatically filters videos the user watched"
+
+
+def test_more_like_x_answers_related_videos_and_most_popular_counts_watch_events(world: dict[str, Any]) -> None:
+    pz, rt = world["personalize"], world["runtime"]
+    more = recommender(pz, world["group"], "aws-vod-more-like-x")
+    popular = recommender(pz, world["group"], "aws-vod-most-popular")
+    related = item_ids(rt.get_recommendations(recommenderArn=more, userId="nobody", itemId="i3", numResults=5))
+    assert "i3" not in related and len(set(related) & GROUP_0) >= 4
+    frame = events("VIDEO_ON_DEMAND")
+    watches = frame[frame["EVENT_TYPE"] == "Watch"]["ITEM_ID"].value_counts()
+    top = item_ids(rt.get_recommendations(recommenderArn=popular, userId="u1", numResults=3))
+    assert top == list(watches.index[:3])
+    assert set(described(pz, popular)["modelMetrics"]) >= {"coverage", "precision_at_25"}
+
+
+def test_runtime_requires_the_ids_of_the_use_case_and_one_arn(world: dict[str, Any]) -> None:
+    pz, rt = world["personalize"], world["runtime"]
+    more = recommender(pz, world["group"], "aws-vod-more-like-x")
+    top = recommender(pz, world["group"], "aws-vod-top-picks")
+    with pytest.raises(ClientError) as refused:
+        rt.get_recommendations(recommenderArn=more, userId="u1")
+    assert error_of(refused) == (
+        "InvalidInputException",
+        "itemId: required for a recommender of aws-vod-more-like-x (it needs userId and itemId).",
+    )
+    with pytest.raises(ClientError) as refused:
+        rt.get_recommendations(recommenderArn=top, itemId="i1")
+    assert error_of(refused)[1] == "userId: required for a recommender of aws-vod-top-picks (it needs userId)."
+    with pytest.raises(ClientError) as refused:
+        rt.get_recommendations(recommenderArn=top, campaignArn=top.replace("recommender/", "campaign/"), userId="u1")
+    assert error_of(refused)[1].startswith("Give exactly one of campaignArn") and "got both" in error_of(refused)[1]
+    with pytest.raises(ClientError) as refused:
+        rt.get_recommendations(userId="u1")
+    assert "got neither" in error_of(refused)[1]
+    with pytest.raises(ClientError) as refused:
+        rt.get_recommendations(recommenderArn=top, userId="u1", numResults=501)
+    assert error_of(refused) == ("InvalidInputException", "numResults: allows at most 500, got 501.")
+    with pytest.raises(ClientError) as refused:
+        rt.get_recommendations(recommenderArn=top + "x", userId="u1")
+    assert error_of(refused)[0] == "ResourceNotFoundException"
+
+
+def test_filters_apply_to_recommenders_after_the_automatic_filter(world: dict[str, Any]) -> None:
+    pz, rt = world["personalize"], world["runtime"]
+    top = recommender(pz, world["group"], "aws-vod-top-picks")
+    drama = pz.create_filter(
+        name="drama", datasetGroupArn=world["group"], filterExpression='INCLUDE ItemID WHERE Items.GENRES IN ("Drama")'
+    )["filterArn"]
+    answer = item_ids(rt.get_recommendations(recommenderArn=top, userId="u1", filterArn=drama, numResults=50))
+    assert answer and set(answer) <= GROUP_0  # Drama: i0-i9
+
+
+def test_paced_lifecycles_create_stop_start_update_delete(engine_ready: Any) -> None:  # noqa: F811
+    with offline_aws("immediate"):
+        pz, s3 = boto3.client("personalize"), boto3.client("s3")
+        rt = boto3.client("personalize-runtime")
+        group = domain_group(pz, s3, "vod", "VIDEO_ON_DEMAND", events("VIDEO_ON_DEMAND"), vod_items())
+        emulator.set_progression("paced")
+        try:
+            arn = recommender(pz, group, "aws-vod-most-popular", "popular")
+            first = described(pz, arn)
+            assert "modelMetrics" not in first  # "null when the recommender is being created"
+            seen = [first["status"]]
+            deadline = time.monotonic() + 30
+            while seen[-1] != "ACTIVE" and time.monotonic() < deadline:
+                seen.append(described(pz, arn)["status"])
+            assert seen[0] == "CREATE PENDING" and "CREATE IN_PROGRESS" in seen and seen[-1] == "ACTIVE"
+            with pytest.raises(ClientError) as refused:
+                pz.start_recommender(recommenderArn=arn)
+            assert error_of(refused) == (
+                "ResourceInUseException",
+                f"Recommender {arn} is ACTIVE; it can be started only when INACTIVE. Wait until DescribeRecommender "
+                "shows INACTIVE.",
+            )
+            pz.update_recommender(recommenderArn=arn, recommenderConfig={"minRecommendationRequestsPerSecond": 3})
+            first = described(pz, arn)
+            assert first["status"] == "ACTIVE" and first["latestRecommenderUpdate"]["status"] == "CREATE PENDING"
+            assert first["recommenderConfig"]["minRecommendationRequestsPerSecond"] == 1  # the old one until done
+            with pytest.raises(ClientError) as refused:
+                pz.update_recommender(recommenderArn=arn, recommenderConfig={"minRecommendationRequestsPerSecond": 4})
+            assert error_of(refused)[0] == "ResourceInUseException"
+            updates = [described(pz, arn)["latestRecommenderUpdate"]["status"] for _ in range(3)]
+            assert updates[-1] == "ACTIVE"
+            assert described(pz, arn)["recommenderConfig"]["minRecommendationRequestsPerSecond"] == 3
+            pz.stop_recommender(recommenderArn=arn)
+            stops = [described(pz, arn)["status"] for _ in range(4)]
+            assert stops == ["STOP PENDING", "STOP IN_PROGRESS", "INACTIVE", "INACTIVE"]
+            assert pz.list_recommenders(datasetGroupArn=group)["recommenders"][0]["status"] == "INACTIVE"
+            with pytest.raises(ClientError) as refused:
+                rt.get_recommendations(recommenderArn=arn, userId="u1")
+            assert error_of(refused)[0] == "ResourceInUseException"
+            with pytest.raises(ClientError) as refused:
+                pz.stop_recommender(recommenderArn=arn)
+            assert error_of(refused)[0] == "ResourceInUseException"
+            pz.start_recommender(recommenderArn=arn)
+            with pytest.raises(ClientError) as refused:
+                pz.delete_recommender(recommenderArn=arn)  # START PENDING: not deletable
+            assert error_of(refused)[0] == "ResourceInUseException"
+            starts = [described(pz, arn)["status"] for _ in range(4)]
+            assert starts == ["START PENDING", "START IN_PROGRESS", "ACTIVE", "ACTIVE"]
+            assert item_ids(rt.get_recommendations(recommenderArn=arn, userId="u1", numResults=2))
+            pz.delete_recommender(recommenderArn=arn)
+            deletes = [described(pz, arn)["status"] for _ in range(2)]
+            assert deletes == ["DELETE PENDING", "DELETE IN_PROGRESS"]
+            with pytest.raises(ClientError) as refused:
+                for _ in range(3):
+                    described(pz, arn)
+            assert error_of(refused)[0] == "ResourceNotFoundException"
+        finally:
+            emulator.set_progression("immediate")
+
+
+def test_list_recommenders_filters_by_group_and_delete_group_waits_for_them(world: dict[str, Any]) -> None:
+    pz = world["personalize"]
+    arn = recommender(pz, world["group"], "aws-vod-most-popular", "popular", tags=[{"tagKey": "k", "tagValue": "v"}])
+    listed = pz.list_recommenders(datasetGroupArn=world["group"])["recommenders"]
+    assert [(r["name"], r["recommenderArn"], r["status"]) for r in listed] == [("popular", arn, "ACTIVE")]
+    assert pz.list_recommenders(datasetGroupArn=world["group"] + "x")["recommenders"] == []
+    assert pz.list_tags_for_resource(resourceArn=arn)["tags"] == [{"tagKey": "k", "tagValue": "v"}]
+    with pytest.raises(ClientError) as refused:
+        recommender(pz, world["group"], "aws-vod-top-picks", "popular")
+    assert error_of(refused)[0] == "ResourceAlreadyExistsException"
+    with pytest.raises(ClientError) as refused:
+        pz.delete_dataset_group(datasetGroupArn=world["group"])
+    assert error_of(refused)[0] == "ResourceInUseException" and "recommenders" in error_of(refused)[1]
+    pz.delete_recommender(recommenderArn=arn)
+    assert pz.list_recommenders()["recommenders"] == []
+
+
+def test_create_recommender_refuses_what_personalize_refuses(world: dict[str, Any]) -> None:
+    pz, s3 = world["personalize"], world["s3"]
+    group = world["group"]
+    cases: list[tuple[dict[str, Any], tuple[str, str]]] = [
+        (
+            {"recipeArn": RECIPE + "aws-ecomm-recommended-for-you"},
+            (
+                "InvalidInputException",
+                f"recipeArn: aws-ecomm-recommended-for-you is a ECOMMERCE use case and dataset group {group} is "
+                "VIDEO_ON_DEMAND; use one of aws-vod-because-you-watched-x, aws-vod-more-like-x, "
+                "aws-vod-most-popular, aws-vod-top-picks.",
+            ),
+        ),
+        (
+            {"recipeArn": RECIPE + "aws-user-personalization"},
+            (
+                "InvalidInputException",
+                "recipeArn: aws-user-personalization is a custom recipe; a recommender takes a VIDEO_ON_DEMAND use "
+                "case: aws-vod-because-you-watched-x, aws-vod-more-like-x, aws-vod-most-popular, aws-vod-top-picks. "
+                "Use a solution and a campaign for aws-user-personalization.",
+            ),
+        ),
+        (
+            {"recipeArn": RECIPE + "aws-vod-most-popular", "recommenderConfig": {"itemExplorationConfig": {"a": "1"}}},
+            (
+                "InvalidInputException",
+                "recommenderConfig.itemExplorationConfig: aws-vod-most-popular does not recommend personalized items "
+                "for a user; give itemExplorationConfig only for aws-vod-top-picks or aws-ecomm-recommended-for-you.",
+            ),
+        ),
+        (
+            {"recipeArn": RECIPE + "aws-vod-no-such-use-case"},
+            (
+                "ResourceNotFoundException",
+                "Resource Arn arn:aws:personalize:::recipe/aws-vod-no-such-use-case does not exist.",
+            ),
+        ),
+        (
+            {"recipeArn": RECIPE + "aws-vod-top-picks", "datasetGroupArn": group + "x"},
+            ("ResourceNotFoundException", f"Resource Arn {group}x does not exist."),
+        ),
+    ]
+    for request, expected in cases:
+        with pytest.raises(ClientError) as refused:
+            pz.create_recommender(**{"name": "r", "datasetGroupArn": group, **request})
+        assert error_of(refused) == expected, request
+    unchecked = boto3.client("personalize", config=Config(parameter_validation=False))  # as another SDK may send
+    with pytest.raises(ClientError) as refused:
+        unchecked.create_recommender(
+            name="r",
+            datasetGroupArn=group,
+            recipeArn=RECIPE + "aws-vod-most-popular",
+            recommenderConfig={"minRecommendationRequestsPerSecond": 0},
+        )
+    assert error_of(refused) == (
+        "InvalidInputException",
+        "recommenderConfig.minRecommendationRequestsPerSecond: must be >= 1, got 0.",
+    )
+    custom = pz.create_dataset_group(name="custom")["datasetGroupArn"]
+    with pytest.raises(ClientError) as refused:
+        recommender(pz, custom, "aws-vod-top-picks")
+    assert error_of(refused) == (
+        "InvalidInputException",
+        f"datasetGroupArn: {custom} is not a Domain dataset group; recommenders need a dataset group created with a "
+        "domain (ECOMMERCE or VIDEO_ON_DEMAND). Use a solution and a campaign in a custom dataset group.",
+    )
+    empty = pz.create_dataset_group(name="empty", domain="VIDEO_ON_DEMAND")["datasetGroupArn"]
+    with pytest.raises(ClientError) as refused:
+        recommender(pz, empty, "aws-vod-most-popular")
+    assert error_of(refused)[0] == "InvalidInputException" and "has no imported interactions" in error_of(refused)[1]
+    no_items = domain_group(pz, s3, "noitems", "VIDEO_ON_DEMAND", events("VIDEO_ON_DEMAND"))
+    with pytest.raises(ClientError) as refused:
+        recommender(pz, no_items, "aws-vod-more-like-x")
+    assert error_of(refused) == (
+        "InvalidInputException",
+        f"Dataset group {no_items} has no Items dataset; aws-vod-more-like-x requires the Interactions and Items "
+        "datasets. Create an Items dataset and import items first.",
+    )
+    assert described(pz, recommender(pz, no_items, "aws-vod-because-you-watched-x"))["status"] == "ACTIVE"
+
+
+def test_a_recommender_without_enough_events_of_its_type_fails(world: dict[str, Any]) -> None:
+    pz, s3 = world["personalize"], world["s3"]
+    clicks = events("VIDEO_ON_DEMAND").assign(EVENT_TYPE="Click")
+    group = domain_group(pz, s3, "clicks", "VIDEO_ON_DEMAND", clicks)
+    view = described(pz, recommender(pz, group, "aws-vod-most-popular"))
+    assert view["status"] == "CREATE FAILED" and "modelMetrics" not in view
+    assert view["failureReason"] == (
+        "There are not enough Watch events for training: found 0 interactions with EVENT_TYPE Watch, and "
+        "aws-vod-most-popular needs at least 1000. Import interactions with EVENT_TYPE Watch."
+    )
+    pz.delete_recommender(recommenderArn=view["recommenderArn"])  # a failed recommender can be deleted
