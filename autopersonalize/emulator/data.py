@@ -32,6 +32,8 @@ class Field:
     name: str
     type: str
     nullable: bool
+    categorical: bool = False
+    textual: bool = False
 
 
 def parse_schema(text: str) -> list[Field]:
@@ -62,7 +64,7 @@ def _field(raw: Any, index: int) -> Field:
         raise invalid(
             f"schema: field {name!r} has type {kind!r}; allowed: one of {list(PRIMITIVES)}, optionally with null."
         )
-    return Field(name, concrete[0], "null" in types)
+    return Field(name, concrete[0], "null" in types, raw.get("categorical") is True, raw.get("textual") is True)
 
 
 def check_dataset_type(dataset_type: str, fields: list[Field]) -> None:
@@ -75,6 +77,100 @@ def check_dataset_type(dataset_type: str, fields: list[Field]) -> None:
             raise invalid(f"Field {name} of a {dataset_type.title()} dataset must be {kind}, got {by_name[name].type}.")
     if dataset_type != "INTERACTIONS" and len(fields) < 2:
         raise invalid(f"The schema for a {dataset_type.title()} dataset needs at least one metadata field.")
+
+
+# Domain dataset groups: each dataset type's required fields and reserved keywords, as (type, kind) where kind is
+# "categorical" (a string with categorical true), "textual" (a string with textual true) or "" (developer guide,
+# "VIDEO_ON_DEMAND datasets and schemas" and "ECOMMERCE datasets and schemas": "Reserved categorical string fields must
+# have categorical set to true, while reserved string fields can't be categorical"; the Items and Users pages of each).
+# Users need "USER_ID" and "1 metadata field (categorical string or numerical)".
+Rule = tuple[tuple[str, ...], str]
+_INTERACTIONS_RESERVED: dict[str, Rule] = {
+    "EVENT_VALUE": (("float",), ""),
+    "IMPRESSION": (("string",), ""),
+    "RECOMMENDATION_ID": (("string",), ""),
+    "EVENT_ATTRIBUTION_SOURCE": (("string",), ""),
+}
+_INTERACTIONS_REQUIRED: dict[str, Rule] = {
+    "USER_ID": (("string",), ""),
+    "ITEM_ID": (("string",), ""),
+    "TIMESTAMP": (("long",), ""),
+    "EVENT_TYPE": (("string",), ""),
+}
+CATEGORICAL: Rule = (("string",), "categorical")
+DOMAIN_FIELDS: dict[str, dict[str, tuple[dict[str, Rule], dict[str, Rule]]]] = {
+    "VIDEO_ON_DEMAND": {
+        "INTERACTIONS": (_INTERACTIONS_REQUIRED, _INTERACTIONS_RESERVED),
+        "USERS": ({"USER_ID": (("string",), "")}, {"SUBSCRIPTION_MODEL": CATEGORICAL}),
+        "ITEMS": (
+            {"ITEM_ID": (("string",), ""), "CREATION_TIMESTAMP": (("long",), ""), "GENRES": CATEGORICAL},
+            {
+                "PRICE": (("float",), ""),
+                "DURATION": (("float",), ""),
+                "GENRE_L2": CATEGORICAL,
+                "GENRE_L3": CATEGORICAL,
+                "AVERAGE_RATING": (("float",), ""),
+                "PRODUCT_DESCRIPTION": (("string",), "textual"),
+                "CONTENT_OWNER": CATEGORICAL,
+                "CONTENT_CLASSIFICATION": CATEGORICAL,
+            },
+        ),
+    },
+    "ECOMMERCE": {
+        "INTERACTIONS": (_INTERACTIONS_REQUIRED, _INTERACTIONS_RESERVED),
+        "USERS": ({"USER_ID": (("string",), "")}, {}),
+        "ITEMS": (
+            {"ITEM_ID": (("string",), ""), "PRICE": (("float",), ""), "CATEGORY_L1": CATEGORICAL},
+            {
+                "CATEGORY_L2": CATEGORICAL,
+                "CATEGORY_L3": CATEGORICAL,
+                "PRODUCT_DESCRIPTION": (("string",), "textual"),
+                # "CREATION_TIMESTAMP (float)" on the ECOMMERCE Items page; epoch seconds are a long everywhere else
+                "CREATION_TIMESTAMP": (("float", "long"), ""),
+                "AGE_GROUP": CATEGORICAL,
+                "ADULT": CATEGORICAL,
+                "GENDER": CATEGORICAL,
+            },
+        ),
+    },
+}
+NUMERIC = ("int", "long", "float", "double")
+
+
+def check_domain_fields(domain: str, dataset_type: str, fields: list[Field]) -> None:
+    """A domain schema against its dataset type's required fields and reserved keywords (InvalidInputException)."""
+    required, reserved = DOMAIN_FIELDS[domain][dataset_type]
+    by_name = {f.name: f for f in fields}
+    what = f"a {dataset_type.title()} dataset of a {domain} dataset group"
+    for name, rule in required.items():
+        if name not in by_name:
+            raise invalid(f"The schema for {what} must contain the field {name} ({_describe(rule)}).")
+    for name, rule in {**required, **reserved}.items():
+        field = by_name.get(name)
+        if field is not None and not _fits(field, rule):
+            raise invalid(
+                f"Field {name} of {what} must be {_describe(rule)}; got {field.type}"
+                f"{' (categorical)' if field.categorical else ''}{' (textual)' if field.textual else ''}. "
+                "Fix the schema."
+            )
+    if dataset_type == "USERS":
+        metadata = [f for f in fields if f.name != "USER_ID" and (f.categorical or f.type in NUMERIC)]
+        if not metadata:
+            raise invalid(
+                f"The schema for {what} needs at least 1 metadata field besides USER_ID: a categorical string or a "
+                "numerical field."
+            )
+
+
+def _fits(field: Field, rule: Rule) -> bool:
+    types, kind = rule
+    return field.type in types and field.categorical == (kind == "categorical") and field.textual == (kind == "textual")
+
+
+def _describe(rule: Rule) -> str:
+    types, kind = rule
+    plain = ", not categorical" if not kind and types == ("string",) else ""
+    return f"{kind + ' ' if kind else ''}{' or '.join(types)}{plain}"
 
 
 S3Access = Callable[[str, str, Any], str]  # (action, resource ARN, bucket policy) -> why not, or ""

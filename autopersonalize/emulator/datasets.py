@@ -163,6 +163,7 @@ def create_dataset(store: Store, p: dict[str, Any]) -> dict[str, Any]:
     if kind not in data.REQUIRED:
         raise invalid(f"datasetType: {p['datasetType']!r} is not one of Interactions, Items, Users.")
     data.check_dataset_type(kind, schema.fields)
+    _check_domain(group, schema, kind)
     existing = datasets_of(store, group.arn).get(kind)
     if existing:
         raise PersonalizeError(
@@ -171,6 +172,22 @@ def create_dataset(store: Store, p: dict[str, Any]) -> dict[str, Any]:
         )
     arn = store.arn(f"dataset/{group.name}/{kind}")
     return {"datasetArn": store.add(Dataset(store, arn, p["name"], p), p.get("tags")).arn}
+
+
+def _check_domain(group: DatasetGroup, schema: Schema, kind: str) -> None:
+    """A Domain dataset group takes schemas created for its domain, checked against the domain's fields; a custom group
+    takes schemas without a domain ("Domain DSGs ... need `domain` on both the schema and the DSG", personalize-facts;
+    CreateSchema.domain: "specify the domain you chose when you created the Domain dataset group", botocore model)."""
+    group_domain, schema_domain = group.params.get("domain"), schema.params.get("domain")
+    if group_domain != schema_domain:
+        raise invalid(
+            f"schemaArn: schema {schema.arn} was created "
+            f"{f'for the {schema_domain} domain' if schema_domain else 'without a domain'} and dataset group "
+            f"{group.arn} {f'is a {group_domain} Domain dataset group' if group_domain else 'has no domain'}; create "
+            f"the schema with {f'domain {group_domain}' if group_domain else 'no domain'}."
+        )
+    if group_domain:
+        data.check_domain_fields(group_domain, kind, schema.fields)
 
 
 @operation("DescribeDataset")

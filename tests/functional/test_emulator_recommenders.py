@@ -307,6 +307,13 @@ def test_create_recommender_refuses_what_personalize_refuses(world: dict[str, An
             ),
         ),
         (
+            {"recipeArn": RECIPE + "aws-vod-trending-now"},
+            (
+                "InvalidAction",
+                "The offline Personalize emulator does not train aws-vod-trending-now; see docs/emulator.md.",
+            ),
+        ),
+        (
             {"recipeArn": RECIPE + "aws-vod-no-such-use-case"},
             (
                 "ResourceNotFoundException",
@@ -368,3 +375,138 @@ def test_a_recommender_without_enough_events_of_its_type_fails(world: dict[str, 
         "aws-vod-most-popular needs at least 1000. Import interactions with EVENT_TYPE Watch."
     )
     pz.delete_recommender(recommenderArn=view["recommenderArn"])  # a failed recommender can be deleted
+
+
+def schema_of(fields: list[dict[str, Any]], name: str = "Items") -> str:
+    return json.dumps(
+        {"type": "record", "name": name, "namespace": "com.amazonaws.personalize.schema", "fields": fields}
+    )
+
+
+def test_domain_datasets_need_the_domain_s_schema_and_its_fields(world: dict[str, Any]) -> None:
+    pz = world["personalize"]
+    group = pz.create_dataset_group(name="shop", domain="ECOMMERCE")["datasetGroupArn"]
+    item_id, price = {"name": "ITEM_ID", "type": "string"}, {"name": "PRICE", "type": "float"}
+    category = {"name": "CATEGORY_L1", "type": "string", "categorical": True}
+
+    made: list[str] = []
+
+    def create(schema: str, kind: str = "Items", domain: str | None = "ECOMMERCE", target: str = group) -> str:
+        extra = {"domain": domain} if domain else {}
+        name = f"s{len(made)}"
+        made.append(name)
+        arn = pz.create_schema(name=name, schema=schema, **extra)["schemaArn"]
+        return str(pz.create_dataset(name=name, schemaArn=arn, datasetGroupArn=target, datasetType=kind)["datasetArn"])
+
+    refusals = [
+        (
+            schema_of([item_id, price, category]),
+            None,
+            f"schemaArn: schema arn:aws:personalize:us-east-1:123456789012:schema/s0 was created without a domain and "
+            f"dataset group {group} is a ECOMMERCE Domain dataset group; create the schema with domain ECOMMERCE.",
+        ),
+        (
+            schema_of([item_id, price]),
+            "ECOMMERCE",
+            "The schema for a Items dataset of a ECOMMERCE dataset group must contain the field CATEGORY_L1 "
+            "(categorical string).",
+        ),
+        (
+            schema_of([item_id, price, {"name": "CATEGORY_L1", "type": "string"}]),
+            "ECOMMERCE",
+            "Field CATEGORY_L1 of a Items dataset of a ECOMMERCE dataset group must be categorical string; got string. "
+            "Fix the schema.",
+        ),
+        (
+            schema_of([item_id, price, category, {"name": "GENDER", "type": "string"}]),
+            "ECOMMERCE",
+            "Field GENDER of a Items dataset of a ECOMMERCE dataset group must be categorical string; got string. "
+            "Fix the schema.",
+        ),
+        (
+            schema_of([item_id, {"name": "PRICE", "type": "long"}, category]),
+            "ECOMMERCE",
+            "Field PRICE of a Items dataset of a ECOMMERCE dataset group must be float; got long. Fix the schema.",
+        ),
+    ]
+    for schema, domain, message in refusals:
+        with pytest.raises(ClientError) as refused:
+            create(schema, domain=domain)
+        assert error_of(refused) == (
+            "InvalidInputException",
+            message,
+        )
+    no_event_type = [f for f in VOD_INTERACTIONS["fields"] if f["name"] != "EVENT_TYPE"]
+    with pytest.raises(ClientError) as refused:
+        create(schema_of(no_event_type, "Interactions"), "Interactions")
+    assert error_of(refused)[1] == (
+        "The schema for a Interactions dataset of a ECOMMERCE dataset group must contain the field EVENT_TYPE "
+        "(string, not categorical)."
+    )
+    with pytest.raises(ClientError) as refused:
+        create(schema_of([{"name": "USER_ID", "type": "string"}, {"name": "NAME", "type": "string"}], "Users"), "Users")
+    assert error_of(refused)[1] == (
+        "The schema for a Users dataset of a ECOMMERCE dataset group needs at least 1 metadata field besides USER_ID: "
+        "a categorical string or a numerical field."
+    )
+    custom = pz.create_dataset_group(name="plain")["datasetGroupArn"]
+    with pytest.raises(ClientError) as refused:
+        create(schema_of([item_id, price, category]), target=custom)
+    assert "has no domain; create the schema with no domain." in error_of(refused)[1]
+    create(schema_of([item_id, price, category, {"name": "CREATION_TIMESTAMP", "type": "long"}]))  # all fine
+    create(schema_of([{"name": "USER_ID", "type": "string"}, {"name": "AGE", "type": "int"}], "Users"), "Users")
+
+
+def test_list_recipes_by_domain_lists_the_emulated_use_cases(world: dict[str, Any]) -> None:
+    pz = world["personalize"]
+    vod = pz.list_recipes(domain="VIDEO_ON_DEMAND")["recipes"]
+    assert [(r["name"], r["domain"]) for r in vod] == [
+        ("aws-vod-because-you-watched-x", "VIDEO_ON_DEMAND"),
+        ("aws-vod-more-like-x", "VIDEO_ON_DEMAND"),
+        ("aws-vod-most-popular", "VIDEO_ON_DEMAND"),
+        ("aws-vod-top-picks", "VIDEO_ON_DEMAND"),
+    ]
+    assert len(pz.list_recipes(domain="ECOMMERCE")["recipes"]) == 5
+    recipe = pz.describe_recipe(recipeArn=RECIPE + "aws-vod-more-like-x")["recipe"]
+    assert recipe["recipeType"] == "RELATED_ITEMS" and recipe["status"] == "ACTIVE"
+
+
+@pytest.fixture
+def shop(engine_ready: Any) -> Iterator[dict[str, Any]]:  # noqa: F811
+    with offline_aws("immediate"):
+        pz, s3 = boto3.client("personalize"), boto3.client("s3")
+        frame = events("ECOMMERCE", n_users=220, per_user=24)  # about 1050 Purchase events
+        group = domain_group(pz, s3, "shop", "ECOMMERCE", frame)
+        yield {"personalize": pz, "runtime": boto3.client("personalize-runtime"), "group": group, "frame": frame}
+
+
+def test_ecommerce_use_cases_train_on_their_event_types_and_filter_purchases(shop: dict[str, Any]) -> None:
+    pz, rt, frame = shop["personalize"], shop["runtime"], shop["frame"]
+    arns = {name: recommender(pz, shop["group"], name) for name in names_of_domain("ECOMMERCE")}
+    assert {name: described(pz, arn)["status"] for name, arn in arns.items()} == dict.fromkeys(arns, "ACTIVE")
+    purchases = frame[frame["EVENT_TYPE"] == "Purchase"]
+    views = frame[frame["EVENT_TYPE"] == "View"]
+    best = item_ids(rt.get_recommendations(recommenderArn=arns["aws-ecomm-popular-items-by-purchases"], userId="u1"))
+    assert best[:3] == list(purchases["ITEM_ID"].value_counts().index[:3])
+    viewed = item_ids(rt.get_recommendations(recommenderArn=arns["aws-ecomm-popular-items-by-views"], userId="u1"))
+    assert viewed[:3] == list(views["ITEM_ID"].value_counts().index[:3])
+    bought = set(purchases[purchases["USER_ID"] == "u0"]["ITEM_ID"])
+    for_you = item_ids(rt.get_recommendations(recommenderArn=arns["aws-ecomm-recommended-for-you"], userId="u0"))
+    assert for_you and not set(for_you) & bought  # "automatically filters items the user purchased"
+    also = item_ids(
+        rt.get_recommendations(
+            recommenderArn=arns["aws-ecomm-customers-who-viewed-x-also-viewed"], userId="u0", itemId="i2"
+        )
+    )
+    assert also and "i2" not in also and not set(also) & bought
+    together = item_ids(
+        rt.get_recommendations(recommenderArn=arns["aws-ecomm-frequently-bought-together"], itemId="i2")
+    )
+    assert together and "i2" not in together  # userId is not used by this use case
+    assert set(described(pz, arns["aws-ecomm-frequently-bought-together"])["modelMetrics"]) >= {"precision_at_10"}
+
+
+def names_of_domain(domain: str) -> list[str]:
+    from autopersonalize.emulator.recommenders import names_of
+
+    return names_of(domain)
