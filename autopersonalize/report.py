@@ -9,12 +9,14 @@ import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
+from urllib.parse import urlencode
 
 import awswrangler as wr
 import boto3
 from botocore.response import StreamingBody
 
 from autopersonalize.errors import PipelineError
+from autopersonalize.local.stack import OfflineStack
 from autopersonalize.pipeline import RunResult
 
 SAMPLE_USERS = 3
@@ -52,6 +54,9 @@ def resources(dataset_group_arn: str) -> dict[str, list[str]]:
         "solutionVersions": versions,
         "campaigns": [
             c["campaignArn"] for s in solutions for c in _paginate(p.list_campaigns, "campaigns", solutionArn=s)
+        ],
+        "recommenders": [
+            r["recommenderArn"] for r in _paginate(p.list_recommenders, "recommenders", datasetGroupArn=arn)
         ],
         "filters": [f["filterArn"] for f in _paginate(p.list_filters, "Filters", datasetGroupArn=arn)],
         "eventTrackers": [
@@ -95,17 +100,24 @@ def import_jobs(imports: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return found
 
 
-def sample_recommendations(campaign_arns: list[str], bucket: str) -> list[dict[str, Any]]:
-    """Top-10 of each campaign for a few users (or items), next to what they interacted with."""
+def _sample_users(bucket: str) -> dict[str, list[str]]:
+    """The users with the most exported interactions -> the items they interacted with, oldest first."""
     exported = wr.s3.list_objects(f"s3://{bucket}/exports/")
     parts = sorted(k for k in exported if "/interactions/part-" in k)
     if not parts:
-        return []
+        return {}
     history = wr.s3.read_csv(parts[-1], usecols=["USER_ID", "ITEM_ID"], dtype=str, engine="pyarrow")
     heavy = history["USER_ID"].value_counts().index[:SAMPLE_USERS].tolist()
-    seen_by = {
-        user: items["ITEM_ID"].tolist() for user, items in history[history["USER_ID"].isin(heavy)].groupby("USER_ID")
-    }
+    grouped = dict(tuple(history[history["USER_ID"].isin(heavy)].groupby("USER_ID")))
+    return {user: grouped[user]["ITEM_ID"].tolist() for user in heavy}
+
+
+def sample_recommendations(campaign_arns: list[str], bucket: str) -> list[dict[str, Any]]:
+    """Top-10 of each campaign for a few users (or items), next to what they interacted with."""
+    seen_by = _sample_users(bucket)
+    heavy = list(seen_by)
+    if not heavy:
+        return []
     p, runtime = boto3.client("personalize"), boto3.client("personalize-runtime")
     samples: list[dict[str, Any]] = []
     for arn in campaign_arns:
@@ -124,6 +136,42 @@ def sample_recommendations(campaign_arns: list[str], bucket: str) -> list[dict[s
                     "recommendations": [i["itemId"] for i in answer["itemList"]],
                 }
             )
+    return samples
+
+
+def served_recommenders(stack: OfflineStack, group: str, results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Top-10 of each recommender the run left served, for a few users, as apps get them: through get_recommendations
+    (the stack's handler, with its role's permissions) by <datasetGroup>/<recommender>; an itemId use case (more like
+    X) is asked about the user's latest item on /related-items."""
+    from autopersonalize.serve import function_environment, http_event, make_server
+
+    served = [r for r in results if r.get("action") != "rejected"]
+    seen_by = _sample_users(stack.bucket)
+    if not served or not seen_by:
+        return []
+    server = make_server(0, environ=function_environment(stack.name("GetRecommendationsFunction")))
+    samples = []
+    try:
+        for result, (user, seen) in itertools.product(served, seen_by.items()):
+            related = "-x" in str(result.get("recipe"))  # the "... X" use cases answer about an item
+            route, query = ("related-items", {"itemId": seen[-1], "userId": user}) if related else (
+                "recommendations", {"userId": user})  # fmt: skip
+            target = f"/campaigns/{group}/{result['recommender']}/{route}?{urlencode({**query, 'numResults': TOP_N})}"
+            response = server.invoke(http_event("GET", target, {}))
+            body = json.loads(response["body"])
+            samples.append(
+                {
+                    "recommender": result["recommender"],
+                    "route": route,
+                    **query,
+                    "status": response["statusCode"],
+                    "source": body.get("source"),
+                    "recentInteractions": seen[-5:],
+                    "recommendations": [i["itemId"] for i in body.get("items") or []],
+                }
+            )
+    finally:
+        server.server_close()
     return samples
 
 
@@ -188,6 +236,7 @@ def collect(result: RunResult, assumptions: Sequence[str] = ()) -> dict[str, Any
         },
         "gate": [{k: s.get(k) for k in ("solution", "passed", "reasons", "notes", "checks")} for s in solutions],
         "campaigns": output.get("campaigns", []),
+        "recommenders": output.get("recommenders", []),
         "segments": segment_files(output.get("batchSegments") or []),
         "batchServing": batch_serving(output.get("batchInference") or []),
         "timings": [{**t, "seconds": round(t["seconds"], 3)} for t in result.timings],
@@ -210,6 +259,9 @@ def collect(result: RunResult, assumptions: Sequence[str] = ()) -> dict[str, Any
         document["resources"] = found
         active = [a for a in found["campaigns"] if p.describe_campaign(campaignArn=a)["campaign"]["status"] == "ACTIVE"]
         document["recommendations"] = sample_recommendations(active, result.stack.bucket)
+        document["servedRecommenders"] = served_recommenders(
+            result.stack, result.dataset_group, output.get("recommenders") or []
+        )
     document["notifications"] = [n["subject"] for n in result.stack.notifications()]
     return document
 

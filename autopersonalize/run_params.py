@@ -26,6 +26,8 @@ OFFLINE_INSTEAD = {
     "aws-hrnn-coldstart": "aws-user-personalization (it explores new items and also allows trainingMode UPDATE)",
     "aws-semantic-similarity": "aws-similar-items (related items from interactions and item metadata)",
 }
+# Domain use cases the emulator trains no recommender for (autopersonalize/emulator/recommenders.py NOT_EMULATED).
+OFFLINE_NO_RECOMMENDER = {"aws-vod-trending-now": "use aws-vod-most-popular offline (it works on AWS)"}
 # Params offline accepts and ignores (docs/emulator.md, "What it does not reproduce"): warned as AWS only.
 IGNORED_SOLUTION_CONFIG = (
     "eventsConfig",
@@ -64,6 +66,7 @@ class RunParams:
     assumptions: list[str]  # what `run` assumed or dropped, as sentences for the report
     warnings: list[str] = field(default_factory=list)  # what `validate --offline` warns about the same file
     job_inputs: dict[str, bytes] = field(default_factory=dict)  # S3 key -> body: the batch segment jobs' inputs
+    event_type: str | None = None  # the Interactions dataset's fillEventType: the export's constant EVENT_TYPE
 
 
 def prepare(
@@ -81,6 +84,7 @@ def prepare(
 
     recipes = {s.name: recipe_name(s.recipe) for s in checked.params.solutions}
     uploads, assumed = segments.job_inputs(checked.document, recipes, segment_inputs or {})
+    interactions = checked.params.dataset("Interactions")
     return RunParams(
         template=_inline_schemas(checked),
         dataset_group=checked.params.dataset_group.name,
@@ -88,6 +92,7 @@ def prepare(
         assumptions=assumptions + assumed,
         warnings=checked.warnings,
         job_inputs=uploads,
+        event_type=interactions.fill_event_type if interactions else None,
     )
 
 
@@ -173,6 +178,10 @@ def offline_findings(document: dict[str, Any]) -> tuple[list[str], list[str]]:
                 f"{path}.filterExpression: UserID filters (for user segments) are not emulated offline, only ItemID "
                 "filters; leave the filter out to run offline (it works on AWS)"
             )
+    for _, path, recommender in doc.entries("recommenders"):
+        recipe = recipe_name(recommender["recipe"]) if isinstance(recommender.get("recipe"), str) else ""
+        if recipe in OFFLINE_NO_RECOMMENDER:
+            problems.append(f'{path}.recipe: "{recipe}" is not trained offline; {OFFLINE_NO_RECOMMENDER[recipe]}')
     group = as_object(document.get("datasetGroup"))
     if group.get("kmsKeyArn"):
         problems.append(

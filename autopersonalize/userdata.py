@@ -418,13 +418,17 @@ def plan(inputs: RunInputs, prepared: RunParams, default_params: bool) -> RunPla
                         entry["schema"] = json.loads(schemas[dataset])
         fillable = frozenset({"EVENT_TYPE"} if dataset == "interactions" else ())
         mappings[dataset] = mapping_for(user_file, fields[dataset], shared, own, fillable)
+    settings = {"InteractionsSameSecondDuplicates": inputs.same_second}
     event_type_filled = "EVENT_TYPE" in fields["interactions"]  # an ml_ops schema may have none
     if event_type_filled and not has_event_type(mappings["interactions"], inputs.files["interactions"].columns):
+        filled = prepared.event_type or DEFAULT_EVENT_TYPE
+        given = " (the params' fillEventType)" if prepared.event_type else ""
         assumptions.append(
-            f"the interactions have no EVENT_TYPE column: every event gets the type {DEFAULT_EVENT_TYPE!r} "
+            f"the interactions have no EVENT_TYPE column: every event gets the type {filled!r}{given} "
             "(map one with --map EVENT_TYPE=<column>)"
         )
-    settings = {"InteractionsSameSecondDuplicates": inputs.same_second}
+        if prepared.event_type:
+            settings["InteractionsEventType"] = prepared.event_type
     return RunPlan(
         inputs.files, mappings, template, schemas, prepared.dataset_group, assumptions, settings, prepared.job_inputs
     )

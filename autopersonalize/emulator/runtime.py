@@ -141,7 +141,21 @@ def recommend_by_recommender(store: Store, request: dict[str, Any]) -> list[tupl
     if "itemId" in recipe.query:
         return list(recommender.model.related_items(request["itemId"], n, allowed=allowed))
     history = extra_history(store, recommender, str(user))
-    return list(recommender.model.recommend(user, n, extra_history=history, allowed=allowed))
+    exploration = recommender_exploration(recommender.config()) if recipe.personalized else None
+    return list(recommender.model.recommend(user, n, extra_history=history, allowed=allowed, exploration=exploration))
+
+
+def recommender_exploration(config: dict[str, Any]) -> Any:
+    """engine.Exploration from a recommender's itemExplorationConfig when it has one; keys it leaves out take the
+    User-Personalization defaults (defaults.EXPLORATION_DEFAULTS), the model behind the personalized use cases."""
+    from autopersonalize import engine
+    from autopersonalize.emulator import defaults
+
+    given = config.get("itemExplorationConfig")
+    if not given:
+        return None
+    filled = {**defaults.EXPLORATION_DEFAULTS, **given}
+    return engine.Exploration(float(filled["explorationWeight"]), float(filled["explorationItemAgeCutOff"]))
 
 
 def _campaign(store: Store, arn: str | None) -> tuple[SolutionVersion, str]:

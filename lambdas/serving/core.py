@@ -77,11 +77,21 @@ def answer(query: Query, ref: CampaignRef) -> dict[str, Any]:
         pointer = parameters.cache().get(batch.batch_parameter(prefix, ref.group, ref.name))
         if pointer is not None:
             return batch.answer(query, str(ref), pointer)
+        recommender_name = parameters.recommender_parameter(prefix, ref.group, ref.name)
+        if parameters.cache().get(recommender_name) is not None:
+            return _recommender(query, ref, prefix, recommender_name)
         raise errors.NotFoundError(
             f"campaign {ref} is not deployed (no SSM parameter {campaign_name}); "
-            "check the name against params.campaigns (or batchInferenceJobs with serving), "
+            "check the name against params.campaigns (or batchInferenceJobs with serving, or recommenders), "
             "or run the workflow to deploy it"
         )
+    experiment = experiments.lookup(prefix, ref.group, ref.name) if query.user_id else None
+    variant = (
+        experiments.assign(experiment["name"], str(query.user_id), experiment["trafficShare"]) if experiment else None
+    )
+    if experiment and variant == "challenger":
+        campaign_arn = experiment["challenger"]["campaignArn"]
+        names.append(experiments.experiment_parameter(prefix, ref.group, ref.name))  # re-read if its ARN is stale
     kwargs: dict[str, Any] = {"campaignArn": campaign_arn}
     if query.filter:
         filter_name = parameters.filter_parameter(prefix, ref.group, query.filter)
@@ -97,6 +107,39 @@ def answer(query: Query, ref: CampaignRef) -> dict[str, Any]:
         raise _translate(exc, ref, names) from exc
     except BotoCoreError as exc:
         raise errors.from_aws(exc, "Amazon Personalize") from exc
+
+
+def _recommender(query: Query, ref: CampaignRef, prefix: str, pointer: str) -> dict[str, Any]:
+    """GetRecommendations with the recommender the pointer names ("source": "recommender"). A run that replaces a
+    recommender switches the pointer, then deletes the old one: a cached ARN that is gone is read again, once."""
+    if query.action == "rankings":
+        raise errors.BadRequestError(
+            [("campaign", f"{ref} is a recommender; recommenders answer /recommendations and /related-items only")]
+        )
+    kwargs: dict[str, Any] = {}
+    names = [pointer]
+    if query.filter:
+        filter_name = parameters.filter_parameter(prefix, ref.group, query.filter)
+        names.append(filter_name)
+        kwargs["filterArn"] = _resolve(
+            filter_name,
+            f"filter {query.filter!r} of dataset group {ref.group!r} does not "
+            f"exist (no SSM parameter {filter_name}); check the name against params.filters",
+        )
+    for attempt in (1, 2):
+        arn = _resolve(pointer, f"recommender {ref} is no longer published (no SSM parameter {pointer})")
+        try:
+            found = _call(query, ref, {**kwargs, "recommenderArn": arn})
+            return {**found, "source": "recommender"}
+        except ClientError as exc:
+            if attempt == 1 and errors.client_error_code(exc) == "ResourceNotFoundException":
+                parameters.cache().forget(pointer)
+                if parameters.cache().get(pointer) not in (None, arn):
+                    continue  # the pointer moved to the recommender that replaced this one
+            raise _translate(exc, ref, names) from exc
+        except BotoCoreError as exc:
+            raise errors.from_aws(exc, "Amazon Personalize") from exc
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _call(query: Query, ref: CampaignRef, kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,8 @@ from serving import clients, errors
 DEFAULT_TTL_SECONDS = 30.0
 
 
-# Copies of workflow.naming.campaign_parameter / filter_parameter (serving may not import workflow);
+# Copies of workflow.naming.campaign_parameter / filter_parameter / recommender_parameter (serving may not import
+# workflow);
 # tests/unit/test_serving_parameters.py checks they stay equal.
 def campaign_parameter(prefix: str, group: str, campaign_name: str) -> str:
     return f"/{prefix}/{group}/campaigns/{campaign_name}"
@@ -22,6 +23,10 @@ def campaign_parameter(prefix: str, group: str, campaign_name: str) -> str:
 
 def filter_parameter(prefix: str, group: str, filter_name: str) -> str:
     return f"/{prefix}/{group}/filters/{filter_name}"
+
+
+def recommender_parameter(prefix: str, group: str, recommender_name: str) -> str:
+    return f"/{prefix}/{group}/recommenders/{recommender_name}"
 
 
 def fetch_from_ssm(name: str) -> str | None:

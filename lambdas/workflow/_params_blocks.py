@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, PositiveFloat, field_validator, model_validator
 
-from workflow import schedule_expr
+from workflow import _domains, schedule_expr
 from workflow._params_base import (
     KMS_ARN_PATTERN,
     ROLE_ARN_PATTERN,
@@ -22,7 +22,7 @@ from workflow._params_base import (
     S3Prefix,
 )
 from workflow._recipes import recipe_problem
-from workflow._solution_config import SolutionConfig
+from workflow._solution_config import SolutionConfig, TrainingDataConfig
 
 
 class Tag(ApiModel):
@@ -78,6 +78,14 @@ class Dataset(ApiModel):
     )
     import_mode: Literal["FULL", "INCREMENTAL"] = Field(
         "FULL", description="FULL replaces bulk-imported data; INCREMENTAL adds to it (only after a FULL import)."
+    )
+    fill_event_type: str | None = Field(
+        None,
+        min_length=1,
+        max_length=256,
+        description="Interactions only: the EVENT_TYPE of every row when the source has no EVENT_TYPE column (e.g. "
+        '"Watch", which VIDEO_ON_DEMAND recommenders train on). `run` exports with it; on AWS set the stack '
+        "parameter InteractionsEventType to the same value.",
     )
 
     @model_validator(mode="after")
@@ -155,9 +163,13 @@ class Solution(ApiModel):
 
 
 class MetricsGate(ApiModel):
-    """Conditions a new solution version must meet before any campaign deploys it (GetSolutionMetrics names)."""
+    """Conditions a new solution version must meet before any campaign deploys it (GetSolutionMetrics names), or a
+    new recommender before it is served (DescribeRecommender's modelMetrics)."""
 
-    solution: str = Field(description="Name of the gated solution (one gate per solution).")
+    solution: str | None = Field(None, description="Name of the gated solution (one gate per solution).")
+    recommender: str | None = Field(
+        None, description="Or: name of the gated recommender (one gate per recommender; give solution or this)."
+    )
     minimums: dict[Metric, Fraction] = Field({}, description="Metric -> lowest accepted value.")
     max_drop_vs_deployed: dict[Metric, Fraction] = Field(
         {}, description="Metric -> largest accepted drop below the version the campaign serves now."
@@ -167,6 +179,13 @@ class MetricsGate(ApiModel):
         description="Metric -> lowest accepted ratio to the better of the export's baselines (popularity, the "
         "user's own history newest first), e.g. 1.2 for 20 % better; needs interactions exported by this stack.",
     )
+
+    @model_validator(mode="after")
+    def _one_target(self) -> MetricsGate:
+        if (self.solution is None) == (self.recommender is None):
+            found = "both" if self.solution is not None else "neither"
+            raise ValueError(f'found {found} of "solution" and "recommender"; a gate names exactly one')
+        return self
 
 
 class CampaignConfig(ApiModel):
@@ -191,6 +210,38 @@ class Campaign(ApiModel):
     solution: str = Field(description="Name of the solution it deploys.")
     min_provisioned_tps: int = Field(1, ge=1, alias="minProvisionedTPS", description="Billed minimum throughput.")
     campaign_config: CampaignConfig | None = Field(None, description="CreateCampaign's campaignConfig.")
+
+
+class RecommenderConfig(ApiModel):
+    """CreateRecommender's recommenderConfig."""
+
+    min_recommendation_requests_per_second: int | None = Field(
+        None, ge=1, description="Billed minimum requests per second (Personalize: 1)."
+    )
+    training_data_config: TrainingDataConfig | None = Field(None, description="Columns left out of training.")
+    item_exploration_config: dict[Literal["explorationWeight", "explorationItemAgeCutOff"], ApiString] | None = Field(
+        None, description="Recipes that personalize for a user only (aws-vod-top-picks, aws-ecomm-recommended-for-you)."
+    )
+    enable_metadata_with_recommendations: bool | None = Field(None, description="Return item metadata (extra cost).")
+
+
+class Recommender(ApiModel):
+    """A recommender of a domain dataset group (CreateRecommender): a domain use case Personalize trains and serves;
+    a new one is gated before get_recommendations serves it (see docs/statemachine.md)."""
+
+    name: Name = Field(description="Recommender name, unique in this file; get_recommendations serves it by name.")
+    recipe: str = Field(description='Domain recipe name ("aws-vod-top-picks") or ARN, of the dataset group\'s domain.')
+    recommender_config: RecommenderConfig | None = Field(None, description="CreateRecommender's recommenderConfig.")
+    tags: list[Tag] = Field([], max_length=200, description="Tags for this recommender only.")
+
+    @field_validator("recipe")
+    @classmethod
+    def _known_recipe(cls, value: str) -> str:
+        if _domains.use_case(value) is None:
+            raise ValueError(
+                f'"{value}" is not a domain recipe; allowed: {", ".join(_domains.USE_CASES)} (or their ARNs)'
+            )
+        return value
 
 
 class Filter(ApiModel):

@@ -5,16 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from workflow import _domains as domains
 from workflow import _recipes as recipes
 from workflow import avro
 from workflow._filter_expr import FilterSyntaxError
 from workflow._filter_expr import parse as parse_filter
 from workflow._params_access import DATASET_TYPES, Doc, as_object, suggest
+from workflow._params_base import SEGMENT_METRICS
 from workflow._params_errors import show
 from workflow._params_filters import filter_problems
 from workflow._params_segments import segment_problems
 
-NAMED_LISTS = ("solutions", "campaigns", "filters", "batchInferenceJobs", "batchSegmentJobs")
+NAMED_LISTS = ("solutions", "campaigns", "recommenders", "filters", "batchInferenceJobs", "batchSegmentJobs")
 BATCH_JOBS = ("batchInferenceJobs", "batchSegmentJobs")
 
 
@@ -30,6 +32,8 @@ def cross_field_problems(raw: dict[str, Any], loaded: dict[int, dict[str, Any]])
         _solutions,
         _gates,
         _campaigns,
+        _recommenders,
+        _domain_schemas,
         _batch_jobs,
         segment_problems,
         filter_problems,
@@ -67,6 +71,9 @@ def _datasets(doc: Doc) -> list[str]:
         first.setdefault(kind, path)
     if "Interactions" not in first:
         problems.append('datasets: no dataset has datasetType "Interactions"; add one (Personalize trains on it)')
+    for _, path, dataset in doc.entries("datasets"):
+        if dataset.get("fillEventType") is not None and dataset.get("datasetType") != "Interactions":
+            problems.append(f"{path}.fillEventType: only an Interactions dataset has an EVENT_TYPE; remove it")
     return problems
 
 
@@ -93,13 +100,14 @@ def _unique_names(doc: Doc) -> list[str]:
                 problems.append(f'{path}.name: "{name}" is also the name of {first[name]}; names are unique in {key}')
             elif isinstance(name, str):
                 first[name] = path
-    gated: dict[str, str] = {}
-    for _, path, gate in doc.entries("metricsGate"):
-        solution = gate.get("solution")
-        if isinstance(solution, str) and solution in gated:
-            problems.append(f'{path}.solution: "{solution}" already has a gate at {gated[solution]}; merge the two')
-        elif isinstance(solution, str):
-            gated[solution] = path
+    for key in ("solution", "recommender"):
+        gated: dict[str, str] = {}
+        for _, path, gate in doc.entries("metricsGate"):
+            name = gate.get(key)
+            if isinstance(name, str) and name in gated:
+                problems.append(f'{path}.{key}: "{name}" already has a gate at {gated[name]}; merge the two')
+            elif isinstance(name, str):
+                gated[name] = path
     return problems
 
 
@@ -112,6 +120,13 @@ def _references(doc: Doc) -> list[str]:
                 problems.append(
                     f'{path}.solution: "{name}" is not a solution name{suggest(name, solutions, "solutions")}'
                 )
+    recommenders = doc.names("recommenders")
+    for _, path, gate in doc.entries("metricsGate"):
+        name = gate.get("recommender")
+        if isinstance(name, str) and name not in recommenders:
+            problems.append(
+                f'{path}.recommender: "{name}" is not a recommender name{suggest(name, recommenders, "recommenders")}'
+            )
     for _, path, job in [entry for key in BATCH_JOBS for entry in doc.entries(key)]:
         name = job.get("filter")
         if isinstance(name, str) and name not in filters:
@@ -143,13 +158,13 @@ def _solutions(doc: Doc) -> list[str]:
                 f' {show(solution.get("name"))} uses recipe "{recipe}"; schedule "full" instead'
             )
         problems += _solution_config(doc, path, solution)
-        problems += _training_columns(doc, f"{path}.solutionConfig.trainingDataConfig", solution)
+        config = as_object(as_object(solution.get("solutionConfig")).get("trainingDataConfig"))
+        problems += _training_columns(doc, f"{path}.solutionConfig.trainingDataConfig", config)
     return problems
 
 
-def _training_columns(doc: Doc, path: str, solution: dict[str, Any]) -> list[str]:
+def _training_columns(doc: Doc, path: str, config: dict[str, Any]) -> list[str]:
     """trainingDataConfig's excluded/included columns must name datasets and fields the file has."""
-    config = as_object(as_object(solution.get("solutionConfig")).get("trainingDataConfig"))
     problems = []
     for key in ("excludedDatasetColumns", "includedDatasetColumns"):
         for dataset, columns in as_object(config.get(key)).items():
@@ -217,6 +232,13 @@ def _gates(doc: Doc) -> list[str]:
                 f'{path}.solution: "{gate["solution"]}" trains in UPDATE mode, which produces no metrics to'
                 " gate on; gate a FULL solution or remove this gate"
             )
+        for key in ("minimums", "maxDropVsDeployed", "minLiftOverBaselines") if gate.get("recommender") else ():
+            for metric in as_object(gate.get(key)):
+                if metric in SEGMENT_METRICS:
+                    problems.append(
+                        f"{path}.{key}.{metric}: recommender {show(gate['recommender'])} does not report it (a "
+                        "recommender reports coverage, precision, NDCG and MRR at K); choose one of those"
+                    )
         if not any(gate.get(key) for key in ("minimums", "maxDropVsDeployed", "minLiftOverBaselines")):
             problems.append(
                 f"{path}: no minimums, maxDropVsDeployed or minLiftOverBaselines, so it accepts everything; add one "
@@ -250,6 +272,83 @@ def _campaigns(doc: Doc) -> list[str]:
                 f'{path}.campaignConfig.syncWithLatestSolutionVersion: true deploys every new version of "{name}"'
                 f" without the metrics gate at {gated[name]}; remove one of the two"
             )
+    return problems
+
+
+def _recommenders(doc: Doc) -> list[str]:
+    """Recommenders need a domain dataset group, a use case of its domain and the datasets and events it trains on;
+    apps name them like campaigns (<datasetGroup>/<name>), so no campaign or served batch job may share the name."""
+    problems: list[str] = []
+    domain = as_object(doc.raw.get("datasetGroup")).get("domain")
+    served = {c.get("name"): f"campaigns[{i}]" for i, _, c in doc.entries("campaigns")}
+    served |= {j.get("name"): p for _, p, j in doc.entries("batchInferenceJobs") if j.get("serving") is not None}
+    interactions = next((d for _, _, d in doc.entries("datasets") if d.get("datasetType") == "Interactions"), {})
+    filled = interactions.get("fillEventType")
+    for _, path, recommender in doc.entries("recommenders"):
+        name = recommender.get("name")
+        if name in served:
+            problems.append(
+                f'{path}.name: "{name}" is also {served[name]}; apps name both as <datasetGroup>/<name>: rename one'
+            )
+        case = domains.use_case(recommender["recipe"]) if isinstance(recommender.get("recipe"), str) else None
+        if domain not in domains.DOMAINS:
+            problems.append(
+                f"{path}: recommenders need a domain dataset group (CreateRecommender); set datasetGroup.domain to "
+                f"{' or '.join(domains.DOMAINS)}, or train a solution and deploy a campaign instead"
+            )
+        elif case is not None and case.domain != domain:
+            problems.append(
+                f'{path}.recipe: "{recommender["recipe"]}" is a {case.domain} use case, but datasetGroup.domain is '
+                f"{domain}; allowed: {', '.join(domains.recipes_of(domain))}"
+            )
+        problems += _recommender_needs(doc, path, recommender, case, filled)
+    return problems
+
+
+def _recommender_needs(
+    doc: Doc, path: str, recommender: dict[str, Any], case: domains.UseCase | None, filled: object
+) -> list[str]:
+    problems = []
+    recipe = recipes.recipe_name(str(recommender.get("recipe")))
+    for kind in case.datasets if case else ():
+        if kind not in doc.dataset_types():
+            problems.append(f"{path}.recipe: {recipe} trains on an {kind} dataset (required); add one")
+    if case and case.event_types and isinstance(filled, str) and filled not in case.event_types:
+        problems.append(
+            f"{path}.recipe: {recipe} trains on {' or '.join(case.event_types)} events, but every interaction gets "
+            f'the type "{filled}" (datasets[Interactions].fillEventType); use "{case.event_types[0]}"'
+        )
+    config = as_object(recommender.get("recommenderConfig"))
+    exploration = config.get("itemExplorationConfig")
+    if exploration is not None and case is not None and not case.explores:
+        allowed = ", ".join(n for n, c in domains.USE_CASES.items() if c.explores)
+        problems.append(
+            f"{path}.recommenderConfig.itemExplorationConfig: only for use cases that personalize for a user "
+            f"({allowed}); {recipe} does not: remove it"
+        )
+    problems += _exploration_values(f"{path}.recommenderConfig.itemExplorationConfig", exploration)
+    if config.get("enableMetadataWithRecommendations") is True and "Items" not in doc.dataset_types():
+        problems.append(f"{path}.recommenderConfig.enableMetadataWithRecommendations: needs an Items dataset; add one")
+    training = as_object(config.get("trainingDataConfig"))
+    problems += _training_columns(doc, f"{path}.recommenderConfig.trainingDataConfig", training)
+    return problems
+
+
+def _domain_schemas(doc: Doc) -> list[str]:
+    """A domain dataset group's schemas must have the domain's required fields (checked before anything is made)."""
+    domain = as_object(doc.raw.get("datasetGroup")).get("domain")
+    if domain not in domains.DOMAINS:
+        return []
+    problems = []
+    for index, path, dataset in doc.entries("datasets"):
+        kind = dataset.get("datasetType")
+        if kind not in DATASET_TYPES:
+            continue
+        if isinstance(dataset.get("schema"), dict):
+            problems += domains.schema_problems(domain, kind, dataset["schema"], f"{path}.schema")
+        elif index in doc.loaded:
+            where = f'{path}.schemaFile("{dataset.get("schemaFile")}")'
+            problems += domains.schema_problems(domain, kind, doc.loaded[index], where)
     return problems
 
 

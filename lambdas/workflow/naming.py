@@ -54,6 +54,12 @@ def campaign(prefix: str, group: str, campaign_name: str) -> str:
     return _join(prefix, group, campaign_name)
 
 
+def recommender(prefix: str, group: str, recommender_name: str, run_id: str) -> str:
+    """A recommender of one run: a new configuration trains a candidate beside the served one (workflow.recommenders),
+    so each carries the run that created it."""
+    return _join(prefix, group, recommender_name, run_id)
+
+
 def filter_(prefix: str, group: str, filter_name: str) -> str:
     return _join(prefix, group, filter_name)
 
@@ -84,6 +90,11 @@ def run_id(execution_name: str) -> str:
 def campaign_parameter(prefix: str, group: str, campaign_name: str) -> str:
     """SSM parameter holding the ARN of a deployed campaign (read by get_recommendations)."""
     return f"/{prefix}/{group}/campaigns/{campaign_name}"
+
+
+def recommender_parameter(prefix: str, group: str, recommender_name: str) -> str:
+    """SSM parameter holding the ARN of the recommender served under this name (switched only after its gate)."""
+    return f"/{prefix}/{group}/recommenders/{recommender_name}"
 
 
 def filter_parameter(prefix: str, group: str, filter_name: str) -> str:

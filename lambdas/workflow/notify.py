@@ -15,7 +15,8 @@ RESUME_HINT = "Fix the cause, then drop the same params file again: finished imp
 
 
 def _outcome(state: dict[str, Any]) -> str:
-    rejected = any(not (s.get("gate") or {}).get("passed", True) for s in state.get("solutions") or [])
+    gated = [*(state.get("solutions") or []), *(state.get("recommenders") or [])]
+    rejected = any(not (s.get("gate") or {}).get("passed", True) for s in gated)
     return "REJECTED" if rejected else "DEPLOYED"
 
 
@@ -52,6 +53,15 @@ def summary(
             {k: c.get(k) for k in ("campaign", "action", "campaignArn", "solutionVersionArn", "reason")}
             for c in state.get("campaigns") or []
         ],
+        "recommenders": [
+            {
+                **{k: r.get(k) for k in ("recommender", "recipe", "action", "recommenderArn", "servedArn")},
+                "metrics": r.get("metrics"),
+                **(r.get("gate") or {}),
+            }
+            for r in state.get("recommenders") or []
+        ],
+        "retiredRecommenders": (state.get("published") or {}).get("retiredRecommenders", []),
         "batchInference": state.get("batch") or [],
         "batchSegments": state.get("segments") or [],
         "parameters": (state.get("published") or {}).get("parameters", []),
@@ -112,6 +122,7 @@ def render(data: dict[str, Any]) -> str:
         )
         arn = f"; {c['campaignArn']}" if c.get("campaignArn") else ""
         lines.append(f"  {c['campaign']}: {detail}{arn}")
+    lines += _recommender_lines(data.get("recommenders") or [], data.get("retiredRecommenders") or [])
     lines += [
         f"Batch inference: {b['job']}: {b['action']} {b.get('batchInferenceJobArn')}{_served(b)}"
         for b in data["batchInference"]
@@ -122,6 +133,22 @@ def render(data: dict[str, Any]) -> str:
     lines += ["Retraining schedules:", *(f"  {x['schedule']}: {x['action']}" for x in schedules)] if schedules else []
     lines += ["Warnings:", *(f"  {w}" for w in data["warnings"])] if data["warnings"] else []
     return "\n".join(lines)
+
+
+def _recommender_lines(found: list[dict[str, Any]], retired: list[str]) -> list[str]:
+    """Each recommender: what the run did, what is served now, and the gate's numbers on a new one."""
+    lines = ["Recommenders:"] if found else []
+    for r in found:
+        if r["action"] == "rejected":
+            served = f"; still served: {r['servedArn']}" if r.get("servedArn") else "; none served"
+            lines.append(f"  {r['recommender']}: new {r['recipe']} recommender REJECTED and deleted: "
+                         f"{'; '.join(r.get('reasons') or [])}{served}")  # fmt: skip
+        else:
+            lines.append(f"  {r['recommender']}: {r['action']}, serves {r['recommenderArn']} ({r['recipe']})")
+        lines += [_check_line(c) for c in r.get("checks") or []]
+        lines += [f"      note: {n}" for n in r.get("notes") or []]
+    lines += [f"  replaced and deleted: {arn}" for arn in retired]
+    return lines
 
 
 def _served(job: dict[str, Any]) -> str:

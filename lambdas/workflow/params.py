@@ -25,6 +25,7 @@ from workflow._params_blocks import (
     MetricsGate,
     Notifications,
     Polling,
+    Recommender,
     Solution,
     Tag,
 )
@@ -55,6 +56,9 @@ class Params(ApiModel):
     solutions: list[Solution] = Field([], description="Solutions to train (any number).")
     metrics_gate: list[MetricsGate] = Field([], description="Per-solution conditions before deploy.")
     campaigns: list[Campaign] = Field([], description="Campaigns to create or update.")
+    recommenders: list[Recommender] = Field(
+        [], description="Recommenders of a domain dataset group (datasetGroup.domain), gated before they are served."
+    )
     filters: list[Filter] = Field([], description="Recommendation filters.")
     event_tracker: EventTracker | None = Field(None, description="Create the (single) event tracker for PutEvents.")
     batch_inference_jobs: list[BatchInferenceJob] = Field([], description="Run after deploying.")
@@ -146,11 +150,6 @@ def load_params(text: str, source: str, read_file: ReadFile, *, prefix: str | No
         ordered = sorted(dict.fromkeys(problems), key=_document_order)
         raise InvalidParamsError(source, [translate(p, paths) for p in ordered])
     params._schemas = {params.datasets[i].dataset_type: schema for i, schema in loaded.items()}
-    if params.dataset_group.domain:
-        warnings.append(
-            f"datasetGroup.domain: {params.dataset_group.domain} needs Personalize's per-domain schemas, which are not"
-            " checked here (only custom-schema rules are); CreateSchema reports any mismatch"
-        )
     params._warnings = warnings
     return params
 

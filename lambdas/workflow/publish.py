@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workflow import aws, naming, run_params, schedules
+from workflow import aws, naming, recommenders, run_params, schedules
 from workflow.steps import Run
 
 
@@ -13,12 +13,15 @@ def _put(name: str, value: str, description: str) -> str:
     return name
 
 
-def publish(run: Run, campaigns: list[dict[str, Any]], serving: dict[str, Any]) -> dict[str, Any]:
+def publish(
+    run: Run, campaigns: list[dict[str, Any]], serving: dict[str, Any], served: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """Write the parameters get_recommendations reads (a campaign the gate skipped keeps its previous parameter);
     a full run then makes the retraining schedules those of its params (workflow.schedules), a retrain-only run
     leaves them as they are.
 
-    `campaigns` and `serving` are the results of Deploy Campaigns and Ensure Filters And Tracker."""
+    `campaigns` and `serving` are the results of Deploy Campaigns and Ensure Filters And Tracker, `served` those of
+    the Recommenders Map (a passed recommender's parameter names it, and the one it replaces is deleted)."""
     prefix, group = aws.env("PREFIX"), run.dataset_group
     written: list[str] = []
     for campaign in campaigns:
@@ -33,6 +36,9 @@ def publish(run: Run, campaigns: list[dict[str, Any]], serving: dict[str, Any]) 
         name = naming.event_tracker_parameter(prefix, group)
         written.append(_put(name, tracker["trackingId"], "autopersonalize event tracker trackingId"))
     params = run_params.params_of(run)
+    pointers, retired = recommenders.publish(params, served or [])
+    written += pointers
+    extra = {"retiredRecommenders": retired} if retired else {}
     if params.get("retrain"):
-        return {"parameters": written}
-    return {"parameters": written, "schedules": schedules.sync(run, params)}
+        return {"parameters": written, **extra}
+    return {"parameters": written, **extra, "schedules": schedules.sync(run, params)}

@@ -46,6 +46,7 @@ def narrowed(params: dict[str, Any], event: RetrainEvent, run_id: str) -> dict[s
     document["campaigns"] = [c for c in params.get("campaigns") or [] if c.get("solution") == event.solution]
     document["batchInferenceJobs"] = []
     document["batchSegmentJobs"] = []
+    document["recommenders"] = []  # a recommender is not a solution: no schedule retrains it
     document["retrain"] = {"solution": event.solution, "trainingMode": event.training_mode, "runId": run_id}
     return document
 

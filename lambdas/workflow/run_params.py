@@ -21,7 +21,7 @@ from workflow.steps import Run
 
 PREFIX = "runs/"  # under the stack's bucket, outside params/ (a new object there would start a run)
 # what the Map states iterate over
-LISTS = ("datasets", "solutions", "campaigns", "batchInferenceJobs", "batchSegmentJobs")
+LISTS = ("datasets", "solutions", "campaigns", "recommenders", "batchInferenceJobs", "batchSegmentJobs")
 KEYS = {"datasets": "datasetType"}  # each list's identifying key (the others use "name")
 
 

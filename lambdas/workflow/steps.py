@@ -97,12 +97,23 @@ class LoadBatchStep(RunStep):
     previous: dict[str, Any]  # the job's result: its solutionVersionArn and, after the first call, the load cursor
 
 
+class RecommenderStep(GroupStep):
+    recommender: str  # the recommender's name: one item of the Map over params.recommenders
+    previous: dict[str, Any] = {}
+
+
+class EvaluateRecommenderStep(RunStep):
+    recommender: str
+    result: dict[str, Any]  # Ensure Recommender's result: the recommender to gate and the one served now
+
+
 class PublishStep(StepModel):
-    """What Publish writes to SSM: the deployed campaigns, the filters and the event tracker."""
+    """What Publish writes to SSM: the deployed campaigns, the filters and the event tracker, the recommenders."""
 
     run: Run
     campaigns: list[dict[str, Any]]
     serving: dict[str, Any]
+    recommenders: list[dict[str, Any]] = []
 
 
 class NotifyStep(StepModel):
@@ -114,6 +125,7 @@ class NotifyStep(StepModel):
     campaigns: list[dict[str, Any]]
     batch: list[dict[str, Any]]
     segments: list[dict[str, Any]] = []
+    recommenders: list[dict[str, Any]] = []
     published: dict[str, Any]
 
 

@@ -510,3 +510,14 @@ def names_of_domain(domain: str) -> list[str]:
     from autopersonalize.emulator.recommenders import names_of
 
     return names_of(domain)
+
+
+def test_item_exploration_of_a_personalized_recommender_mixes_in_other_items(world: dict[str, Any]) -> None:
+    pz, rt = world["personalize"], world["runtime"]
+    plain = recommender(pz, world["group"], "aws-vod-top-picks", "plain")
+    config = {"itemExplorationConfig": {"explorationWeight": "1", "explorationItemAgeCutOff": "100000"}}
+    explore = recommender(pz, world["group"], "aws-vod-top-picks", "explore", recommenderConfig=config)
+    assert described(pz, explore)["recommenderConfig"] == {"minRecommendationRequestsPerSecond": 1, **config}
+    first = item_ids(rt.get_recommendations(recommenderArn=plain, userId="u0", numResults=10))
+    second = item_ids(rt.get_recommendations(recommenderArn=explore, userId="u0", numResults=10))
+    assert len(second) == 10 and first != second

@@ -16,6 +16,6 @@ logger = Logger()
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step = PublishStep.model_validate(event)
-    result = publish.publish(step.run, step.campaigns, step.serving)
+    result = publish.publish(step.run, step.campaigns, step.serving, step.recommenders)
     logger.info("published", extra={"result": result})
     return result
