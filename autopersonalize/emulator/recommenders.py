@@ -45,14 +45,14 @@ class DomainRecipe:
     """A domain use case and the engine model that answers it.
 
     engine: the engine recipe trained; trained_on: the event type training keeps (None: all interactions); required:
-    the event type the use case needs 1000 of; query: which ids GetRecommendations requires; excludes: the event type
-    of the user's interactions filtered out of the answer (None: no automatic filter); needs_items: the Items dataset
-    is a required dataset.
+    the event type the use case needs 1000 of (None: events of any type); query: which ids GetRecommendations
+    requires; excludes: the event type of the user's interactions filtered out of the answer (None: no automatic
+    filter); needs_items: the Items dataset is a required dataset.
     """
 
     domain: str
     engine: str
-    required: str
+    required: str | None
     trained_on: str | None
     query: str
     excludes: str | None
@@ -75,8 +75,9 @@ DOMAIN_RECIPES: dict[str, DomainRecipe] = {
     "aws-vod-top-picks": DomainRecipe(VOD, "aws-user-personalization", "Watch", None, USER, "Watch", True),
     # "videos that other users also watched based on a video": co-watching (SIMS) on Watch events.
     "aws-vod-because-you-watched-x": DomainRecipe(VOD, "aws-sims", "Watch", "Watch", USER_AND_ITEM, "Watch"),
-    # "videos that are similar to a video": similar-items (co-occurrence plus item metadata); Items required.
-    "aws-vod-more-like-x": DomainRecipe(VOD, "aws-similar-items", "Watch", None, USER_AND_ITEM, "Watch", True),
+    # "videos that are similar to a video": similar-items (co-occurrence plus item metadata); Items required. The
+    # current guide asks "at least 1000 events of any type" (the older English page: 1000 Watch events).
+    "aws-vod-more-like-x": DomainRecipe(VOD, "aws-similar-items", None, None, USER_AND_ITEM, "Watch", True),
     # "videos that have been watched by the most users": popularity of Watch events.
     "aws-vod-most-popular": DomainRecipe(VOD, "aws-popularity-count", "Watch", "Watch", USER, None),
     # "popular items based on how many times your customers viewed an item".
@@ -251,7 +252,7 @@ def _train(store: Store, recommender: Recommender, group: DatasetGroup) -> None:
         events_seen = len(group.events)
     types = interactions["EVENT_TYPE"].astype(str) if "EVENT_TYPE" in interactions else pd.Series([], dtype=str)
     found = int((types == recipe.required).sum())
-    if found < MIN_EVENTS:
+    if recipe.required is not None and found < MIN_EVENTS:
         raise WorkFailed(
             f"There are not enough {recipe.required} events for training: found {found} interactions with "
             f"EVENT_TYPE {recipe.required}, and {recommender.params['recipeArn'].removeprefix(RECIPE_PREFIX)} needs "

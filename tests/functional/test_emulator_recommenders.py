@@ -367,7 +367,7 @@ def test_create_recommender_refuses_what_personalize_refuses(world: dict[str, An
 def test_a_recommender_without_enough_events_of_its_type_fails(world: dict[str, Any]) -> None:
     pz, s3 = world["personalize"], world["s3"]
     clicks = events("VIDEO_ON_DEMAND").assign(EVENT_TYPE="Click")
-    group = domain_group(pz, s3, "clicks", "VIDEO_ON_DEMAND", clicks)
+    group = domain_group(pz, s3, "clicks", "VIDEO_ON_DEMAND", clicks, vod_items())
     view = described(pz, recommender(pz, group, "aws-vod-most-popular"))
     assert view["status"] == "CREATE FAILED" and "modelMetrics" not in view
     assert view["failureReason"] == (
@@ -375,6 +375,8 @@ def test_a_recommender_without_enough_events_of_its_type_fails(world: dict[str, 
         "aws-vod-most-popular needs at least 1000. Import interactions with EVENT_TYPE Watch."
     )
     pz.delete_recommender(recommenderArn=view["recommenderArn"])  # a failed recommender can be deleted
+    # More like X needs "at least 1000 events of any type" (the current guide), so Click events train it
+    assert described(pz, recommender(pz, group, "aws-vod-more-like-x"))["status"] == "ACTIVE"
 
 
 def schema_of(fields: list[dict[str, Any]], name: str = "Items") -> str:
