@@ -6,7 +6,7 @@ Use it from the process that runs moto (in-process `mock_aws`, or a ThreadedMoto
     f = emulator.faults()                                   # account 123456789012, us-east-1 by default
     f.limit_exceeded("CreateSolutionVersion", times=2)      # the next 2 calls raise LimitExceededException
     f.limit_exceeded("campaign")                            # a resource type means its Create call
-    f.fail_training("Insufficient memory", times=1)         # the next solution version ends CREATE FAILED
+    f.fail_training("Insufficient memory", times=1)         # the next solution version (or recommender) fails
     f.throttle("GetRecommendations", times=3)               # the next 3 calls raise ThrottlingException
     f.clear()
 
@@ -52,7 +52,7 @@ class Faults:
         self.throttles[operation] = self.throttles.get(operation, 0) + times
 
     def fail_training(self, reason: str, times: int = 1) -> None:
-        """The next `times` solution versions end in CREATE FAILED with `reason` as failureReason."""
+        """The next `times` solution versions or recommenders end in CREATE FAILED with `reason` as failureReason."""
         self.training_failures.extend([reason] * times)
 
     def clear(self) -> None:

@@ -238,13 +238,16 @@ def create_recommender(store: Store, p: dict[str, Any]) -> dict[str, Any]:
     _check_datasets(store, group, name, recipe)
     recommender = Recommender(store, store.arn(f"recommender/{p['name']}"), p["name"], p, recipe)
     store.add(recommender, p.get("tags"))
-    run_work(recommender.lifecycle, lambda: _train(store, recommender, group), store.lock)
+    failure = store.faults.next_training_failure()
+    run_work(recommender.lifecycle, lambda: _train(store, recommender, group, failure), store.lock)
     return {"recommenderArn": recommender.arn}
 
 
-def _train(store: Store, recommender: Recommender, group: DatasetGroup) -> None:
+def _train(store: Store, recommender: Recommender, group: DatasetGroup, failure: str | None) -> None:
     from autopersonalize import engine
 
+    if failure:
+        raise WorkFailed(failure)
     recipe = recommender.recipe
     with store.lock:
         datasets = datasets_of(store, group.arn)

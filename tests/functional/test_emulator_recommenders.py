@@ -523,3 +523,11 @@ def test_item_exploration_of_a_personalized_recommender_mixes_in_other_items(wor
     first = item_ids(rt.get_recommendations(recommenderArn=plain, userId="u0", numResults=10))
     second = item_ids(rt.get_recommendations(recommenderArn=explore, userId="u0", numResults=10))
     assert len(second) == 10 and first != second
+
+
+def test_an_injected_training_failure_fails_the_next_recommender(world: dict[str, Any]) -> None:
+    pz = world["personalize"]
+    emulator.faults().fail_training("Insufficient capacity (injected)")
+    view = described(pz, recommender(pz, world["group"], "aws-vod-most-popular", "failing"))
+    assert (view["status"], view["failureReason"]) == ("CREATE FAILED", "Insufficient capacity (injected)")
+    assert described(pz, recommender(pz, world["group"], "aws-vod-most-popular", "next"))["status"] == "ACTIVE"
