@@ -205,6 +205,7 @@ def list_datasets(store: Store, p: dict[str, Any]) -> dict[str, Any]:
 @operation("DeleteDataset")
 def delete_dataset(store: Store, p: dict[str, Any]) -> dict[str, Any]:
     dataset = store.get(Dataset, p["datasetArn"])
+    from autopersonalize.emulator.recommenders import Recommender
     from autopersonalize.emulator.solutions import SolutionVersion
 
     running = [
@@ -212,6 +213,7 @@ def delete_dataset(store: Store, p: dict[str, Any]) -> dict[str, Any]:
     ]
     group = dataset.params["datasetGroupArn"]
     running += [v.arn for v in store.all(SolutionVersion) if v.group_arn == group and not v.lifecycle.settled]
+    running += [r.arn for r in store.all(Recommender) if r.group_arn == group and not r.lifecycle.settled]
     if running:
         raise in_use(f"Dataset {dataset.arn} is in use by jobs in progress: {running}. Wait for them to finish.")
     return delete(store, dataset)

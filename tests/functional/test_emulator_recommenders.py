@@ -207,6 +207,10 @@ def test_paced_lifecycles_create_stop_start_update_delete(engine_ready: Any) -> 
         emulator.set_progression("paced")
         try:
             arn = recommender(pz, group, "aws-vod-most-popular", "popular")
+            interactions = pz.list_datasets(datasetGroupArn=group)["datasets"][0]["datasetArn"]
+            with pytest.raises(ClientError) as refused:
+                pz.delete_dataset(datasetArn=interactions)  # the recommender trains on it
+            assert error_of(refused)[0] == "ResourceInUseException" and arn in error_of(refused)[1]
             first = described(pz, arn)
             assert "modelMetrics" not in first  # "null when the recommender is being created"
             seen = [first["status"]]
