@@ -3,7 +3,8 @@
 Evidence (docs/emulator.md, "IAM offline"):
 - Each call needs `personalize:<Operation>` on the resource it acts on (Service Authorization Reference, "Actions,
   resources, and condition keys for Amazon Personalize"): the new resource's ARN for Create*, the ARN the request
-  names otherwise, `*` for List*. GetRecommendations and GetPersonalizedRanking need the filter too when one is given.
+  names otherwise, `*` for List* and PutEvents (which lists no resource type there). GetRecommendations and
+  GetPersonalizedRanking need the filter too when one is given.
 - A request that passes a role (`roleArn`) needs `iam:PassRole` on it with `iam:PassedToService` =
   personalize.amazonaws.com, and one that passes `tags` needs `personalize:TagResource`, which supports no
   resource-level permissions (same reference, "API operations" table and the action's empty resource types).
@@ -45,7 +46,7 @@ def _kebab(noun: str) -> str:
 
 def resources(store_arn: Callable[[str], str], name: str, params: dict[str, Any]) -> list[str | None]:
     """The resource ARNs `personalize:<name>` is authorised against."""
-    if name.startswith("List") or name in ("TagResource", "UntagResource"):
+    if name.startswith("List") or name in ("TagResource", "UntagResource", "PutEvents"):
         return ["*"]
     if name == "CreateDataset":
         group = str(params["datasetGroupArn"]).rsplit("/", 1)[-1]

@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from serving import batch, clients, errors, inputs, parameters
+from serving import batch, clients, errors, experiments, inputs, parameters
 from serving.inputs import Query
 
 # Routes without a campaign in the path use these env vars; the last two fall back to DEFAULT_CAMPAIGN.
@@ -53,7 +53,7 @@ def default_campaign(action: inputs.Action) -> CampaignRef:
     )
 
 
-def _prefix() -> str:
+def stack_prefix() -> str:
     prefix = os.environ.get("PREFIX", "")
     if not prefix:
         raise errors.ConfigurationError("environment variable PREFIX is not set (the stack prefix of the SSM names)")
@@ -69,7 +69,7 @@ def _resolve(parameter: str, missing: str) -> str:
 
 def answer(query: Query, ref: CampaignRef) -> dict[str, Any]:
     """Run `query` against the campaign `ref` names; the dict is the JSON body of a 200."""
-    prefix = _prefix()
+    prefix = stack_prefix()
     campaign_name = parameters.campaign_parameter(prefix, ref.group, ref.name)
     names = [campaign_name]
     campaign_arn = parameters.cache().get(campaign_name)
@@ -85,6 +85,13 @@ def answer(query: Query, ref: CampaignRef) -> dict[str, Any]:
             "check the name against params.campaigns (or batchInferenceJobs with serving, or recommenders), "
             "or run the workflow to deploy it"
         )
+    experiment = experiments.lookup(prefix, ref.group, ref.name) if query.user_id else None
+    variant = (
+        experiments.assign(experiment["name"], str(query.user_id), experiment["trafficShare"]) if experiment else None
+    )
+    if experiment and variant == "challenger":
+        campaign_arn = experiment["challenger"]["campaignArn"]
+        names.append(experiments.experiment_parameter(prefix, ref.group, ref.name))  # re-read if its ARN is stale
     kwargs: dict[str, Any] = {"campaignArn": campaign_arn}
     if query.filter:
         filter_name = parameters.filter_parameter(prefix, ref.group, query.filter)
@@ -95,11 +102,15 @@ def answer(query: Query, ref: CampaignRef) -> dict[str, Any]:
             f"exist (no SSM parameter {filter_name}); check the name against params.filters",
         )
     try:
-        return _call(query, ref, kwargs)
+        found = _call(query, ref, kwargs)
     except ClientError as exc:
         raise _translate(exc, ref, names) from exc
     except BotoCoreError as exc:
         raise errors.from_aws(exc, "Amazon Personalize") from exc
+    if experiment and variant:
+        experiments.expose(experiment, str(query.user_id), variant, found["recommendationId"])
+        found["experiment"] = {"name": experiment["name"], "variant": variant}
+    return found
 
 
 def _recommender(query: Query, ref: CampaignRef, prefix: str, pointer: str) -> dict[str, Any]:

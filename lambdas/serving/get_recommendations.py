@@ -10,12 +10,15 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.metrics import MetricUnit
 
-from serving import core, errors, inputs
+from serving import core, errors, inputs, outcomes
 
 logger = Logger(service="get_recommendations")
 metrics = Metrics(namespace="autopersonalize", service="get_recommendations")
 app = APIGatewayHttpResolver()
-ROUTES = "GET /recommendations, GET /related-items, POST /rankings (also under /campaigns/<datasetGroup>/<campaign>)"
+ROUTES = (
+    "GET /recommendations, GET /related-items, POST /rankings, POST /events "
+    "(also under /campaigns/<datasetGroup>/<campaign>)"
+)
 
 
 @app.get("/recommendations")
@@ -33,13 +36,26 @@ def related_items(group: str | None = None, campaign: str | None = None) -> dict
 @app.post("/rankings")
 @app.post("/campaigns/<group>/<campaign>/rankings")
 def rankings(group: str | None = None, campaign: str | None = None) -> dict[str, Any]:
+    return _answer("rankings", group, campaign, _body('{"userId": "u1", "items": ["i1"]}'))
+
+
+@app.post("/events")
+@app.post("/campaigns/<group>/<campaign>/events")
+def events(group: str | None = None, campaign: str | None = None) -> dict[str, Any]:
+    """An outcome of the app's user: counted for the user's experiment variant, forwarded to PutEvents."""
+    event = outcomes.parse(_body('{"userId": "u1", "eventType": "click", "itemId": "i1"}'))
+    ref = core.campaign_ref(f"{group}/{campaign}", "path") if group else core.default_campaign("recommendations")
+    return outcomes.record(event, core.stack_prefix(), ref.group, ref.name)
+
+
+def _body(example: str) -> dict[str, Any]:
     try:
         body = json.loads(app.current_event.decoded_body or "null")
     except json.JSONDecodeError as exc:
         raise errors.BadRequestError([("body", f"is not JSON ({exc.msg} at character {exc.pos})")]) from None
     if not isinstance(body, dict):
-        raise errors.BadRequestError([("body", 'expected a JSON object such as {"userId": "u1", "items": ["i1"]}')])
-    return _answer("rankings", group, campaign, body)
+        raise errors.BadRequestError([("body", f"expected a JSON object such as {example}")])
+    return body
 
 
 def _answer(action: inputs.Action, group: str | None, campaign: str | None, raw: Any) -> dict[str, Any]:

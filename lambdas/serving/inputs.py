@@ -100,6 +100,9 @@ def _id(value: Any) -> str:
     return value
 
 
+check_id = _id  # a user, item, recommendation or session id (POST /events checks its fields with it)
+
+
 def _num_results(value: Any) -> int:
     text = str(value) if isinstance(value, int | str) and not isinstance(value, bool) else ""
     if not text.isdigit() or not 1 <= int(text) <= MAX_RESULTS:

@@ -110,3 +110,13 @@ def event_tracker_parameter(prefix: str, group: str) -> str:
 def batch_serving_parameter(prefix: str, group: str, job_name: str) -> str:
     """SSM parameter naming the version a batch-served job answers from (switched once its output is loaded)."""
     return f"/{prefix}/{group}/batch/{job_name}"
+
+
+def challenger_campaign(campaign_name: str, experiment_name: str) -> str:
+    """The params-level name of an experiment's challenger campaign (the Personalize name comes from `campaign`)."""
+    return f"{campaign_name}-{experiment_name}"
+
+
+def experiment_parameter(prefix: str, group: str, campaign_name: str) -> str:
+    """SSM parameter holding the experiment on a campaign (JSON: both variants' ARNs, the share; serving reads it)."""
+    return f"/{prefix}/{group}/experiments/{campaign_name}"

@@ -32,6 +32,7 @@ from workflow._params_blocks import (
 from workflow._params_checks import cross_field_problems
 from workflow._params_doc import json_schema, reference_markdown
 from workflow._params_errors import format_errors
+from workflow._params_experiments import Experiment
 from workflow._recipes import RECIPES, recipe_arn, recipe_name
 from workflow.errors import InvalidParamsError
 
@@ -64,6 +65,9 @@ class Params(ApiModel):
     batch_inference_jobs: list[BatchInferenceJob] = Field([], description="Run after deploying.")
     batch_segment_jobs: list[BatchSegmentJob] = Field(
         [], description="User segments, made after training with the versions that passed their gate."
+    )
+    experiments: list[Experiment] = Field(
+        [], description="A/B tests: a challenger campaign beside a campaign, users split by a stable hash."
     )
     tags: list[Tag] = Field([], max_length=200, description="Tags on every resource created.")
     notifications: Notifications = Field(Notifications.model_validate({}), description="Which outcomes notify (SNS).")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workflow import aws, naming, recommenders, run_params, schedules
+from workflow import aws, experiments, naming, recommenders, run_params, schedules
 from workflow.steps import Run
 
 
@@ -36,6 +36,7 @@ def publish(
         name = naming.event_tracker_parameter(prefix, group)
         written.append(_put(name, tracker["trackingId"], "autopersonalize event tracker trackingId"))
     params = run_params.params_of(run)
+    written += experiments.publish(group, params, campaigns)
     pointers, retired = recommenders.publish(params, served or [])
     written += pointers
     extra = {"retiredRecommenders": retired} if retired else {}

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from workflow import aws, batch_serving, naming, schedules
+from workflow import aws, batch_serving, experiments, naming, schedules
 from workflow.polling import Poll, advance
 from workflow.resources import PENDING, find, pages, personalize
 
@@ -117,8 +118,9 @@ def delete_schemas(group: str) -> list[str]:
 
 
 def delete_parameters(group: str) -> list[str]:
-    """Every SSM parameter under /<prefix>/<group>/ (campaign, filter, event tracker and batch serving parameters);
-    a batch serving pointer goes only once the DynamoDB items it names are deleted (at most ~60 s of it per call)."""
+    """Every SSM parameter under /<prefix>/<group>/ (campaign, filter, event tracker, batch serving and experiment
+    parameters); a batch serving pointer goes only once the DynamoDB items it names are deleted (at most ~60 s of it
+    per call), an experiment's once its counted users are (~30 s)."""
     ssm = aws.client("ssm")
     path = naming.campaign_parameter(aws.env("PREFIX"), group, "x").rsplit("/campaigns/", 1)[0]
     found = [
@@ -126,8 +128,13 @@ def delete_parameters(group: str) -> list[str]:
         for page in ssm.get_paginator("get_parameters_by_path").paginate(Path=path, Recursive=True)
         for p in page["Parameters"]
     ]
-    batch = f"{path}/batch/"
+    batch, experiment = f"{path}/batch/", f"{path}/experiments/"
     left = [p["Name"] for p in found if p["Name"].startswith(batch) and not batch_serving.delete_served(p["Value"], 60)]
+    left += [
+        p["Name"]
+        for p in found
+        if p["Name"].startswith(experiment) and not experiments.delete_counted(json.loads(p["Value"]), 30)
+    ]
     names = [p["Name"] for p in found if p["Name"] not in left]
     for start in range(0, len(names), 10):
         ssm.delete_parameters(Names=names[start : start + 10])

@@ -14,6 +14,8 @@ from cfnlint.api import ManualArgs, lint
 from autopersonalize.local.template import Template, TemplateError
 
 REPO = Path(__file__).resolve().parents[2]
+# Personalize actions with no resource types in the Service Authorization Reference: granted on "*"
+NO_RESOURCE_LEVEL = ("personalize:TagResource", "personalize:PutEvents")
 TEMPLATE = Template.read(REPO / "template.yaml")
 FUNCTIONS = {k: v for k, v in TEMPLATE.resources.items() if v["Type"] == "AWS::Serverless::Function"}
 
@@ -92,7 +94,7 @@ def test_template_personalize_actions_are_scoped_to_the_prefix() -> None:
                 continue
             assert not any("*" in a for a in personalize), f"{logical_id}: wildcard action in {personalize}"
             resources = json.dumps(statement["Resource"])
-            if all(a.startswith("personalize:List") or a == "personalize:TagResource" for a in personalize):
+            if all(a.startswith("personalize:List") or a in NO_RESOURCE_LEVEL for a in personalize):
                 continue  # these support no resource-level permissions (Service Authorization Reference)
             assert '"*"' not in resources, f"{logical_id}: {personalize} on *"
             if all("EventTracker" in a for a in personalize):
