@@ -76,7 +76,8 @@ def recipes_of(domain: str) -> list[str]:
 def schema_problems(domain: str, dataset_type: str, schema: dict[str, Any], path: str) -> list[str]:
     """What a dataset schema lacks for `domain` (CreateSchema with a domain refuses it): missing or mistyped required
     fields, and a Users schema without a metadata field."""
-    fields = {f.get("name"): f for f in schema.get("fields") or [] if isinstance(f, dict)}
+    listed = schema.get("fields") if isinstance(schema.get("fields"), list) else []
+    fields = {str(f["name"]): f for f in listed if isinstance(f, dict) and isinstance(f.get("name"), str)}
     problems = []
     for name, kind, categorical in REQUIRED_FIELDS[domain].get(dataset_type, ()):
         found = fields.get(name)

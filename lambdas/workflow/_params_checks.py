@@ -13,19 +13,10 @@ from workflow._filter_expr import parse as parse_filter
 from workflow._params_access import DATASET_TYPES, Doc, as_object, suggest
 from workflow._params_base import SEGMENT_METRICS
 from workflow._params_errors import show
-from workflow._params_experiments import experiment_problems
 from workflow._params_filters import filter_problems
 from workflow._params_segments import segment_problems
 
-NAMED_LISTS = (
-    "solutions",
-    "campaigns",
-    "recommenders",
-    "filters",
-    "batchInferenceJobs",
-    "batchSegmentJobs",
-    "experiments",
-)
+NAMED_LISTS = ("solutions", "campaigns", "recommenders", "filters", "batchInferenceJobs", "batchSegmentJobs")
 BATCH_JOBS = ("batchInferenceJobs", "batchSegmentJobs")
 
 
@@ -46,7 +37,6 @@ def cross_field_problems(raw: dict[str, Any], loaded: dict[int, dict[str, Any]])
         _batch_jobs,
         segment_problems,
         filter_problems,
-        experiment_problems,
         _polling,
     ]
     return [problem for check in checks for problem in check(doc)]
@@ -290,13 +280,14 @@ def _recommenders(doc: Doc) -> list[str]:
     apps name them like campaigns (<datasetGroup>/<name>), so no campaign or served batch job may share the name."""
     problems: list[str] = []
     domain = as_object(doc.raw.get("datasetGroup")).get("domain")
-    served = {c.get("name"): f"campaigns[{i}]" for i, _, c in doc.entries("campaigns")}
-    served |= {j.get("name"): p for _, p, j in doc.entries("batchInferenceJobs") if j.get("serving") is not None}
+    served = {str(c["name"]): p for _, p, c in doc.entries("campaigns") if isinstance(c.get("name"), str)}
+    jobs = doc.entries("batchInferenceJobs")
+    served |= {str(j["name"]): p for _, p, j in jobs if isinstance(j.get("name"), str) and j.get("serving") is not None}
     interactions = next((d for _, _, d in doc.entries("datasets") if d.get("datasetType") == "Interactions"), {})
     filled = interactions.get("fillEventType")
     for _, path, recommender in doc.entries("recommenders"):
         name = recommender.get("name")
-        if name in served:
+        if isinstance(name, str) and name in served:
             problems.append(
                 f'{path}.name: "{name}" is also {served[name]}; apps name both as <datasetGroup>/<name>: rename one'
             )
@@ -311,7 +302,8 @@ def _recommenders(doc: Doc) -> list[str]:
                 f'{path}.recipe: "{recommender["recipe"]}" is a {case.domain} use case, but datasetGroup.domain is '
                 f"{domain}; allowed: {', '.join(domains.recipes_of(domain))}"
             )
-        problems += _recommender_needs(doc, path, recommender, case, filled)
+        else:
+            problems += _recommender_needs(doc, path, recommender, case, filled)
     return problems
 
 

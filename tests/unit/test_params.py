@@ -301,11 +301,10 @@ def test_load_params_warns_when_a_derived_name_is_shortened() -> None:
     assert "is over 63 characters; it becomes" in params.warnings[0]
 
 
-def test_load_params_warns_that_domain_schemas_are_not_checked() -> None:
-    params = load({**MINIMAL, "datasetGroup": {"name": "shop", "domain": "ECOMMERCE"}})
-    assert params.warnings == [
-        "datasetGroup.domain: ECOMMERCE needs Personalize's per-domain schemas, which are not checked here"
-        " (only custom-schema rules are); CreateSchema reports any mismatch"
+def test_load_params_checks_a_domain_schema_against_the_domains_required_fields() -> None:
+    assert problems({**MINIMAL, "datasetGroup": {"name": "shop", "domain": "ECOMMERCE"}}) == [
+        "datasets[0].schema: a ECOMMERCE Interactions schema needs the field EVENT_TYPE (string); add it (Personalize's"
+        " domain schema for Interactions)"
     ]
 
 
@@ -361,7 +360,7 @@ def _mutations(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     return found
 
 
-@pytest.mark.parametrize("name", ["demo.json", "mlops-sample.json"])
+@pytest.mark.parametrize("name", ["demo.json", "mlops-sample.json", "vod.json"])
 def test_load_params_never_crashes_on_malformed_documents(name: str) -> None:
     """GIVEN an example with one node replaced by a value of another shape, THEN InvalidParamsError or success."""
     demo = json.loads((REPO / "params" / name).read_text())
