@@ -13,10 +13,19 @@ from workflow._filter_expr import parse as parse_filter
 from workflow._params_access import DATASET_TYPES, Doc, as_object, suggest
 from workflow._params_base import SEGMENT_METRICS
 from workflow._params_errors import show
+from workflow._params_experiments import experiment_problems
 from workflow._params_filters import filter_problems
 from workflow._params_segments import segment_problems
 
-NAMED_LISTS = ("solutions", "campaigns", "recommenders", "filters", "batchInferenceJobs", "batchSegmentJobs")
+NAMED_LISTS = (
+    "solutions",
+    "campaigns",
+    "recommenders",
+    "filters",
+    "batchInferenceJobs",
+    "batchSegmentJobs",
+    "experiments",
+)
 BATCH_JOBS = ("batchInferenceJobs", "batchSegmentJobs")
 
 
@@ -37,6 +46,7 @@ def cross_field_problems(raw: dict[str, Any], loaded: dict[int, dict[str, Any]])
         _batch_jobs,
         segment_problems,
         filter_problems,
+        experiment_problems,
         _polling,
     ]
     return [problem for check in checks for problem in check(doc)]
