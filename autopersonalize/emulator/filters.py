@@ -164,13 +164,18 @@ class FilterContext:
 
 
 def bind(parts: list[Part], filter_values: dict[str, str]) -> list[Part]:
-    """Replace $PARAM placeholders with the request's filterValues (each a comma list of literals)."""
-    missing = sorted(placeholders(parts) - set(filter_values))
+    """Replace $PARAM placeholders with the request's filterValues (each a comma list of literals). API reference,
+    GetRecommendations filterValues: an INCLUDE needs a value for every placeholder; "for filters with expressions
+    that use an EXCLUDE element to exclude items, you can omit the filter-values. In this case, Amazon Personalize
+    doesn't use that portion of the expression" (here: the AND group holding the placeholder)."""
+    missing = sorted(placeholders([p for p in parts if p.action == "INCLUDE"]) - set(filter_values))
     if missing:
         raise invalid(
             f"filterValues: the filter uses {', '.join('$' + m for m in missing)} but filterValues has no "
             f"value for {', '.join(missing)}."
         )
+    parts = [_without_unvalued(p, set(filter_values)) for p in parts]
+    parts = [p for p in parts if p.where]
 
     def literals(name: str) -> tuple[Any, ...]:
         parser = _Parser(f"({filter_values[name]})")
@@ -184,6 +189,14 @@ def bind(parts: list[Part], filter_values: dict[str, str]) -> list[Part]:
         return tuple(tuple(sub(c) for c in g) for g in gs)
 
     return [Part(p.action, groups(p.where), groups(p.when)) for p in parts]
+
+
+def _without_unvalued(part: Part, given: set[str]) -> Part:
+    """An EXCLUDE part without its WHERE groups that use a placeholder the request gave no value for."""
+    if part.action != "EXCLUDE":
+        return part
+    where = tuple(g for g in part.where if placeholders([Part(part.action, (g,), ())]) <= given)
+    return Part(part.action, where, part.when)
 
 
 def _compare(column: pd.Series, operator: str, values: tuple[Any, ...]) -> np.ndarray:

@@ -68,11 +68,15 @@ def test_emulator_filter_placeholders_and_current_user() -> None:
     when = 'EXCLUDE ItemID WHERE Items.PRICE > 10 IF CurrentUser.SEGMENT = "kid"'
     assert allowed(when, user={"SEGMENT": "kid"}) == ["a"]
     assert allowed(when, user={"SEGMENT": "adult"}) == ["a", "b", "c", "d"]
+    both = "INCLUDE ItemID WHERE Items.GENRE IN ($G) | EXCLUDE ItemID WHERE Items.PRICE > $P"
+    # an EXCLUDE without its value is not used; an INCLUDE needs its values (GetRecommendations filterValues)
+    assert allowed(both, {"G": '"horror","comedy"'}) == ["a", "c"]
+    assert allowed(both, {"G": '"horror","comedy"', "P": "16"}) == ["a"]
     with pytest.raises(PersonalizeError) as error:
-        allowed("INCLUDE ItemID WHERE Items.GENRE IN ($G) | EXCLUDE ItemID WHERE Items.PRICE > $P", {"G": '"x"'})
+        allowed(both, {"P": "16"})
     assert (error.value.code, error.value.message) == (
         "InvalidInputException",
-        "filterValues: the filter uses $P but filterValues has no value for P.",
+        "filterValues: the filter uses $G but filterValues has no value for G.",
     )
 
 
