@@ -535,3 +535,18 @@ def test_an_injected_training_failure_fails_the_next_recommender(world: dict[str
     view = described(pz, recommender(pz, world["group"], "aws-vod-most-popular", "failing"))
     assert (view["status"], view["failureReason"]) == ("CREATE FAILED", "Insufficient capacity (injected)")
     assert described(pz, recommender(pz, world["group"], "aws-vod-most-popular", "next"))["status"] == "ACTIVE"
+
+
+def test_streamed_watch_events_reach_the_automatic_filter_without_retraining(world: dict[str, Any]) -> None:
+    pz, rt = world["personalize"], world["runtime"]
+    top = recommender(pz, world["group"], "aws-vod-top-picks")
+    first = item_ids(rt.get_recommendations(recommenderArn=top, userId="u0", numResults=3))
+    tracking = pz.create_event_tracker(name="events", datasetGroupArn=world["group"])["trackingId"]
+    boto3.client("personalize-events").put_events(
+        trackingId=tracking,
+        userId="u0",
+        sessionId="s",
+        eventList=[{"eventType": "Watch", "itemId": first[0], "sentAt": 1_800_000_000}],
+    )
+    after = item_ids(rt.get_recommendations(recommenderArn=top, userId="u0", numResults=3))
+    assert first[0] not in after  # the watched video is filtered at once (PutEvents reaches the filter)
