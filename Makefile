@@ -31,7 +31,7 @@ LINT_STAMP := $(LINT_VENV)/.installed
 STACK ?= autopersonalize
 PARAMS_TEMPLATE ?= params/demo.json
 
-.PHONY: demo test db-servers glue-wheels glue-py39 lambda-bundle lint lint-tools validate bench deploy clean
+.PHONY: demo test db-servers browser glue-wheels glue-py39 lambda-bundle lint lint-tools validate bench deploy clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@command -v java >/dev/null || { apt-get update -q && apt-get install -y -q openjdk-17-jre-headless; }  # PySpark
@@ -43,7 +43,7 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/autopersonalize demo
 
-test: $(STAMP) $(LINT_STAMP) db-servers
+test: $(STAMP) $(LINT_STAMP) db-servers browser
 	$(MAKE) -s lint
 	$(MAKE) -s glue-wheels lambda-bundle
 	$(PY) -m pytest -q -n 2 --dist loadfile
@@ -59,6 +59,14 @@ db-servers:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
 	    $(DB_PACKAGES) >/dev/null; fi
+
+# The headless browser the report's page is tested in (tests/browser.py): Debian's chromium, installed when missing.
+BROWSER_PACKAGES := chromium
+browser:
+	@if command -v chromium >/dev/null 2>&1; then :; else \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+	    $(BROWSER_PACKAGES) >/dev/null; fi
 
 $(GLUE_WHEELS)/.runtime: glue_jobs/requirements.txt scripts/wheelhouse.py | $(STAMP)
 	$(PY) scripts/wheelhouse.py glue --dest $(GLUE_WHEELS)

@@ -24,7 +24,7 @@ EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 # The import names of the `offline` extra (pyproject.toml): a command that misses one says which extra to install.
 OFFLINE_MODULES = frozenset(
     {"moto", "awswrangler", "aws_lambda_powertools", "pydantic", "pydantic_core", "implicit", "numpy", "scipy"}
-    | {"pandas", "pyarrow", "rich", "threadpoolctl", "pg8000", "pymysql"}
+    | {"pandas", "pyarrow", "rich", "threadpoolctl", "pg8000", "pymysql", "plotly", "narwhals"}
 )
 
 
@@ -86,7 +86,7 @@ def demo(args: argparse.Namespace) -> int:
         with frozen_heap():  # the offline stack's imports too: they make about a million objects
             from autopersonalize import commands
 
-            return commands.demo(as_json=args.json, verbose=args.verbose, seed=args.seed)
+            return commands.demo(as_json=args.json, verbose=args.verbose, seed=args.seed, history_path=args.history)
 
     return _guarded(action, as_json=args.json)
 
@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
         with frozen_heap():  # the offline stack (imported only once the inputs are known to be good) and the run
             from autopersonalize import commands
 
-            return commands.run(plan, args.out, as_json=args.json, verbose=args.verbose)
+            return commands.run(plan, args.out, as_json=args.json, verbose=args.verbose, history_path=args.history)
 
     return _guarded(action, as_json=args.json)
 
@@ -129,6 +129,69 @@ def _plan(args: argparse.Namespace) -> RunPlan:
     for warning in prepared.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     return userdata.plan(inputs, prepared, default_params=args.params is None)
+
+
+def report(args: argparse.Namespace) -> int:
+    """Draw the run history as one self-contained HTML page: runs, metrics per version against the gate, rows.
+
+    A timeline of the runs (start, duration, outcome), each solution's offline metrics per trained version with the
+    gate's minimums drawn in, and the rows each run's export wrote and rejected, as plotly charts inlined in FILE
+    (it opens without a network). Offline, the history is what `demo` and `run` recorded (--history PATH, else
+    AUTOPERSONALIZE_HISTORY, else history.jsonl in your data folder, ~/.local/share/autopersonalize); with no
+    history yet, the demo runs first. With --aws, the runs of the deployed stack: the executions of <prefix>-training
+    and what they published (your credentials and region, or --endpoint-url for `autopersonalize endpoint`)."""
+
+    def action() -> int:
+        from autopersonalize import history
+
+        path = args.history or history.default_path()
+        if args.clear_history:
+            removed = history.clear(path)
+            print(f"Cleared the run history {path}" if removed else f"No run history at {path}: nothing to clear")
+            if args.html is None:
+                return EXIT_OK
+        if args.html is None:
+            from autopersonalize.errors import PipelineError
+
+            raise PipelineError("give --html FILE, the page to write (or --clear-history to empty the history)")
+        return _report_html(args, path)
+
+    return _guarded(action)
+
+
+def _report_html(args: argparse.Namespace, path: Path) -> int:
+    from autopersonalize import history, html_report
+    from autopersonalize.errors import PipelineError
+
+    html_report.check_writable(args.html)  # before the demo runs or AWS is read
+    warnings: list[str] = []
+    if args.aws or args.endpoint_url:
+        records = history.read_aws(args.prefix, args.region, args.endpoint_url, args.limit)
+        where = f"the executions of {args.prefix}-training" + (f" at {args.endpoint_url}" if args.endpoint_url else "")
+        if not records:
+            raise PipelineError(f"no finished run of {args.prefix}-training there yet: nothing to draw")
+    else:
+        found = history.read(path)
+        if not found.records and found.lines:
+            raise PipelineError(
+                f"run history {path}: none of its {found.lines} lines is a run record ({found.warnings[0]}); "
+                "empty it with `autopersonalize report --clear-history` or give another --history"
+            )
+        if not found.records:
+            print(f"No run history at {path} yet: running the demo first (autopersonalize demo).", file=sys.stderr)
+            with frozen_heap():
+                from autopersonalize import commands
+
+                commands.demo(history_path=path)
+            found = history.read(path)
+            if not found.records:
+                raise PipelineError(f"the demo did not add its run to {path}: see the warning above")
+        records, warnings, where = found.records, found.warnings, str(path)
+        for warning in warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+    html_report.write(args.html, html_report.render(records, where, warnings))
+    print(f"Wrote {args.html}: {len(records)} run{'' if len(records) == 1 else 's'} from {where}")
+    return EXIT_OK
 
 
 def endpoint(args: argparse.Namespace) -> int:
@@ -279,9 +342,44 @@ def _output_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--verbose", action="store_true", help="show the Lambdas' own logs")
 
 
+def _history_arg(parser: argparse.ArgumentParser, verb: str) -> None:
+    parser.add_argument(
+        "--history",
+        type=Path,
+        metavar="PATH",
+        help=f"the run history file {verb} (default: AUTOPERSONALIZE_HISTORY, else "
+        "~/.local/share/autopersonalize/history.jsonl)",
+    )
+
+
 def _demo_args(parser: argparse.ArgumentParser) -> None:
     _output_args(parser)
     parser.add_argument("--seed", type=int, default=7, help="seed of the generated data lake (default 7)")
+    _history_arg(parser, "the run is added to")
+
+
+def _positive(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return number
+
+
+def _report_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--html", type=Path, metavar="FILE", help="the page to write (one self-contained HTML file)")
+    _history_arg(parser, "to draw")
+    parser.add_argument("--clear-history", action="store_true", help="empty the run history (then draw, with --html)")
+    on_aws = parser.add_argument_group("the deployed stack's runs instead of the local history")
+    on_aws.add_argument("--aws", action="store_true", help="read the runs of the stack in your AWS account")
+    on_aws.add_argument("--prefix", default="ap", help="the stack's Prefix parameter (default ap)")
+    on_aws.add_argument("--region", help="the stack's region (default: your AWS configuration's)")
+    on_aws.add_argument("--endpoint-url", help="an offline endpoint (autopersonalize endpoint) instead of AWS")
+    on_aws.add_argument(
+        "--limit", type=_positive, default=100, metavar="N", help="the newest N runs only (default 100)"
+    )
 
 
 def _fields_help() -> str:
@@ -299,6 +397,7 @@ def _run_args(parser: argparse.ArgumentParser) -> None:
         "--out", type=Path, metavar="DIR", help="keep the export's manifest, rejected rows and the report in DIR"
     )
     _output_args(parser)
+    _history_arg(parser, "the run is added to")
 
 
 def _same_second(text: str) -> str:
@@ -423,6 +522,10 @@ EXAMPLES: dict[str, str] = {
     --map USER_ID=userId,ITEM_ID=movieId,TIMESTAMP=timestamp --items-map CATEGORY=genres --out runs/movielens
   autopersonalize run --interactions tests/fixtures/otto/train.jsonl --explode events \\
     --map USER_ID=session,ITEM_ID=aid,TIMESTAMP=ts,EVENT_TYPE=type   # 862 events: ends with the shortfall""",
+    "report": """\
+  autopersonalize report --html report.html   # the runs demo and run recorded (none yet: the demo runs first)
+  autopersonalize report --html stack.html --aws --prefix ap --region eu-west-1   # the deployed stack's runs
+  autopersonalize report --clear-history""",
     "endpoint": """\
   autopersonalize endpoint --port 5000 --demo
   # then, in another terminal (any credentials work; region us-east-1):
@@ -448,6 +551,7 @@ COMMANDS: dict[str, Command] = {
     "schema": (_schema_args, schema),
     "demo": (_demo_args, demo),
     "run": (_run_args, run),
+    "report": (_report_args, report),
     "endpoint": (_endpoint_args, endpoint),
     "serve": (_serve_args, serve),
     "teardown": (_teardown_args, teardown),

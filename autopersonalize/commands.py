@@ -14,7 +14,7 @@ from typing import Any
 from rich.console import Console
 
 from autopersonalize import console as view
-from autopersonalize import pipeline, report, run_params, sample_data, userdata
+from autopersonalize import history, pipeline, report, run_params, sample_data, userdata
 from autopersonalize.errors import PipelineError
 from autopersonalize.heap import frozen_heap
 from autopersonalize.local import offline_aws
@@ -71,8 +71,11 @@ def execute(
     assumptions: Sequence[str] = (),
     out_dir: Path | None = None,
     job_inputs: dict[str, bytes] | None = None,
+    source: str = "demo",
+    history_path: Path | None = None,
 ) -> int:
-    """Run the pipeline offline and show it (and keep its manifest, rejected rows and report in `out_dir`); exit 0 on
+    """Run the pipeline offline and show it (and keep its manifest, rejected rows and report in `out_dir`), and add
+    its record to the run history (`history_path`, else history.default_path()) as `source` (demo, run); exit 0 on
     DEPLOYED or REJECTED, 1 otherwise."""
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "INFO" if verbose else "WARNING")
     quiet_glue_output(verbose)
@@ -88,6 +91,7 @@ def execute(
                 job_inputs=job_inputs,
             )
         document = report.collect(result, assumptions)
+        _add_to_history(history_path, result, document, source)
         if out_dir is not None:
             written = report.write_out(result, document, out_dir)
             out.print(f"Wrote {', '.join(str(path) for path in written)}")
@@ -98,9 +102,27 @@ def execute(
     return EXIT_OK if document["outcome"] in ("DEPLOYED", "REJECTED") else EXIT_FAILED
 
 
-def demo(as_json: bool = False, verbose: bool = False, seed: int = DEMO_SEED) -> int:
+def _add_to_history(path: Path | None, result: RunResult, document: dict[str, Any], source: str) -> None:
+    """The run's record at the end of the history `report` draws; a history that cannot be written is a warning:
+    the run itself went as the report shows."""
+    target = path or history.default_path()
+    record = history.record_of(result.execution, document["export"], source=source, dataset_group=result.dataset_group)
+    try:
+        history.append(target, record)
+    except PipelineError as error:
+        print(f"warning: {error}", file=sys.stderr)
+
+
+def demo(as_json: bool = False, verbose: bool = False, seed: int = DEMO_SEED, history_path: Path | None = None) -> int:
     params = demo_params()
-    return execute(demo_sources(seed), params, as_json=as_json, verbose=verbose, dataset_group=DEMO_GROUP)
+    return execute(
+        demo_sources(seed),
+        params,
+        as_json=as_json,
+        verbose=verbose,
+        dataset_group=DEMO_GROUP,
+        history_path=history_path,
+    )
 
 
 def _pipeline(
@@ -137,7 +159,13 @@ def run_sources(plan: RunPlan) -> dict[str, Source]:
     return {dataset: Source(mapping=plan.mappings[dataset], files=f) for dataset, f in plan.files.items()}
 
 
-def run(plan: RunPlan, out_dir: Path | None = None, as_json: bool = False, verbose: bool = False) -> int:
+def run(
+    plan: RunPlan,
+    out_dir: Path | None = None,
+    as_json: bool = False,
+    verbose: bool = False,
+    history_path: Path | None = None,
+) -> int:
     """The pipeline on the user's files (checked and fitted by userdata.plan), as the demo runs on its lake."""
     return execute(
         run_sources(plan),
@@ -150,6 +178,8 @@ def run(plan: RunPlan, out_dir: Path | None = None, as_json: bool = False, verbo
         assumptions=plan.assumptions,
         out_dir=out_dir,
         job_inputs=plan.job_inputs,
+        source="run",
+        history_path=history_path,
     )
 
 

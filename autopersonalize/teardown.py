@@ -51,12 +51,12 @@ def teardown(dataset_group: str, prefix: str, endpoint_url: str | None) -> int:
     return EXIT_OK
 
 
-def aws_session(endpoint_url: str | None) -> boto3.session.Session:
-    """The caller's AWS session. For an offline endpoint, the region and credentials it accepts where none are set
-    (it takes any); against AWS, no region is a mistake this names."""
+def aws_session(endpoint_url: str | None, region: str | None = None) -> boto3.session.Session:
+    """The caller's AWS session (in `region` when given). For an offline endpoint, the region and credentials it
+    accepts where none are set (it takes any); against AWS, no region is a mistake this names."""
     import boto3
 
-    session = boto3.session.Session()
+    session = boto3.session.Session(region_name=region)
     if endpoint_url is not None:
         credentials = {} if session.get_credentials() is not None else ENDPOINT_CREDENTIALS
         return boto3.session.Session(region_name=session.region_name or ENDPOINT_REGION, **credentials)

@@ -21,6 +21,14 @@ for _key in [k for k in os.environ if k.startswith("AWS_ENDPOINT_URL") or k == "
     os.environ.pop(_key)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def run_history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """`demo` and `run` add each run to a history file: the tests' go to a temporary one, never the user's."""
+    os.environ["AUTOPERSONALIZE_HISTORY"] = str(tmp_path_factory.mktemp("history") / "history.jsonl")
+    yield
+    os.environ.pop("AUTOPERSONALIZE_HISTORY", None)
+
+
 @pytest.fixture
 def aws() -> Iterator[None]:
     """Emulated AWS (moto + the Personalize emulator), fresh per test, statuses immediate."""

@@ -1,0 +1,50 @@
+"""`autopersonalize report --html` drawn in a real browser: the page's charts are plotly's, drawn by its JavaScript
+(SVG traces in the DOM after the scripts ran, not only the data in the HTML), and a script error shows in the page."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from autopersonalize import html_report
+from tests.browser import dump_dom, screenshot
+from tests.history_fixture import records
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = tmp_path_factory.mktemp("report") / "report.html"
+    target.write_text(html_report.render(records(), "fixture history"))
+    return target
+
+
+def test_page_needs_no_network(page: Path) -> None:
+    text = page.read_text()
+    assert not re.search(r"<script[^>]+src=|<link[^>]+href=", text)  # plotly.js inlined, no CDN, no stylesheet link
+
+
+def test_browser_draws_every_chart_with_its_traces(page: Path, tmp_path: Path) -> None:
+    dom = dump_dom(page, tmp_path / "profile")
+    assert dom.count('class="main-svg"') >= 6  # plotly draws two SVG layers per chart: three charts
+    runs, metrics, rows = (re.search(f'id="chart-{i}".*?(?=id="chart-{i + 1}"|$)', dom, re.S) for i in range(3))
+    assert runs and metrics and rows
+    # timeline: one scatter trace per outcome; metrics: 3 metrics x 2 solutions + the gate minimum's dashed line
+    assert runs.group(0).count('class="trace scatter') == 3
+    assert metrics.group(0).count('class="trace scatter') == 7
+    assert rows.group(0).count('class="trace bars"') == 4  # exported and rejected, interactions and items
+    assert "gate minimum: normalized_discounted_cumulative_gain_at_10" in metrics.group(0)
+    assert re.search(r'<pre id="errors"[^>]*></pre>', dom), "a script failed on the page"
+
+
+def test_a_script_error_shows_in_the_page(page: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.html"
+    broken.write_text(page.read_text().replace("</body>", "<script>Plotly.newPlot(undefined.chart)</script></body>"))
+    dom = dump_dom(broken, tmp_path / "profile")
+    assert re.search(r'<pre id="errors"[^>]*>A chart failed to draw: [^<]*undefined', dom)
+
+
+def test_screenshot_of_the_page(page: Path, tmp_path: Path) -> None:
+    shot = screenshot(page, tmp_path / "profile", tmp_path / "report.png")
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
