@@ -4,9 +4,10 @@ dataset's schema must have.
 Evidence (Amazon Personalize developer guide, read 2026-12-02):
 - VIDEO_ON_DEMAND-use-cases and ECOMMERCE-use-cases: each use case's recipe ARN, the datasets it trains on and the
   event types it needs ("Because you watched X": only the Interactions dataset, at least 1000 Watch events; "More like
-  X": Interactions and Items, both required; "Most popular": Watch events; "Top picks for you": Interactions and Items,
-  Watch events; e-commerce "Customers who viewed X also viewed" and "Popular items by views": View events, "Frequently
-  bought together" and "Popular items by purchases": Purchase events, "Recommended for you": View events).
+  X": Interactions and Items, both required, 1000 events of any type; "Most popular": Watch events; "Top picks for
+  you": Interactions and Items, Watch events; e-commerce "Customers who viewed X also viewed" and "Popular items by
+  views": View events, "Frequently bought together" and "Popular items by purchases": Purchase events, "Recommended
+  for you": View events).
 - VIDEO-ON-DEMAND-datasets-and-schemas / ECOMMERCE-datasets-and-schemas: required fields per dataset type
   (Interactions: USER_ID string, ITEM_ID string, TIMESTAMP long, EVENT_TYPE string; Users: USER_ID and at least one
   metadata field; VOD Items: ITEM_ID, GENRES categorical string, CREATION_TIMESTAMP long; ECOMMERCE Items: ITEM_ID,
@@ -35,7 +36,7 @@ class UseCase(NamedTuple):
 
 USE_CASES: dict[str, UseCase] = {
     "aws-vod-because-you-watched-x": UseCase("VIDEO_ON_DEMAND", "userId and itemId", (), ("Watch",)),
-    "aws-vod-more-like-x": UseCase("VIDEO_ON_DEMAND", "userId and itemId", ("Items",), ("Watch",)),
+    "aws-vod-more-like-x": UseCase("VIDEO_ON_DEMAND", "userId and itemId", ("Items",), ()),  # any event type
     "aws-vod-most-popular": UseCase("VIDEO_ON_DEMAND", "userId", (), ("Watch",)),
     "aws-vod-trending-now": UseCase("VIDEO_ON_DEMAND", "userId", (), ()),
     "aws-vod-top-picks": UseCase("VIDEO_ON_DEMAND", "userId", ("Items",), ("Watch",), explores=True),
@@ -76,8 +77,9 @@ def recipes_of(domain: str) -> list[str]:
 def schema_problems(domain: str, dataset_type: str, schema: dict[str, Any], path: str) -> list[str]:
     """What a dataset schema lacks for `domain` (CreateSchema with a domain refuses it): missing or mistyped required
     fields, and a Users schema without a metadata field."""
-    listed = schema.get("fields") if isinstance(schema.get("fields"), list) else []
-    fields = {str(f["name"]): f for f in listed if isinstance(f, dict) and isinstance(f.get("name"), str)}
+    listed = schema.get("fields")
+    entries = listed if isinstance(listed, list) else []
+    fields = {str(f["name"]): f for f in entries if isinstance(f, dict) and isinstance(f.get("name"), str)}
     problems = []
     for name, kind, categorical in REQUIRED_FIELDS[domain].get(dataset_type, ()):
         found = fields.get(name)

@@ -61,13 +61,20 @@ def _solutions(arn: str) -> list[dict[str, Any]]:
 
 
 def delete_campaigns(group: str) -> list[str]:
-    """The retraining schedules first (a scheduled run must not start while teardown deletes), then the campaigns."""
+    """The retraining schedules first (a scheduled run must not start while teardown deletes), then what serves: the
+    campaigns and a domain dataset group's recommenders (DeleteRecommender deactivates an ACTIVE one itself: no stop
+    first; one still being created is refused as in use, and asked again after the wait). Personalize refuses to
+    delete a dataset while a recommender of its group exists, so they go before the solutions and datasets."""
     schedules.delete_all(group)
     arn = group_arn(group)
     if arn is None:
         return []
     campaigns = [c for s in _solutions(arn) for c in pages("list_campaigns", "campaigns", solutionArn=s["solutionArn"])]
-    return _sweep(campaigns, "campaign", personalize().delete_campaign, personalize().describe_campaign)
+    recommenders = list(pages("list_recommenders", "recommenders", datasetGroupArn=arn))
+    p = personalize()
+    return _sweep(campaigns, "campaign", p.delete_campaign, p.describe_campaign) + _sweep(
+        recommenders, "recommender", p.delete_recommender, p.describe_recommender
+    )
 
 
 def delete_event_tracker(group: str) -> list[str]:
