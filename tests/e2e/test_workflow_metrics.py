@@ -53,6 +53,13 @@ def test_metrics_of_a_rejected_run_gate_per_solution_training_hours_and_outcome(
     assert sorted(found["GateRejected"], key=str) == sorted([(personal, 0.0), (popular, 1.0)], key=str)
     assert sorted(d["Solution"] for d, hours in found["TrainingHours"] if hours > 0) == ["personal", "popular"]
     assert found["RunsRejected"] == [(group, 1.0)]
+    gate_metrics = {(d["Solution"], d["Metric"]) for d, _ in found["GateMetric"]}  # every metric the gate read
+    assert {("personal", NDCG), ("popular", NDCG)} <= gate_metrics
+    assert found["GateMinimum"] == [({**popular, "Metric": NDCG}, 0.99)]
+    assert sorted((d["Dataset"], rows > 0) for d, rows in found["RowsImported"]) == [
+        ("interactions", True),
+        ("items", True),
+    ]
     assert "RunsDeployed" not in found and "RunsFailed" not in found
 
 
