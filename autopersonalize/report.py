@@ -139,6 +139,15 @@ def sample_recommendations(campaign_arns: list[str], bucket: str) -> list[dict[s
     return samples
 
 
+def _recommender_status(result: dict[str, Any]) -> str | None:
+    """DescribeRecommender's status of the recommender a run result names now (None: deleted, a rejected one)."""
+    p = boto3.client("personalize")
+    try:
+        return str(p.describe_recommender(recommenderArn=result["recommenderArn"])["recommender"]["status"])
+    except p.exceptions.ResourceNotFoundException:
+        return None
+
+
 def served_recommenders(stack: OfflineStack, group: str, results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Top-10 of each recommender the run left served, for a few users, as apps get them: through get_recommendations
     (the stack's handler, with its role's permissions) by <datasetGroup>/<recommender>; an itemId use case (more like
@@ -236,7 +245,7 @@ def collect(result: RunResult, assumptions: Sequence[str] = ()) -> dict[str, Any
         },
         "gate": [{k: s.get(k) for k in ("solution", "passed", "reasons", "notes", "checks")} for s in solutions],
         "campaigns": output.get("campaigns", []),
-        "recommenders": output.get("recommenders", []),
+        "recommenders": [{**r, "status": _recommender_status(r)} for r in output.get("recommenders") or []],
         "segments": segment_files(output.get("batchSegments") or []),
         "batchServing": batch_serving(output.get("batchInference") or []),
         "timings": [{**t, "seconds": round(t["seconds"], 3)} for t in result.timings],

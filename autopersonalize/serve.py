@@ -105,7 +105,9 @@ def load_handler() -> Handler:
     parameters.reset()
     lambda_log = get_recommendations.logger.registered_handler
     if isinstance(lambda_log, logging.StreamHandler):
-        lambda_log.setStream(sys.stderr)  # the handler's JSON logs go to stderr: stdout is the CLI's
+        # The handler's JSON logs go to stderr: stdout is the CLI's. Set, not setStream(): that flushes the stream of
+        # an earlier load, which may be closed by now (a test's captured stderr, when a second run serves again).
+        lambda_log.stream = sys.stderr
     return get_recommendations.handler
 
 
@@ -120,8 +122,9 @@ def function_environment(function_name: str) -> dict[str, str]:
 
 
 def published(prefix: str) -> dict[str, list[str]]:
-    """The campaigns, filters and batch-served jobs published in SSM under /{prefix}/, as "<datasetGroup>/<name>"."""
-    found: dict[str, list[str]] = {"campaigns": [], "filters": [], "batch": []}
+    """The campaigns, filters, batch-served jobs and recommenders published in SSM under /{prefix}/, as
+    "<datasetGroup>/<name>"."""
+    found: dict[str, list[str]] = {"campaigns": [], "filters": [], "batch": [], "recommenders": []}
     if not prefix:
         return found
     pages = boto3.client("ssm").get_paginator("get_parameters_by_path").paginate(Path=f"/{prefix}/", Recursive=True)
@@ -272,7 +275,7 @@ def serve_until_stopped(
     default = os.environ.get("DEFAULT_CAMPAIGN", "<datasetGroup>/<campaign>")
     announce(f"get_recommendations on {server.url} (default campaign {default}); Ctrl-C stops it")
     for kind, names in published(os.environ.get("PREFIX", "")).items():
-        if names or kind != "batch":
+        if names or kind not in ("batch", "recommenders"):
             announce(f"  {kind}: {', '.join(sorted(names)) or '(none published)'}")
     announce(f"  curl '{server.url}/recommendations?userId=<user>&numResults=5'")
     if on_ready:

@@ -68,7 +68,7 @@ def gate_metrics(
 def record(detail_type: str, detail: dict[str, Any]) -> None:
     """The metrics one stage event stands for (detail as events.emit sends it, datasetGroup included)."""
     group = {"DatasetGroup": detail.get("datasetGroup") or "unknown"}
-    solution = {**group, "Solution": detail.get("solution")}
+    solution = {**group, "Solution": detail.get("solution") or detail.get("recommender")}  # a recommender's gate too
     if detail_type == "Gate Decision":
         _put("GatePassed", MetricUnit.Count, 1 if detail["passed"] else 0, solution)
         _put("GateRejected", MetricUnit.Count, 0 if detail["passed"] else 1, solution)

@@ -25,6 +25,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from workflow import aws, events, gate, naming
+from workflow import metrics as emitted
 from workflow._recipes import recipe_arn
 from workflow.campaigns import _same as same_setting
 from workflow.errors import ResourceFailedError
@@ -170,6 +171,8 @@ def evaluate(
     deployed = _metrics(_describe(served)) if served else None
     by_name = {name: values for name, values in (baselines or {}).items() if isinstance(values, dict)}
     decision = gate.evaluate(rule, metrics, deployed, by_name or None)
+    group = params["datasetGroup"]["name"]
+    emitted.gate_metrics(group, block["name"], arn, metrics or {}, rule.minimums, decision.passed)
     events.emit(
         "Gate Decision",
         params,
