@@ -29,6 +29,7 @@ def ssm(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
 def test_parameter_names_equal_the_workflows() -> None:
     assert parameters.campaign_parameter("ap", "demo", "up") == naming.campaign_parameter("ap", "demo", "up")
     assert parameters.filter_parameter("ap", "demo", "f") == naming.filter_parameter("ap", "demo", "f")
+    assert parameters.recommender_parameter("ap", "demo", "r") == naming.recommender_parameter("ap", "demo", "r")
     assert parameters.campaign_parameter("p-1", "g_2", "c-3") == "/p-1/g_2/campaigns/c-3"
     assert batch.batch_parameter("ap", "demo", "j") == naming.batch_serving_parameter("ap", "demo", "j")
 
