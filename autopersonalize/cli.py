@@ -71,6 +71,7 @@ def _summary(params: Params) -> str:
         (len(params.solutions), "solution"),
         (len(params.campaigns), "campaign"),
         (len(params.filters), "filter"),
+        *([(len(params.recommenders), "recommender")] if params.recommenders else []),
     ]
     return ", ".join(f"{n} {word}{'' if n == 1 else 's'}" for n, word in counts)
 
