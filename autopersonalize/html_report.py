@@ -180,6 +180,12 @@ def rows(records: Sequence[dict[str, Any]]) -> go.Figure | None:
                 col=column,
             )
     figure.update_layout(title="Rows per run", barmode="group", height=380, **LAYOUT)
+    figure.update_yaxes(rangemode="tozero")
+    figure.update_yaxes(type="log", title="rows (log scale)", row=1, col=1)  # items and users beside interactions
+    rejected = [((r.get("rows") or {}).get(d) or {}).get("rejected") for r in records for d in datasets]
+    if not any(rejected):  # an empty panel would look like a drawing that failed
+        figure.update_yaxes(range=[0, 1], row=1, col=2)
+        figure.add_annotation(text="no row rejected", x=0.5, y=0.5, xref="x2 domain", yref="y2 domain", showarrow=False)
     return figure
 
 
