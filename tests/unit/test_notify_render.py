@@ -69,3 +69,44 @@ def test_notification_says_how_many_users_a_batch_served_job_answers() -> None:
         in text.splitlines()
     )
     assert "Batch inference: plain: started arn:plain" in text.splitlines()
+
+
+def test_notification_says_what_each_recommender_serves_and_why_a_new_one_was_rejected() -> None:
+    state = {
+        "run": {"datasetGroup": "vod", "bucket": "b", "key": "params/vod.json", "executionId": "e"},
+        "recommenders": [
+            {
+                "recommender": "top-picks",
+                "recipe": "aws-vod-top-picks",
+                "action": "rejected",
+                "recommenderArn": "arn:new",
+                "servedArn": "arn:old",
+                "metrics": {NDCG: 0.2},
+                "gate": {
+                    "passed": False,
+                    "reasons": [f"{NDCG} 0.200 < minimum 0.990"],
+                    "checks": [{"metric": NDCG, "value": 0.2, "minimum": 0.99, "passed": False}],
+                },
+            },
+            {
+                "recommender": "popular",
+                "recipe": "aws-vod-most-popular",
+                "action": "candidate",
+                "recommenderArn": "arn:p2",
+                "servedArn": "arn:p1",
+                "gate": {"passed": True},
+            },
+        ],
+        "published": {"parameters": ["/ap/vod/recommenders/popular"], "retiredRecommenders": ["arn:p1"]},
+    }
+
+    data = summary(state, "REJECTED", [])
+    text = render(data)
+
+    assert (
+        f"  top-picks: new aws-vod-top-picks recommender REJECTED and deleted: {NDCG} 0.200 < minimum 0.990; still "
+        "served: arn:old\n"
+    ) in text
+    assert f"      {NDCG} 0.200 (minimum 0.990): FAILED\n" in text
+    assert "  popular: candidate, serves arn:p2 (aws-vod-most-popular)\n  replaced and deleted: arn:p1\n" in text
+    assert data["retiredRecommenders"] == ["arn:p1"]

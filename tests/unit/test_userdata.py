@@ -202,3 +202,19 @@ def test_plan_assumes_an_event_type_only_where_the_schema_has_one(tmp_path: Path
         "every event gets the type 'interaction'" in a for a in assumed((SCHEMAS / "interactions.avsc").read_text())
     )
     assert assumed(json.dumps(without)) == []  # the ml_ops sample's interactions have no EVENT_TYPE to fill
+
+
+def test_plan_fills_the_params_event_type_when_the_file_has_none(tmp_path: Path) -> None:
+    from autopersonalize.run_params import RunParams
+
+    schema = (SCHEMAS / "interactions.avsc").read_text()
+    bare = userdata.open_inputs({"interactions": write(tmp_path / "e.csv", "USER_ID,ITEM_ID,TIMESTAMP\n")})
+    typed = userdata.open_inputs({"interactions": write(tmp_path / "t.csv", "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE\n")})
+    prepared = RunParams(
+        template={}, dataset_group="g", schemas={"interactions": schema}, assumptions=[], event_type="Watch"
+    )
+
+    filled = userdata.plan(bare, prepared, default_params=False)
+    assert filled.settings["InteractionsEventType"] == "Watch"
+    assert any("every event gets the type 'Watch' (the params' fillEventType)" in a for a in filled.assumptions)
+    assert "InteractionsEventType" not in userdata.plan(typed, prepared, default_params=False).settings
