@@ -306,8 +306,9 @@ def install() -> None:
     # The interpreter logs every caught state error (a Choice probing an absent path, a Catch) as a whole parse tree;
     # failures reach the user through the execution's error and cause instead.
     logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
-    from autopersonalize.local import glue_workflow, jsonpath_cache, sfn_limits
+    from autopersonalize.local import cloudwatch_dashboards, glue_workflow, jsonpath_cache, sfn_limits
 
+    cloudwatch_dashboards.install()  # PutDashboard checks the name and the body as CloudWatch does
     glue_workflow.install()
     sfn_limits.install()  # Step Functions' 256 KB payload quota, as AWS enforces it
     jsonpath_cache.install()
