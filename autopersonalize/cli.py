@@ -252,6 +252,33 @@ def _demo_with_params(args: argparse.Namespace) -> RunParams:
     return prepared
 
 
+def experiment(args: argparse.Namespace) -> int:
+    """Read out an A/B experiment (report), promote its challenger, end it, or simulate one offline.
+
+    report: per variant the users exposed, the events per type, the conversion rate with its confidence interval, and
+    the verdict (challenger wins or loses, no difference, or not enough data yet with the users still needed), from
+    the stack's experiments table (your credentials and region, or --endpoint-url for `autopersonalize endpoint`).
+    promote: the champion campaign is updated to the challenger's version, then the challenger campaign and the
+    experiment (its SSM parameter and counts) are deleted; end: the same without the update. simulate: a params file
+    with one experiment runs offline on the demo's data, every simulated user is served once and clicks more often
+    on items of the categories they prefer, and the report follows."""
+
+    def action() -> int:
+        from autopersonalize import experiment as experiments
+        from autopersonalize.errors import PipelineError
+
+        if args.action == "simulate":
+            if args.params is None:
+                raise PipelineError("experiment simulate needs --params FILE (a params file with one experiment)")
+            with frozen_heap():
+                return experiments.simulate(args.params, args.users, args.seed, args.json)
+        if args.name is None:
+            raise PipelineError(f"experiment {args.action} needs the experiment's NAME (params experiments[].name)")
+        return experiments.act(args.action, args.name, args.dataset_group, args.prefix, args.endpoint_url, args.json)
+
+    return _guarded(action, as_json=args.json)
+
+
 def fetch_movielens(args: argparse.Namespace) -> int:
     """Download MovieLens latest-small from GroupLens into DEST/ml-latest-small (checksum-checked; not shipped here)."""
     from autopersonalize import movielens
@@ -491,6 +518,18 @@ def _teardown_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--endpoint-url", help="an offline endpoint (autopersonalize endpoint) instead of AWS")
 
 
+def _experiment_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", choices=("report", "promote", "end", "simulate"), help="what to do")
+    parser.add_argument("name", nargs="?", metavar="NAME", help="the experiment's name (report, promote, end)")
+    parser.add_argument("--dataset-group", help="the dataset group, when two run an experiment of that name")
+    parser.add_argument("--prefix", default="ap", help="the stack's Prefix parameter (default ap)")
+    parser.add_argument("--endpoint-url", help="an offline endpoint (autopersonalize endpoint) instead of AWS")
+    parser.add_argument("--json", action="store_true", help="print the report as one JSON document")
+    parser.add_argument("--params", type=Path, metavar="FILE", help="simulate: a params file with one experiment")
+    parser.add_argument("--users", type=int, default=2000, help="simulate: users of the demo's data (default 2000)")
+    parser.add_argument("--seed", type=int, default=1, help="simulate: seed of the users' order and clicks")
+
+
 Command = tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
 
 
@@ -540,6 +579,11 @@ EXAMPLES: dict[str, str] = {
     "teardown": """\
   autopersonalize teardown --dataset-group demo --prefix ap   # on AWS, in the stack's region
   autopersonalize teardown --dataset-group demo --endpoint-url http://127.0.0.1:5000   # after endpoint --demo""",
+    "experiment": """\
+  autopersonalize experiment simulate --params params/experiment.json   # offline: run, serve 2000 users, report
+  autopersonalize experiment report personal-vs-popular --prefix ap   # on AWS, in the stack's region
+  autopersonalize experiment report personal-vs-popular --json
+  autopersonalize experiment promote personal-vs-popular   # the champion campaign takes the challenger's version""",
     "bench": """\
   autopersonalize bench engine
   autopersonalize bench   # all of them""",
@@ -556,6 +600,7 @@ COMMANDS: dict[str, Command] = {
     "endpoint": (_endpoint_args, endpoint),
     "serve": (_serve_args, serve),
     "teardown": (_teardown_args, teardown),
+    "experiment": (_experiment_args, experiment),
     "bench": (_bench_args, bench),
     "fetch-movielens": (_fetch_movielens_args, fetch_movielens),
 }

@@ -89,6 +89,11 @@ def report(document: dict[str, Any]) -> dict[str, Any]:
 
 def _remove(document: dict[str, Any]) -> None:
     """The challenger campaign, the experiment's counts and its parameter: serving stops splitting at once."""
+    if document["challenger"]["campaignArn"] == document["champion"]["campaignArn"]:
+        raise ResourceConflictError(
+            f"experiment {document['name']}: its challenger is the champion campaign itself; "
+            "fix the experiment's SSM parameter (or run the workflow again) before promoting or ending it"
+        )
     try:
         personalize().delete_campaign(campaignArn=document["challenger"]["campaignArn"])
     except ClientError as exc:
