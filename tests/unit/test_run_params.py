@@ -158,7 +158,8 @@ def test_prepare_reports_problems_against_the_users_file_as_validate_does(
     assert str(error.value) == (
         f"{path}: 2 problem(s):\n"
         "  - solutionz: unknown key; allowed keys here: $schema, datasetGroup, datasets, solutions, metricsGate, "
-        "campaigns, filters, eventTracker, batchInferenceJobs, batchSegmentJobs, tags, notifications, polling; "
+        "campaigns, recommenders, filters, eventTracker, batchInferenceJobs, batchSegmentJobs, experiments, tags, "
+        "notifications, polling; "
         'did you mean "solutions"?\n'
         '  - campaigns[0].solution: "user-personalisation" is not a solution name; did you mean "user-personalization"?'
     )
