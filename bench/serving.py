@@ -155,8 +155,8 @@ def bench_http(total: int, clients: int, params_file: str) -> tuple[float, float
     with offline_aws("immediate"), ProcessPoolExecutor(1, mp_context=spawn) as pool:
         with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
             result = pipeline.run(sources, prepared.template, dataset_group=prepared.dataset_group)
-        prefix = function_environment(result.stack.name("LoadParamsFunction"))["PREFIX"]
-        server = make_server(0, environ={"PREFIX": prefix, "DEFAULT_CAMPAIGN": "demo/user-personalization"})
+        environ = function_environment(result.stack.name("GetRecommendationsFunction"))  # its role's credentials too
+        server = make_server(0, environ={**environ, "DEFAULT_CAMPAIGN": "demo/user-personalization"})
         threading.Thread(target=server.serve_forever, daemon=True).start()
         pool.submit(drive, server.url, clients * 5, clients).result()  # warm up: cold start, connections
         latencies, failures, wall = pool.submit(drive, server.url, total, clients).result()
