@@ -154,3 +154,17 @@ def test_teardown_deletes_the_recommenders_with_the_campaigns(account: dict[str,
             break
     assert progress["done"]
     assert boto3.client("personalize").list_recommenders()["recommenders"] == []
+
+
+def test_a_stopped_recommender_is_started_again_not_replaced(account: dict[str, str]) -> None:
+    served = run(vod_params([TOP_PICKS]), "exec-1")["results"]["top-picks"]["recommenderArn"]
+    personalize = boto3.client("personalize")
+    personalize.stop_recommender(recommenderArn=served)
+    for _ in range(5):  # STOP PENDING > STOP IN_PROGRESS > INACTIVE
+        if status(served) == "INACTIVE":
+            break
+    assert status(served) == "INACTIVE"
+
+    again = run(vod_params([TOP_PICKS]), "exec-2")["results"]["top-picks"]
+    assert again["action"] == "started" and again["recommenderArn"] == served
+    assert status(served) == "ACTIVE" and pointer("top-picks") == served
