@@ -84,7 +84,7 @@ def bench_overhead(calls: int) -> float:
 
     clients.reset()
     parameters.reset()
-    parameters._cache.append(parameters.ParameterCache(3600, lambda name: ARN))
+    parameters._cache.append(parameters.ParameterCache(3600, lambda name: ARN if "/campaigns/" in name else None))
     runtime = clients.client("personalize-runtime")
     answer = {"itemList": [{"itemId": f"i{n}", "score": 1 / (n + 1)} for n in range(10)], "recommendationId": "R"}
     event, context = http_event("GET", "/recommendations?userId=u1&numResults=10", {}), LocalContext()
