@@ -107,6 +107,7 @@ def test_workflow_load_params_returns_run_names_and_lock_and_keeps_the_params_in
         "datasets": ["Interactions", "Items"],
         "solutions": ["personal", "popular"],
         "campaigns": ["personal", "popular"],
+        "recommenders": [],
         "batchInferenceJobs": [],
         "batchSegmentJobs": [],
     }
