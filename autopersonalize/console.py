@@ -140,6 +140,34 @@ def _recommendations_table(document: dict[str, Any]) -> Table:
     return table
 
 
+def _recommenders_table(document: dict[str, Any]) -> Table:
+    """Each recommender: what the run did, its status now, its metrics against the gate, the decision."""
+    table = Table(title="Recommenders (a new one is served only if it passes its gate)", title_justify="left")
+    for column in ("recommender", "recipe", "action", "status"):
+        table.add_column(column)
+    for label in SHOWN_METRICS.values():
+        table.add_column(label, justify="right")
+    table.add_column("gate")
+    for found in document.get("recommenders") or []:
+        checks = {c["metric"]: c for c in found.get("checks") or []}
+        values = found.get("metrics") or {}
+        cells = [_cell(values.get(metric), checks.get(metric)) for metric in SHOWN_METRICS]
+        status = found.get("status") or "deleted"
+        table.add_row(found["recommender"], found["recipe"], found["action"], status, *cells, _decision(found))
+    return table
+
+
+def _served_table(document: dict[str, Any]) -> Table:
+    table = Table(title="Recommenders through get_recommendations (top 10)", title_justify="left")
+    for column in ("recommender", "for", "recent interactions", "recommended"):
+        table.add_column(column, overflow="fold")
+    for sample in document.get("servedRecommenders") or []:
+        who = f"{sample['userId']}, item {sample['itemId']}" if sample.get("itemId") else sample["userId"]
+        answer = " ".join(sample["recommendations"]) if sample["status"] == 200 else f"HTTP {sample['status']}"
+        table.add_row(sample["recommender"], who, " ".join(sample["recentInteractions"]), answer)
+    return table
+
+
 def _segments_table(document: dict[str, Any]) -> Table:
     table = Table(title=f"User segments (first {SEGMENT_USERS_SHOWN} users of each)", title_justify="left")
     for column in ("job", "for", "users", "written to"):
@@ -241,6 +269,8 @@ def render_report(console: Console, document: dict[str, Any]) -> None:
         parts.append(Text(f"SNS notification sent: {subject}", style="dim"))
     if document.get("segments"):
         parts.append(_segments_table(document))
-    if document.get("recommendations") or not document.get("segments"):  # a segments-only run has no campaign
-        parts.append(_recommendations_table(document))
+    if document.get("recommenders"):
+        parts += [_recommenders_table(document), _served_table(document)]
+    if document.get("recommendations") or not (document.get("segments") or document.get("recommenders")):
+        parts.append(_recommendations_table(document))  # a segments-only or recommenders-only run has no campaign
     console.print(Group(*parts))

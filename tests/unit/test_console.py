@@ -142,3 +142,35 @@ def test_report_says_what_was_assumed_before_the_tables() -> None:
     text = _render(_document(assumptions=assumptions))
     lines = text.splitlines()
     assert lines[:2] == [f"Assumed: {a}" for a in assumptions]
+
+
+def test_report_shows_each_recommender_its_gate_and_its_answers_through_the_handler() -> None:
+    rejected = {
+        "recommender": "top-picks",
+        "recipe": "aws-vod-top-picks",
+        "action": "rejected",
+        "status": None,
+        "metrics": {NDCG: 0.21},
+        "passed": False,
+        "checks": [{"metric": NDCG, "minimum": 0.99, "passed": False}],
+    }
+    popular = {"recommender": "popular", "recipe": "aws-vod-most-popular", "action": "unchanged", "status": "ACTIVE"}
+    answers = [
+        {"recommender": "popular", "userId": "u1", "status": 200, "recentInteractions": ["m1"],
+         "recommendations": ["m2"]},
+        {"recommender": "more", "userId": "u1", "itemId": "m1", "status": 404, "recentInteractions": ["m1"],
+         "recommendations": []},
+    ]  # fmt: skip
+    text = _render(_document(recommendations=[], recommenders=[rejected, popular], servedRecommenders=answers))
+
+    assert _row(text, "top-picks")[:5] == [
+        "top-picks",
+        "aws-vod-top-picks",
+        "rejected",
+        "deleted",
+        "0.2100 (min 0.990)",
+    ]
+    assert _row(text, "top-picks")[-1] == "REJECTED"
+    assert _row(text, "popular")[:4] == ["popular", "aws-vod-most-popular", "unchanged", "ACTIVE"]
+    assert _row(text, "more")[1:] == ["u1, item m1", "m1", "HTTP 404"]
+    assert "Recommendations (top 10) next to recent interactions" not in text  # no campaign in this run
