@@ -104,3 +104,8 @@ def test_a_rejected_new_model_leaves_the_served_recommender_and_its_parameter(tm
             "top-picks: new aws-vod-top-picks recommender REJECTED and deleted"
             in first.stack.notifications()[-1]["message"]
         )
+
+        teardown = first.stack.wait(first.stack.start("TeardownStateMachine", {"datasetGroup": "vod"}), timeout=300)
+        assert teardown["status"] == "SUCCEEDED", teardown  # each phase as its own role: recommenders first
+        assert personalize.list_recommenders()["recommenders"] == []
+        assert personalize.list_dataset_groups()["datasetGroups"] == []
