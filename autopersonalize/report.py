@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import itertools
@@ -166,7 +167,8 @@ def served_recommenders(stack: OfflineStack, group: str, results: list[dict[str,
             route, query = ("related-items", {"itemId": seen[-1], "userId": user}) if related else (
                 "recommendations", {"userId": user})  # fmt: skip
             target = f"/campaigns/{group}/{result['recommender']}/{route}?{urlencode({**query, 'numResults': TOP_N})}"
-            response = server.invoke(http_event("GET", target, {}))
+            with contextlib.redirect_stderr(io.StringIO()):  # powertools' ColdStart metric line: not the run's output
+                response = server.invoke(http_event("GET", target, {}))
             body = json.loads(response["body"])
             samples.append(
                 {
