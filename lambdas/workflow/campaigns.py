@@ -39,11 +39,11 @@ def _serves(current: str | None, target: str, config: dict[str, Any]) -> bool:
     return latest and str(current).startswith(target.removesuffix("$LATEST"))
 
 
-def _same(found: Any, wanted: Any) -> bool:
+def same_setting(found: Any, wanted: Any) -> bool:
     """Whether the service's value matches what the params set: maps only on the params' keys, numbers by value."""
     if isinstance(wanted, dict):
         found = found if isinstance(found, dict) else {}
-        return all(_same(found.get(k, CONFIG_DEFAULTS.get(k)), v) for k, v in wanted.items())
+        return all(same_setting(found.get(k, CONFIG_DEFAULTS.get(k)), v) for k, v in wanted.items())
     if isinstance(wanted, bool) or isinstance(found, bool):
         return bool(found) == wanted
     try:
@@ -63,7 +63,7 @@ def _differs(found: dict[str, Any], campaign: dict[str, Any], target: str) -> bo
     tps = latest.get("minProvisionedTPS") or found.get("minProvisionedTPS")
     config = latest.get("campaignConfig") or found.get("campaignConfig") or {}
     wanted = campaign.get("campaignConfig") or {}
-    changed = tps != campaign.get("minProvisionedTPS", 1) or not _same(config, wanted)
+    changed = tps != campaign.get("minProvisionedTPS", 1) or not same_setting(config, wanted)
     return changed or not _serves(current, target, config)
 
 

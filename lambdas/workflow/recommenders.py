@@ -27,7 +27,7 @@ from botocore.exceptions import ClientError
 from workflow import aws, events, gate, naming
 from workflow import metrics as emitted
 from workflow._recipes import recipe_arn
-from workflow.campaigns import _same as same_setting
+from workflow.campaigns import same_setting
 from workflow.errors import ResourceFailedError
 from workflow.resources import FAILED, PENDING, find, is_ready, personalize, tags, unless_limited
 
