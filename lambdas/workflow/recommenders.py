@@ -40,14 +40,17 @@ def _pointer(params: dict[str, Any], name: str) -> str:
 
 
 def served_arn(params: dict[str, Any], name: str) -> str | None:
-    """The recommender the parameter names, when it still exists."""
+    """The recommender the parameter names, when it still exists and can serve (or be started)."""
     try:
         arn = str(aws.client("ssm").get_parameter(Name=_pointer(params, name))["Parameter"]["Value"])
     except ClientError as exc:
         if aws.error_code(exc) == "ParameterNotFound":
             return None
         raise
-    return arn if _describe(arn) is not None else None
+    found = _describe(arn)
+    if found is None or str(found["status"]).startswith("DELETE") or found["status"] in FAILED:
+        return None  # deleted by hand or failed: nothing is served under the name, a new one is made
+    return arn
 
 
 def _describe(arn: str) -> dict[str, Any] | None:

@@ -168,3 +168,12 @@ def test_a_stopped_recommender_is_started_again_not_replaced(account: dict[str, 
     again = run(vod_params([TOP_PICKS]), "exec-2")["results"]["top-picks"]
     assert again["action"] == "started" and again["recommenderArn"] == served
     assert status(served) == "ACTIVE" and pointer("top-picks") == served
+
+
+def test_a_served_recommender_deleted_by_hand_is_made_again(account: dict[str, str]) -> None:
+    served = run(vod_params([TOP_PICKS]), "exec-1")["results"]["top-picks"]["recommenderArn"]
+    boto3.client("personalize").delete_recommender(recommenderArn=served)
+
+    again = run(vod_params([TOP_PICKS]), "exec-2")["results"]["top-picks"]
+    assert again["action"] == "created" and again["recommenderArn"] != served
+    assert pointer("top-picks") == again["recommenderArn"] and status(again["recommenderArn"]) == "ACTIVE"
