@@ -4,12 +4,14 @@ Each schedule fires when its expression says (workflow.schedule_expr: a rate eve
 from its creation when it has none; a cron at each matching minute in its time zone; nothing past its EndDate or
 while DISABLED), in time order across schedules. Firing calls the target as EventBridge Scheduler's templated
 Step Functions target does: StartExecution of the target's state machine with the target's Input, signed as the
-target's RoleArn ("Using templated targets in EventBridge Scheduler"; "Set up the execution role"). Only the clock's
+target's RoleArn ("Using templated targets in EventBridge Scheduler"; "Set up the execution role"); a Lambda target
+is invoked (Invoke, event payload: the Input) the same way. Only the clock's
 time moves: the code the schedules start still reads the real time.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,7 +30,8 @@ class Fired:
     group: str
     schedule: str
     at: datetime
-    execution_arn: str
+    execution_arn: str  # a Lambda target: the function's ARN (its answer is in `answer`)
+    answer: dict[str, Any] | None = None
 
 
 class SchedulerClock:
@@ -68,6 +71,8 @@ class SchedulerClock:
     def _invoke(self, schedule: Any, wait: bool) -> Fired:
         target = schedule.target
         arn = str(target["Arn"])
+        if arn.startswith("arn:aws:lambda:") and ":function:" in arn:
+            return self._invoke_function(schedule, arn)
         if not arn.startswith("arn:aws:states:") or ":stateMachine:" not in arn:
             raise ValueError(
                 f"schedule {schedule.group_name}/{schedule.name}: target {arn} is not a state machine; the offline "
@@ -83,6 +88,15 @@ class SchedulerClock:
         if wait:
             self.stack.wait(execution, timeout=300)
         return Fired(schedule.group_name, schedule.name, self.now, execution)
+
+    def _invoke_function(self, schedule: Any, arn: str) -> Fired:
+        target = schedule.target
+        _, session = iam.role_session(
+            str(target["RoleArn"]), f"scheduler-{schedule.name}", REGION, patches.SERVICE_MODELS
+        )
+        response = session.client("lambda").invoke(FunctionName=arn, Payload=(target.get("Input") or "{}").encode())
+        answer = json.loads(response["Payload"].read() or b"null")
+        return Fired(schedule.group_name, schedule.name, self.now, arn, answer)
 
 
 def _moment(value: Any) -> datetime | None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from workflow import aws, experiment_stats, experiments, naming
+from workflow import aws, experiment_stats, experiments, naming, schedules
 from workflow.errors import ResourceConflictError
 from workflow.resources import personalize
 
@@ -128,3 +128,15 @@ def check(document: dict[str, Any]) -> dict[str, Any]:
     if verdict in ("challenger loses", "no difference"):  # the sample the test needed is in: the champion stays
         return {**end(document), "verdict": verdict}
     return {"experiment": document["name"], "action": "running", "verdict": verdict}
+
+
+def scheduled_check(group: str, campaign: str) -> dict[str, Any]:
+    """Check Experiment, as the experiment's schedule invokes it: decide, and once decided (or when the experiment
+    is gone) delete the schedule, so it never fires again."""
+    document = experiments.read(naming.experiment_parameter(aws.env("PREFIX"), group, campaign))
+    if document is None:
+        return {"experiment": None, "action": "none", "verdict": None}
+    result = check(document)
+    if result["action"] != "running":
+        schedules.delete(naming.experiment_schedule(group, campaign))
+    return result

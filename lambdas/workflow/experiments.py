@@ -16,7 +16,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from workflow import aws, batch_serving, campaigns, naming
+from workflow import aws, batch_serving, campaigns, naming, schedules
 from workflow.resources import PENDING, find, personalize
 
 
@@ -123,26 +123,60 @@ def read(name: str) -> dict[str, Any] | None:
 
 
 def publish(run_group: str, params: dict[str, Any], deployed: list[dict[str, Any]]) -> list[str]:
-    """Write (or keep) the experiment parameter of each deployed campaign that has an experiment; delete that of a
-    campaign of this run without one (its experiment was removed from the params: serving stops splitting)."""
+    """Write (or keep) the experiment parameter of each deployed campaign that has an experiment, and make its
+    automatic check's schedule what autoPromote says; a campaign of this run without an experiment loses both (its
+    experiment was removed from the params: serving stops splitting)."""
     prefix, ssm, written = aws.env("PREFIX"), aws.client("ssm"), []
     for result in deployed:
         name = naming.experiment_parameter(prefix, run_group, result["campaign"])
-        if experiment_for(params, result["campaign"]) is None:
-            try:
+        existing = read(name)
+        experiment = experiment_for(params, result["campaign"])
+        if experiment is None:
+            if existing is not None:
                 ssm.delete_parameter(Name=name)
-            except ClientError as exc:
-                if aws.error_code(exc) != "ParameterNotFound":
-                    raise
+                schedules.delete(naming.experiment_schedule(run_group, result["campaign"]))
             continue
-        document = config(params, result, read(name))
+        document = config(params, result, existing)
         if document is not None:
             value = json.dumps(document, separators=(",", ":"))
             ssm.put_parameter(
                 Name=name, Value=value, Type="String", Overwrite=True, Description="autopersonalize experiment"
             )
             written.append(name)
+            _schedule_check(document)
     return written
+
+
+def _schedule_check(document: dict[str, Any]) -> None:
+    """The experiment's autoPromote check as an EventBridge Scheduler schedule invoking Check Experiment (Lambda's
+    templated target, "Using templated targets in EventBridge Scheduler"), as the stack's scheduler role; deleted
+    when the experiment has no autoPromote."""
+    name = naming.experiment_schedule(document["datasetGroup"], document["campaign"])
+    check = document.get("autoPromote")
+    if not check:
+        schedules.delete(name)
+        return
+    event = {"experiment": {"datasetGroup": document["datasetGroup"], "campaign": document["campaign"]}}
+    arguments = {
+        "ScheduleExpression": check.get("check", "rate(1 day)"),
+        "ScheduleExpressionTimezone": check.get("timezone", "UTC"),
+        "FlexibleTimeWindow": {"Mode": "OFF"},
+        "Description": f"autopersonalize check of experiment {document['datasetGroup']}/{document['name']}",
+        "State": "ENABLED",
+        "Target": {
+            "Arn": aws.env("CHECK_EXPERIMENT_FUNCTION_ARN"),
+            "RoleArn": aws.env("SCHEDULER_ROLE_ARN"),
+            "Input": json.dumps(event, separators=(",", ":")),
+            "RetryPolicy": {"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 3600},
+        },
+    }
+    scheduler, group = aws.client("scheduler"), aws.env("SCHEDULE_GROUP")
+    try:
+        scheduler.update_schedule(Name=name, GroupName=group, **arguments)
+    except ClientError as exc:
+        if aws.error_code(exc) != "ResourceNotFoundException":
+            raise
+        scheduler.create_schedule(Name=name, GroupName=group, **arguments)
 
 
 def partition(document: dict[str, Any], round_: str | None = None) -> str:

@@ -120,3 +120,9 @@ def challenger_campaign(campaign_name: str, experiment_name: str) -> str:
 def experiment_parameter(prefix: str, group: str, campaign_name: str) -> str:
     """SSM parameter holding the experiment on a campaign (JSON: both variants' ARNs, the share; serving reads it)."""
     return f"/{prefix}/{group}/experiments/{campaign_name}"
+
+
+def experiment_schedule(group: str, campaign_name: str) -> str:
+    """The EventBridge Scheduler schedule of the automatic check of the experiment on a campaign (one per campaign),
+    in the stack's schedule group."""
+    return _join(group, campaign_name, "experiment")

@@ -72,16 +72,17 @@ def _arguments(expression: str, timezone: str, event: dict[str, Any], what: str)
     }
 
 
-def existing(group: str) -> list[str]:
+def existing(group: str, kinds: tuple[str, ...] = ("retrain",)) -> list[str]:
     """The names of this dataset group's schedules in the stack's schedule group, known by their Input (a name prefix
-    would also match a group whose name starts with this one's, and long names are shortened)."""
+    would also match a group whose name starts with this one's, and long names are shortened): its retraining
+    schedules, or also (kinds "experiment") its experiments' checks (workflow/experiments.py)."""
     scheduler = aws.client("scheduler")
     names = []
     for page in scheduler.get_paginator("list_schedules").paginate(GroupName=aws.env("SCHEDULE_GROUP")):
         for summary in page["Schedules"]:
             found = scheduler.get_schedule(GroupName=aws.env("SCHEDULE_GROUP"), Name=summary["Name"])
             event = json.loads(found["Target"].get("Input") or "{}")
-            if (event.get("retrain") or {}).get("datasetGroup") == group:
+            if any((event.get(kind) or {}).get("datasetGroup") == group for kind in kinds):
                 names.append(str(summary["Name"]))
     return names
 
@@ -113,8 +114,9 @@ def delete(name: str) -> None:
 
 
 def delete_all(group: str) -> list[str]:
-    """Teardown: every retraining schedule of the dataset group (before anything they would train on goes)."""
-    names = existing(group)
+    """Teardown: every retraining schedule and experiment check of the dataset group (before anything they would
+    train on, or promote, goes)."""
+    names = existing(group, ("retrain", "experiment"))
     for name in names:
         delete(name)
     return names

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import boto3
@@ -16,6 +17,7 @@ import pytest
 from autopersonalize import experiment_sim, pipeline, run_params, sample_data, userdata
 from autopersonalize.commands import demo_sources
 from autopersonalize.local import offline_aws
+from autopersonalize.local.scheduler_clock import SchedulerClock
 from autopersonalize.local.stack import REPO, OfflineStack
 from autopersonalize.serve import LocalServer, function_environment, http_event, make_server
 
@@ -126,18 +128,13 @@ def test_events_are_counted_for_the_variant_and_forwarded_to_personalize(world: 
     assert "eventType: required" in json.loads(refused["body"])["message"]
 
 
-def test_the_report_finds_the_variant_users_prefer(world: dict[str, Any]) -> None:
-    from workflow import experiment_verdict
-
-    with_name("ab-winner")
-    population = world["population"]
-    experiment_sim.run(
-        world["server"].invoke, CAMPAIGN, sorted(population.prefers), population, experiment_sim.Behaviour(), seed=3
-    )
-    readout = experiment_verdict.report(document())
-    assert readout["verdict"] == "challenger wins", readout
-    users = readout["variants"]["champion"]["users"] + readout["variants"]["challenger"]["users"]
-    assert users == USERS
+def test_the_scheduled_check_leaves_an_experiment_without_its_sample_running(world: dict[str, Any]) -> None:
+    schedule = boto3.client("scheduler").get_schedule(GroupName=os.environ["PREFIX"], Name="demo-recommend-experiment")
+    assert schedule["ScheduleExpression"] == "rate(1 day)"
+    assert json.loads(schedule["Target"]["Input"]) == {"experiment": {"datasetGroup": "demo", "campaign": "recommend"}}
+    [fired] = SchedulerClock(world["stack"]).advance(timedelta(days=1))
+    assert fired.answer == {"experiment": "personal-vs-popular", "action": "running", "verdict": "not enough data"}
+    assert document()["name"] == "personal-vs-popular"
 
 
 def test_an_a_a_experiment_finds_no_winner_in_most_seeded_runs(world: dict[str, Any]) -> None:
@@ -160,23 +157,42 @@ def test_an_a_a_experiment_finds_no_winner_in_most_seeded_runs(world: dict[str, 
     assert verdicts.count("no difference") >= 10, verdicts  # the sample sufficed: a verdict, not a shrug
 
 
-def test_promotion_deploys_the_challengers_version_and_removes_the_challenger(world: dict[str, Any]) -> None:
+def test_the_report_finds_the_variant_users_prefer(world: dict[str, Any]) -> None:
     from workflow import experiment_verdict
 
-    with_name("personal-vs-popular", challenger=world["published"]["challenger"])
+    published = world["published"]  # the run's challenger and settings again, after the A/A runs
+    with_name(
+        "ab-winner", challenger=published["challenger"], minimumDetectableEffect=published["minimumDetectableEffect"]
+    )
+    population = world["population"]
+    experiment_sim.run(
+        world["server"].invoke, CAMPAIGN, sorted(population.prefers), population, experiment_sim.Behaviour(), seed=3
+    )
+    readout = experiment_verdict.report(document())
+    assert readout["verdict"] == "challenger wins", readout
+    users = readout["variants"]["champion"]["users"] + readout["variants"]["challenger"]["users"]
+    assert users == USERS
+
+
+def test_the_scheduled_check_promotes_the_winner_and_removes_the_challenger(world: dict[str, Any]) -> None:
+    """After the A/B users of test_the_report_finds_the_variant_users_prefer: the autoPromote schedule fires."""
+    from workflow import experiment_verdict
+
     found = document()
-    outcome = experiment_verdict.promote(found)
-    assert outcome == {
-        "experiment": "personal-vs-popular",
+    assert found["name"] == "ab-winner"
+    [fired] = SchedulerClock(world["stack"]).advance(timedelta(days=1))
+    assert fired.answer == {
+        "experiment": "ab-winner",
         "action": "promoted",
         "solutionVersionArn": found["challenger"]["solutionVersionArn"],
+        "verdict": "challenger wins",
     }
     personalize = boto3.client("personalize")
     champion = personalize.describe_campaign(campaignArn=found["champion"]["campaignArn"])["campaign"]
     assert champion["latestCampaignUpdate"]["solutionVersionArn"] == found["challenger"]["solutionVersionArn"]
-    names = [c["name"] for c in personalize.list_campaigns()["campaigns"]]
-    assert "ap-demo-recommend-personal-vs-popular" not in names or _deleting(personalize, found)
+    assert _deleting(personalize, found)
     assert experiment_verdict.published("demo") == []  # serving stops splitting
+    assert boto3.client("scheduler").list_schedules(GroupName=os.environ["PREFIX"])["Schedules"] == []
     fresh_serving_process()
     served = call(world["server"], "GET", f"/campaigns/{CAMPAIGN}/recommendations?userId=u00042")
     assert "experiment" not in served

@@ -29,7 +29,7 @@ def test_stack_every_function_logs_to_a_group_with_a_retention() -> None:
         retention = {g["logGroupName"]: g.get("retentionInDays") for g in logs.describe_log_groups()["logGroups"]}
     functions = {k: r for k, r in template.resources.items() if r["Type"] == "AWS::Serverless::Function"}
     groups = {k: _log_group(template, r, template.names[k]) for k, r in functions.items()}
-    assert len(functions) == 37  # with Load Batch Output (batch serving) and the 3 recommender steps
+    assert len(functions) == 38  # with Load Batch Output (batch serving), the 3 recommender steps, Check Experiment
     assert {k: retention.get(g) for k, g in groups.items() if not retention.get(g)} == {}
 
 

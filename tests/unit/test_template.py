@@ -69,7 +69,7 @@ def test_template_pass_role_only_for_the_service_roles_and_only_to_their_service
                 assert passed_to == PASSABLE[role[0]], logical_id
 
 
-def test_template_only_publish_passes_the_scheduler_role_which_may_only_start_training() -> None:
+def test_template_only_publish_passes_the_scheduler_role_which_may_only_start_training_or_check_experiments() -> None:
     passing = [
         logical_id
         for logical_id, resource in TEMPLATE.resources.items()
@@ -80,10 +80,13 @@ def test_template_only_publish_passes_the_scheduler_role_which_may_only_start_tr
     [trust] = TEMPLATE.resources["SchedulerRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
     assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
-    [policy] = TEMPLATE.resources["SchedulerRole"]["Properties"]["Policies"]
-    [statement] = policy["PolicyDocument"]["Statement"]
+    start, check = TEMPLATE.resources["SchedulerRole"]["Properties"]["Policies"]
+    [statement] = start["PolicyDocument"]["Statement"]
     assert _actions(statement) == ["states:StartExecution"]
     assert statement["Resource"]["Fn::Sub"].endswith(":stateMachine:${Prefix}-training")
+    [statement] = check["PolicyDocument"]["Statement"]
+    assert _actions(statement) == ["lambda:InvokeFunction"]
+    assert statement["Resource"]["Fn::Sub"].endswith(":function:${Prefix}-CheckExperiment")
 
 
 def test_template_personalize_actions_are_scoped_to_the_prefix() -> None:
