@@ -50,7 +50,10 @@ def summary(
             for s in state.get("solutions") or []
         ],
         "campaigns": [
-            {k: c.get(k) for k in ("campaign", "action", "campaignArn", "solutionVersionArn", "reason")}
+            {
+                **{k: c.get(k) for k in ("campaign", "action", "campaignArn", "solutionVersionArn", "reason")},
+                **({"experiment": c["experiment"]} if c.get("experiment") else {}),
+            }
             for c in state.get("campaigns") or []
         ],
         "recommenders": [
@@ -122,6 +125,7 @@ def render(data: dict[str, Any]) -> str:
         )
         arn = f"; {c['campaignArn']}" if c.get("campaignArn") else ""
         lines.append(f"  {c['campaign']}: {detail}{arn}")
+        lines += _experiment_lines(c.get("experiment"))
     lines += _recommender_lines(data.get("recommenders") or [], data.get("retiredRecommenders") or [])
     lines += [
         f"Batch inference: {b['job']}: {b['action']} {b.get('batchInferenceJobArn')}{_served(b)}"
@@ -250,3 +254,18 @@ def notify_failure(state: dict[str, Any], execution_id: str, params: dict[str, A
         {"datasetGroup": group, "step": step, "error": name, "reason": message, "execution": execution_id},
     )
     return {"outcome": "FAILED", "step": step, "error": name, "reason": message}
+
+
+def _experiment_lines(experiment: dict[str, Any] | None) -> list[str]:
+    """A campaign's experiment: its challenger campaign beside it (or why this run left it as it was)."""
+    if not experiment:
+        return []
+    challenger = experiment["challenger"]
+    if challenger["action"] == "skipped":
+        return [
+            f"    experiment {experiment['name']}: challenger {challenger['campaign']} skipped ({challenger['reason']})"
+        ]
+    return [
+        f"    experiment {experiment['name']}: challenger {challenger['campaign']} {challenger['action']}, serves "
+        f"{challenger['solutionVersionArn']}; {challenger['campaignArn']}"
+    ]

@@ -134,3 +134,35 @@ def test_readout_says_how_many_users_are_still_needed() -> None:
     assert found["usersStillNeeded"] == {"champion": 586, "challenger": 636}
     assert found["variants"]["challenger"]["events"] == {"buy": 1, "click": 9}
     assert found["variants"]["champion"]["conversionRate"] == 0.1
+
+
+def test_notification_says_what_an_experiment_deployed_beside_its_campaign() -> None:
+    from workflow.notify import render, summary
+
+    challenger = {"campaign": "home-v2", "action": "updated", "campaignArn": "arn:ch", "solutionVersionArn": "arn:v2"}
+    skipped = {"campaign": "side-v3", "action": "skipped", "reason": "ndcg 0.01 below 0.05"}
+    state = {
+        "run": {"datasetGroup": "g", "bucket": "b", "key": "params/g.json", "executionId": "e"},
+        "campaigns": [
+            {
+                "campaign": "home",
+                "action": "unchanged",
+                "campaignArn": "arn:home",
+                "solutionVersionArn": "arn:v1",
+                "experiment": {"name": "v2", "challenger": challenger},
+            },
+            {
+                "campaign": "side",
+                "action": "unchanged",
+                "campaignArn": "arn:side",
+                "solutionVersionArn": "arn:v1",
+                "experiment": {"name": "v3", "challenger": skipped},
+            },
+        ],
+    }
+
+    lines = render(summary(state, "DEPLOYED", [])).splitlines()
+
+    assert "  home: unchanged, serves arn:v1; arn:home" in lines
+    assert "    experiment v2: challenger home-v2 updated, serves arn:v2; arn:ch" in lines
+    assert "    experiment v3: challenger side-v3 skipped (ndcg 0.01 below 0.05)" in lines
