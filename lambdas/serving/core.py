@@ -85,10 +85,7 @@ def answer(query: Query, ref: CampaignRef) -> dict[str, Any]:
             "check the name against params.campaigns (or batchInferenceJobs with serving, or recommenders), "
             "or run the workflow to deploy it"
         )
-    experiment = experiments.lookup(prefix, ref.group, ref.name) if query.user_id else None
-    variant = (
-        experiments.assign(experiment["name"], str(query.user_id), experiment["trafficShare"]) if experiment else None
-    )
+    experiment, variant = experiments.variant_of(prefix, ref.group, ref.name, query.user_id)
     if experiment and variant == "challenger":
         campaign_arn = experiment["challenger"]["campaignArn"]
         names.append(experiments.experiment_parameter(prefix, ref.group, ref.name))  # re-read if its ARN is stale

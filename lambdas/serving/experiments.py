@@ -51,6 +51,16 @@ def lookup(prefix: str, group: str, campaign: str) -> dict[str, Any] | None:
     return None if value is None else dict(json.loads(value))
 
 
+def variant_of(
+    prefix: str, group: str, campaign: str, user_id: str | None
+) -> tuple[dict[str, Any] | None, Variant | None]:
+    """(the experiment running on the campaign, the user's variant), or (None, None): none runs, or no user."""
+    config = lookup(prefix, group, campaign) if user_id else None
+    if config is None or user_id is None:
+        return None, None
+    return config, assign(config["name"], user_id, float(config["trafficShare"]))
+
+
 def partition(config: dict[str, Any]) -> str:
     return f"{config['datasetGroup']}#{config['name']}#{config['round']}"
 

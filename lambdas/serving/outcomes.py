@@ -72,9 +72,8 @@ def parse(raw: Mapping[str, Any]) -> Event:
 def record(event: Event, prefix: str, group: str, campaign: str) -> dict[str, Any]:
     """Count the event for the user's variant (when an experiment runs on the campaign and the user was exposed),
     then forward it to PutEvents (when the dataset group has an event tracker)."""
-    experiment = experiments.lookup(prefix, group, campaign)
-    variant = experiments.assign(experiment["name"], event.user_id, experiment["trafficShare"]) if experiment else None
-    counted = experiments.count(experiment, event.user_id, event.event_type) if experiment and variant else False
+    experiment, variant = experiments.variant_of(prefix, group, campaign, event.user_id)
+    counted = experiments.count(experiment, event.user_id, event.event_type) if experiment else False
     source = experiment["challenger"]["campaign"] if experiment and variant == "challenger" else campaign
     forwarded = _forward(event, prefix, group, source)
     return {
