@@ -61,9 +61,13 @@ def deploy(
     else:
         champion = _held(campaign, summary)
     before = (previous.get("experiment") or {}).get("challenger") or {}
-    challenger = campaigns.deploy_campaign(
-        params, challenger_block(campaign, experiment), solutions, before.get("action")
-    )
+    block = challenger_block(campaign, experiment)
+    if any(s.get("solution") == block["solution"] for s in solutions):
+        challenger = campaigns.deploy_campaign(params, block, solutions, before.get("action"))
+    else:  # a retrain-only run of the champion's solution: the challenger keeps what it serves
+        reason = f"solution {block['solution']!r} was not trained in this run"
+        challenger = {"campaign": block["name"], "campaignArn": None, "action": "skipped", "ready": True}
+        challenger.update(solutionVersionArn=None, reason=reason)
     ready = bool(champion["ready"] and challenger["ready"])
     return {**champion, "ready": ready, "experiment": {"name": experiment["name"], "challenger": challenger}}
 

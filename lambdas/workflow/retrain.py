@@ -43,7 +43,14 @@ def narrowed(params: dict[str, Any], event: RetrainEvent, run_id: str) -> dict[s
         )
     document = dict(params)
     document["solutions"] = [{**solution, "trainingMode": event.training_mode}]
-    document["campaigns"] = [c for c in params.get("campaigns") or [] if c.get("solution") == event.solution]
+    challenged = {  # campaigns whose experiment tries this solution: their challenger takes the new version
+        e["campaign"]
+        for e in params.get("experiments") or []
+        if (e.get("challenger") or {}).get("solution") == event.solution
+    }
+    document["campaigns"] = [
+        c for c in params.get("campaigns") or [] if c.get("solution") == event.solution or c.get("name") in challenged
+    ]
     document["batchInferenceJobs"] = []
     document["batchSegmentJobs"] = []
     document["recommenders"] = []  # a recommender is not a solution: no schedule retrains it
