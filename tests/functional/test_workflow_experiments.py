@@ -24,6 +24,21 @@ EXPERIMENT = {
 PARAMETER = "/ap/demo/experiments/popular"
 
 
+@pytest.fixture
+def stack(account: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the template adds for experiments: the table, and the function the check schedules invoke."""
+    boto3.client("dynamodb").create_table(
+        TableName="ap-experiments",
+        AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in ("pk", "userId")],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "userId", "KeyType": "RANGE"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    monkeypatch.setenv("EXPERIMENTS_TABLE", "ap-experiments")
+    monkeypatch.setenv(
+        "CHECK_EXPERIMENT_FUNCTION_ARN", "arn:aws:lambda:us-east-1:123456789012:function:ap-CheckExperiment"
+    )
+
+
 def published(state: dict[str, Any], campaigns: list[dict[str, Any]]) -> dict[str, Any] | None:
     ws.call("Publish", {"run": state["run"], "campaigns": campaigns, "serving": {"filters": []}})
     try:
@@ -106,6 +121,23 @@ def test_removing_the_experiment_from_the_params_stops_the_split(
     state = group(loaded(name="exec-2"))
     assert published(state, [deployed(state, "popular", solutions)]) is None
     assert scheduler.list_schedules(GroupName="ap")["Schedules"] == []
+
+
+def test_teardown_deletes_the_check_schedule_the_challenger_and_the_experiment(stack: None) -> None:
+    state = group(loaded(experiments=[{**EXPERIMENT, "autoPromote": {"check": "rate(12 hours)"}}]))
+    imports = imported(state)
+    solutions = [trained(state, "popular", imports), trained(state, "personal", imports)]
+    assert published(state, [deployed(state, "popular", solutions)]) is not None
+    for phase in ("Delete Campaigns", "Delete Parameters"):
+        progress: dict[str, Any] = {}
+        for _ in range(10):
+            progress = ws.call(phase, {"datasetGroup": "demo", "progress": progress})
+            if progress["done"]:
+                break
+        assert progress["done"], phase
+    assert boto3.client("scheduler").list_schedules(GroupName="ap")["Schedules"] == []
+    assert ws.counts()["campaigns"] == 0  # the champion and the challenger
+    assert boto3.client("ssm").get_parameters_by_path(Path="/ap/demo/", Recursive=True)["Parameters"] == []
 
 
 def test_retrain_only_runs_keep_the_campaigns_whose_experiment_tries_the_solution() -> None:
