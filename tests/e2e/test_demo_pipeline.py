@@ -41,6 +41,7 @@ def test_demo_json_document_lists_every_resource_created(demo_document: dict[str
         "filters": 2,
         "eventTrackers": 1,
         "batchSegmentJobs": 0,
+        "recommenders": 0,
     }
 
 

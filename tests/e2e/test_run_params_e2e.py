@@ -78,6 +78,7 @@ def test_run_with_mlops_params_deploys_its_campaigns(ran: tuple[Any, ...]) -> No
         "filters": 1,
         "eventTrackers": 1,
         "batchSegmentJobs": 0,
+        "recommenders": 0,
     }
 
 

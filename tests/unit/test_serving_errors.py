@@ -84,7 +84,7 @@ def test_unknown_campaign_is_404(runtime: Stubber) -> None:
     assert (status, body["error"]) == (404, "NotFound")
     assert body["message"] == (
         "campaign demo/nope is not deployed (no SSM parameter /ap/demo/campaigns/nope); "
-        "check the name against params.campaigns (or batchInferenceJobs with serving), "
+        "check the name against params.campaigns (or batchInferenceJobs with serving, or recommenders), "
         "or run the workflow to deploy it"
     )
 
