@@ -89,15 +89,7 @@ def answer(query: Query, ref: CampaignRef) -> dict[str, Any]:
     if experiment and variant == "challenger":
         campaign_arn = experiment["challenger"]["campaignArn"]
         names.append(experiments.experiment_parameter(prefix, ref.group, ref.name))  # re-read if its ARN is stale
-    kwargs: dict[str, Any] = {"campaignArn": campaign_arn}
-    if query.filter:
-        filter_name = parameters.filter_parameter(prefix, ref.group, query.filter)
-        names.append(filter_name)
-        kwargs["filterArn"] = _resolve(
-            filter_name,
-            f"filter {query.filter!r} of dataset group {ref.group!r} does not "
-            f"exist (no SSM parameter {filter_name}); check the name against params.filters",
-        )
+    kwargs: dict[str, Any] = {"campaignArn": campaign_arn, **_filter_arn(query, ref, prefix, names)}
     try:
         found = _call(query, ref, kwargs)
     except ClientError as exc:
@@ -110,6 +102,20 @@ def answer(query: Query, ref: CampaignRef) -> dict[str, Any]:
     return found
 
 
+def _filter_arn(query: Query, ref: CampaignRef, prefix: str, names: list[str]) -> dict[str, str]:
+    """{"filterArn": ...} for the request's filter (its SSM parameter appended to `names`, re-read if stale), or {}."""
+    if not query.filter:
+        return {}
+    filter_name = parameters.filter_parameter(prefix, ref.group, query.filter)
+    names.append(filter_name)
+    arn = _resolve(
+        filter_name,
+        f"filter {query.filter!r} of dataset group {ref.group!r} does not "
+        f"exist (no SSM parameter {filter_name}); check the name against params.filters",
+    )
+    return {"filterArn": arn}
+
+
 def _recommender(query: Query, ref: CampaignRef, prefix: str, pointer: str) -> dict[str, Any]:
     """GetRecommendations with the recommender the pointer names ("source": "recommender"). A run that replaces a
     recommender switches the pointer, then deletes the old one: a cached ARN that is gone is read again, once."""
@@ -117,16 +123,8 @@ def _recommender(query: Query, ref: CampaignRef, prefix: str, pointer: str) -> d
         raise errors.BadRequestError(
             [("campaign", f"{ref} is a recommender; recommenders answer /recommendations and /related-items only")]
         )
-    kwargs: dict[str, Any] = {}
     names = [pointer]
-    if query.filter:
-        filter_name = parameters.filter_parameter(prefix, ref.group, query.filter)
-        names.append(filter_name)
-        kwargs["filterArn"] = _resolve(
-            filter_name,
-            f"filter {query.filter!r} of dataset group {ref.group!r} does not "
-            f"exist (no SSM parameter {filter_name}); check the name against params.filters",
-        )
+    kwargs: dict[str, Any] = _filter_arn(query, ref, prefix, names)
     for attempt in (1, 2):
         arn = _resolve(pointer, f"recommender {ref} is no longer published (no SSM parameter {pointer})")
         try:
