@@ -161,26 +161,11 @@ def _schedule_check(document: dict[str, Any]) -> None:
         schedules.delete(name)
         return
     event = {"experiment": {"datasetGroup": document["datasetGroup"], "campaign": document["campaign"]}}
-    arguments = {
-        "ScheduleExpression": check.get("check", "rate(1 day)"),
-        "ScheduleExpressionTimezone": check.get("timezone", "UTC"),
-        "FlexibleTimeWindow": {"Mode": "OFF"},
-        "Description": f"autopersonalize check of experiment {document['datasetGroup']}/{document['name']}",
-        "State": "ENABLED",
-        "Target": {
-            "Arn": aws.env("CHECK_EXPERIMENT_FUNCTION_ARN"),
-            "RoleArn": aws.env("SCHEDULER_ROLE_ARN"),
-            "Input": json.dumps(event, separators=(",", ":")),
-            "RetryPolicy": {"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 3600},
-        },
-    }
-    scheduler, group = aws.client("scheduler"), aws.env("SCHEDULE_GROUP")
-    try:
-        scheduler.update_schedule(Name=name, GroupName=group, **arguments)
-    except ClientError as exc:
-        if aws.error_code(exc) != "ResourceNotFoundException":
-            raise
-        scheduler.create_schedule(Name=name, GroupName=group, **arguments)
+    what = f"check of experiment {document['datasetGroup']}/{document['name']}"
+    expression, timezone = check.get("check", "rate(1 day)"), check.get("timezone", "UTC")
+    schedules.put(
+        name, schedules.arguments(expression, timezone, aws.env("CHECK_EXPERIMENT_FUNCTION_ARN"), event, what)
+    )
 
 
 def partition(document: dict[str, Any], round_: str | None = None) -> str:

@@ -45,25 +45,31 @@ def wanted(run: Run, params: dict[str, Any]) -> dict[str, dict[str, Any]]:
                     "snapshotEtag": run.snapshot_etag,
                 }
             }
-            found[schedule_name(group, solution["name"], mode)] = _arguments(
-                expression, schedule.get("timezone", "UTC"), event, f"{group}/{solution['name']} {mode}"
+            found[schedule_name(group, solution["name"], mode)] = arguments(
+                expression,
+                schedule.get("timezone", "UTC"),
+                aws.env("TRAINING_MACHINE_ARN"),
+                event,
+                f"retraining of {group}/{solution['name']} {mode}",
             )
     return found
 
 
-def _arguments(expression: str, timezone: str, event: dict[str, Any], what: str) -> dict[str, Any]:
+def arguments(expression: str, timezone: str, target: str, event: dict[str, Any], what: str) -> dict[str, Any]:
+    """CreateSchedule's arguments (without Name and GroupName): `target` (the training machine or a function) gets
+    `event` as the stack's scheduler role."""
     parsed = schedule_expr.parse(expression)
     # A rate schedule without StartDate invokes its target at once (Scheduler User Guide, "Rate-based schedules"):
-    # this run has just trained, so the first retraining is one period from now.
+    # the run that makes it has just trained (or deployed), so the first time is one period from now.
     start = {"StartDate": time.time() + parsed.seconds} if isinstance(parsed, schedule_expr.Rate) else {}
     return {
         "ScheduleExpression": expression,
         "ScheduleExpressionTimezone": timezone,
         "FlexibleTimeWindow": {"Mode": "OFF"},
-        "Description": f"autopersonalize retraining of {what}",
+        "Description": f"autopersonalize {what}",
         "State": "ENABLED",
         "Target": {
-            "Arn": aws.env("TRAINING_MACHINE_ARN"),
+            "Arn": target,
             "RoleArn": aws.env("SCHEDULER_ROLE_ARN"),
             "Input": json.dumps(event, separators=(",", ":")),
             "RetryPolicy": {"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 3600},
@@ -102,6 +108,17 @@ def sync(run: Run, params: dict[str, Any]) -> list[dict[str, str]]:
         delete(name)
         actions.append({"schedule": name, "action": "deleted"})
     return actions
+
+
+def put(name: str, arguments: dict[str, Any]) -> None:
+    """Update the schedule, or create it when it does not exist."""
+    scheduler, group = aws.client("scheduler"), aws.env("SCHEDULE_GROUP")
+    try:
+        scheduler.update_schedule(Name=name, GroupName=group, **arguments)
+    except ClientError as exc:
+        if aws.error_code(exc) != "ResourceNotFoundException":
+            raise
+        scheduler.create_schedule(Name=name, GroupName=group, **arguments)
 
 
 def delete(name: str) -> None:
