@@ -175,7 +175,7 @@ def evaluate(
     by_name = {name: values for name, values in (baselines or {}).items() if isinstance(values, dict)}
     decision = gate.evaluate(rule, metrics, deployed, by_name or None)
     group = params["datasetGroup"]["name"]
-    emitted.gate_metrics(group, block["name"], arn, metrics or {}, rule.minimums, decision.passed)
+    emitted.gate_metrics(group, block["name"], arn, metrics or {}, rule.minimums, decision.passed, "Recommender")
     events.emit(
         "Gate Decision",
         params,

@@ -43,13 +43,14 @@ AWS_METRICS: dict[str, tuple[str, frozenset[str]]] = {
 SEARCH = re.compile(r"SEARCH\('\{([^}]*)\}\s+MetricName=\"([^\"]+)\"[^']*',\s*'(\w+)',\s*\d+\)")
 
 
-def custom_metrics() -> dict[str, frozenset[str]]:
-    """Every metric in the `autopersonalize` namespace and its dimension names, from the code that emits it."""
-    found = {name: frozenset({*dims, "service"}) for name, dims in metrics.EMITTED.items()}
-    found |= {name: frozenset({"DatasetGroup", "Dataset"}) for name, _ in ROW_METRICS}  # PutMetricData: no service
+def custom_metrics() -> dict[str, set[frozenset[str]]]:
+    """Every metric in the `autopersonalize` namespace and each set of dimension names it is emitted with, from the
+    code that emits it."""
+    found = {name: {frozenset({*d, "service"}) for d in dims} for name, dims in metrics.EMITTED.items()}
+    found |= {name: {frozenset({"DatasetGroup", "Dataset"})} for name, _ in ROW_METRICS}  # PutMetricData: no service
     serving = (REPO / "lambdas" / "serving" / "get_recommendations.py").read_text()
     dims = frozenset({*re.findall(r'metrics\.add_dimension\("(\w+)"', serving), "service"})
-    found |= {name: dims for name in re.findall(r'metrics\.add_metric\("(\w+)"', serving)}
+    found |= {name: {dims} for name in re.findall(r'metrics\.add_metric\("(\w+)"', serving)}
     return found
 
 
@@ -71,7 +72,7 @@ def problems(body: dict[str, Any], template: Template) -> list[str]:
         "@timestamp",
         *metrics.GATE_PROPERTIES,
         *metrics.EMITTED,
-        *(d for v in metrics.EMITTED.values() for d in v),
+        *(d for sets in metrics.EMITTED.values() for dims in sets for d in dims),
     }
     found: list[str] = []
     for index, widget in enumerate(body["widgets"]):
@@ -91,7 +92,7 @@ def problems(body: dict[str, Any], template: Template) -> list[str]:
                     continue
                 namespace, *dims = [d.strip() for d in match.group(1).split(",")]
                 name = match.group(2)
-                if namespace == "autopersonalize" and custom.get(name) != frozenset(dims):
+                if namespace == "autopersonalize" and frozenset(dims) not in custom.get(name, set()):
                     found.append(f"{where}: nothing emits {name} with dimensions {sorted(dims)}")
                 elif namespace in AWS_METRICS and (
                     dims != [AWS_METRICS[namespace][0]] or name not in AWS_METRICS[namespace][1]
@@ -130,11 +131,14 @@ def body_of(template: Template) -> dict[str, Any]:
 def test_the_dashboard_charts_only_what_the_stack_emits(template: Template) -> None:
     body = body_of(template)
     assert problems(body, template) == []
-    charted = {
-        m[1] if not isinstance(m[0], dict) else SEARCH.fullmatch(m[0]["expression"]).group(2)  # type: ignore[union-attr]
+    searches = [
+        SEARCH.fullmatch(m[0]["expression"]).groups()  # type: ignore[union-attr]
         for w in body["widgets"]
         for m in w["properties"].get("metrics", [])
-    }
+        if isinstance(m[0], dict)
+    ]
+    charted = {m[1] for w in body["widgets"] for m in w["properties"].get("metrics", []) if not isinstance(m[0], dict)}
+    charted |= {name for _, name, _ in searches}
     # what issue 15 asks it to show: runs by outcome, step durations, gate metrics, rows, latency, errors, throttles
     assert {
         "ExecutionsSucceeded",
@@ -145,6 +149,9 @@ def test_the_dashboard_charts_only_what_the_stack_emits(template: Template) -> N
         "GateMinimum",
     } <= charted
     assert {"RowsExported", "RowsRejected", "RowsImported", "Latency", "Errors", "Throttles"} <= charted
+    # issue 15's recommenders: their gate metrics and decisions, each under its own Recommender dimension
+    by_recommender = {name for dims, name, _ in searches if "Recommender" in dims.split(",")}
+    assert by_recommender == {"GateMetric", "GateMinimum", "GatePassed", "GateRejected"}
 
 
 @pytest.mark.parametrize(
@@ -157,13 +164,24 @@ def test_the_dashboard_charts_only_what_the_stack_emits(template: Template) -> N
             "nothing emits GateMetrics",
         ),
         (
-            (9, "metrics", 0, 0, "expression"),
+            (11, "metrics", 0, 0, "expression"),
             "SEARCH('{autopersonalize,Dataset,DatasetGroup,service} MetricName=\"RowsExported\"', 'Sum', 86400)",
             "nothing emits RowsExported with dimensions",
         ),
         ((4, "metrics", 0, 3), "ap-NoSuchFunction", "FunctionName ap-NoSuchFunction is not in the stack"),
         ((1, "metrics", 0, 1), "ExecutionsSucceded", "AWS/States has no ExecutionsSucceded"),
-        ((8, "query"), "SOURCE '/aws/lambda/elsewhere' | fields @timestamp", "reads no log group of the stack"),
+        ((10, "query"), "SOURCE '/aws/lambda/elsewhere' | fields @timestamp", "reads no log group of the stack"),
+        (
+            (8, "metrics", 0, 0, "expression"),
+            "SEARCH('{autopersonalize,DatasetGroup,Metric,Recommender,Solution,service} "
+            "MetricName=\"GateMetric\"', 'Maximum', 3600)",
+            "nothing emits GateMetric with dimensions",
+        ),
+        (
+            (9, "metrics", 0, 0, "expression"),
+            "SEARCH('{autopersonalize,DatasetGroup,Recommender,service} MetricName=\"TrainingHours\"', 'Sum', 86400)",
+            "nothing emits TrainingHours with dimensions",
+        ),
     ],
 )
 def test_a_widget_on_a_metric_nobody_emits_is_found(
@@ -176,3 +194,14 @@ def test_a_widget_on_a_metric_nobody_emits_is_found(
         target = target[key]
     target[keys[-1]] = value
     assert any(expected in problem for problem in problems(body, template)), problems(body, template)
+
+
+def test_the_log_table_names_only_fields_a_gate_line_carries(template: Template) -> None:
+    body = copy.deepcopy(body_of(template))
+    table = body["widgets"][10]["properties"]
+    assert "recommenderArn" in table["query"] and problems(body, template) == []
+    table["query"] = table["query"].replace("recommenderArn", "recommenderVersionArn")
+    assert problems(body, template) == [
+        "widget 10 (Gate metrics by solution version and recommender (each line's version or recommender ARN is a "
+        "property, not a dimension)): no gate metric line has the field recommenderVersionArn"
+    ]
