@@ -367,15 +367,36 @@ def _rechunk(frames: Iterator[pd.DataFrame], chunk_rows: int) -> Iterator[pd.Dat
 # ---------------------------------------------------------------- mapping
 
 
+FILL_EXAMPLE = '{"CREATION_TIMESTAMP": 788918400}'
+
+
+def fill_constants(args: dict[str, str]) -> dict[str, Any]:
+    """Schema field -> the constant every row gets: --fill, a JSON object (the params' datasets[].fill, e.g.
+    {"CREATION_TIMESTAMP": 788918400}), and --event_type for EVENT_TYPE (the params' fillEventType)."""
+    text = args.get("fill") or ""
+    allowed = f"allowed: a JSON object of field to constant, e.g. {FILL_EXAMPLE}"
+    try:
+        constants = json.loads(text) if text.strip() else {}
+    except json.JSONDecodeError as exc:
+        raise ExportArgumentError(f"--fill {text}: not JSON ({exc}); {allowed}") from None
+    if not isinstance(constants, dict) or not all(isinstance(v, (str, int, float)) for v in constants.values()):
+        raise ExportArgumentError(f"--fill {text}: {allowed} (a string, number or boolean)")
+    if args.get("event_type"):
+        constants.setdefault("EVENT_TYPE", args["event_type"])
+    return constants
+
+
 def field_columns(fields: list[Field], args: dict[str, str]) -> dict[str, str | None]:
     """Schema field -> the source column it reads, by --mapping and the derivations (a field not mapped reads the
-    column of its own name); None for EVENT_TYPE when --event_type gives it a constant."""
+    column of its own name); None for a field --fill or --event_type gives a constant (the mapping wins)."""
     mapping = parse_mapping(args.get("mapping", ""))
     for key, target in (("event_type_column", "EVENT_TYPE"), ("event_value_column", "EVENT_VALUE")):
         if args.get(key):
             mapping[target] = args[key]
-    constant = args.get("event_type") and "EVENT_TYPE" not in mapping
-    return {f.name: None if f.name == "EVENT_TYPE" and constant else mapping.get(f.name, f.name) for f in fields}
+    constants = fill_constants(args)
+    return {
+        f.name: None if f.name in constants and f.name not in mapping else mapping.get(f.name, f.name) for f in fields
+    }
 
 
 def source_columns(fields: list[Field], args: dict[str, str]) -> list[str]:
@@ -386,10 +407,12 @@ def source_columns(fields: list[Field], args: dict[str, str]) -> list[str]:
 def map_columns(df: pd.DataFrame, fields: list[Field], args: dict[str, str]) -> pd.DataFrame:
     """The source chunk with one column per schema field (raw values), by --mapping and the derivations."""
     columns = field_columns(fields, args)
+    constants = fill_constants(args)
     out: dict[str, Any] = {}
     for f in fields:
         if (column := columns[f.name]) is None:
-            out[f.name] = pd.Series(args["event_type"], index=df.index, dtype="str")
+            value = constants[f.name]
+            out[f.name] = pd.Series(value, index=df.index, dtype="str" if isinstance(value, str) else None)
         elif column in df.columns:
             out[f.name] = df[column]
         elif not f.nullable:
@@ -403,12 +426,21 @@ def map_columns(df: pd.DataFrame, fields: list[Field], args: dict[str, str]) -> 
 
 
 def check_mapping(fields: list[Field], args: dict[str, str]) -> None:
-    """Fail before reading when --mapping names a field the schema does not have."""
+    """Fail before reading when --mapping or --fill names a field the schema does not have, or both name one."""
     names = {f.name for f in fields}
-    unknown = sorted(set(parse_mapping(args.get("mapping", ""))) - names)
-    if unknown:
+    mapping = parse_mapping(args.get("mapping", ""))
+    constants = fill_constants(args)  # refuses a --fill that is not an object of constants
+    filled = json.loads(args["fill"]) if (args.get("fill") or "").strip() else {}
+    for option, named in (("--mapping", mapping), ("--fill", filled)):
+        unknown = sorted(set(named) - names)
+        if unknown:
+            raise ExportArgumentError(
+                f"{option} names {', '.join(unknown)}, not in the schema (fields: {', '.join(f.name for f in fields)})"
+            )
+    for name in sorted(set(filled) & set(mapping)):
         raise ExportArgumentError(
-            f"--mapping names {', '.join(unknown)}, not in the schema (fields: {', '.join(f.name for f in fields)})"
+            f"--fill gives {name} the constant {json.dumps(constants[name])} and --mapping maps it to the column "
+            f"{mapping[name]!r}; keep one"
         )
 
 

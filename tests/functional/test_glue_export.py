@@ -106,6 +106,48 @@ def test_export_csv_keeps_ids_as_text_and_takes_a_constant_event_type(s3: Any) -
     assert rows_at(s3, "exports/run-1/interactions/part-00000.csv")[1] == ["007", "0042", "1714564800", "view", ""]
 
 
+def test_export_fills_a_field_the_source_lacks_with_the_fill_constant(s3: Any) -> None:
+    source = put(s3, "raw/items/a.csv", "movieId,genres,price\n1,Comedy|Drama,2.5\n2,Horror,\n")
+
+    result = export_items.main(
+        job_args(
+            "items",
+            source_type="s3_csv",
+            source=source,
+            mapping="ITEM_ID=movieId,CATEGORY=genres,PRICE=price",
+            fill='{"CREATION_TIMESTAMP": 788918400}',
+        )
+    )
+
+    assert result["rowsWritten"] == 2
+    assert rows_at(s3, "exports/run-1/items/part-00000.csv") == [
+        ["ITEM_ID", "CATEGORY", "PRICE", "CREATION_TIMESTAMP"],
+        ["1", "Comedy|Drama", "2.5", "788918400"],
+        ["2", "Horror", "", "788918400"],
+    ]
+
+
+@pytest.mark.parametrize(
+    ("fill", "mapping", "message"),
+    [
+        ('{"CREATED": 1}', "", "--fill names CREATED, not in the schema (fields: ITEM_ID, CATEGORY, PRICE, "),
+        ('{"CREATION_TIMESTAMP": 1}', "CREATION_TIMESTAMP=made", "--fill gives CREATION_TIMESTAMP the constant 1 and "
+         "--mapping maps it to the column 'made'; keep one"),
+        ("[1]", "", '--fill [1]: allowed: a JSON object of field to constant, e.g. {"CREATION_TIMESTAMP": 788918400}'),
+        ('{"CREATION_TIMESTAMP": null}', "", "--fill {\"CREATION_TIMESTAMP\": null}: allowed: a JSON object of field "
+         'to constant, e.g. {"CREATION_TIMESTAMP": 788918400}'),
+        ("{", "", "--fill {: not JSON (Expecting property name enclosed in double quotes: line 1 column 2 (char 1)); "
+         'allowed: a JSON object of field to constant, e.g. {"CREATION_TIMESTAMP": 788918400}'),
+    ],
+)  # fmt: skip
+def test_export_refuses_a_fill_the_schema_lacks_or_the_mapping_maps(
+    s3: Any, fill: str, mapping: str, message: str
+) -> None:
+    with pytest.raises(ExportArgumentError) as err:
+        export_items.main(job_args("items", source="s3://x/", mapping=mapping, fill=fill))
+    assert str(err.value).startswith(message)
+
+
 def test_export_otto_sample_jsonl_end_to_end_into_a_valid_csv(s3: Any) -> None:
     s3.upload_file(str(OTTO), BUCKET, "raw/otto/train.jsonl")
     events = [

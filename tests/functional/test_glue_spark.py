@@ -142,6 +142,25 @@ def test_spark_conforms_items_with_lists_and_datetimes_as_the_python_shell_job_d
     assert spark == shell and spark["rowsRejected"] == 1 and spark["duplicatesRemoved"] == 1
 
 
+def test_spark_fills_the_fill_constant_as_the_python_shell_job_does(s3: Any) -> None:
+    source = put(s3, "raw/movies/a.csv", b"movieId,genres\n1,Comedy|Drama\n2,Horror\n")
+
+    shell, spark = both(
+        s3,
+        "items",
+        source_type="s3_csv",
+        source=source,
+        mapping="ITEM_ID=movieId,CATEGORY=genres",
+        fill='{"CREATION_TIMESTAMP": 788918400}',
+    )
+
+    assert spark == shell and spark["rowsWritten"] == 2
+    assert published(s3, "exports/spark/items/")[1] == [
+        ["1", "Comedy|Drama", "", "788918400"],
+        ["2", "Horror", "", "788918400"],
+    ]
+
+
 def test_spark_reads_the_hostile_files_as_the_python_shell_job_does(s3: Any) -> None:
     """Every readable file of the hostile corpus (tests/hostile_corpus.py), each under its own prefix."""
     cases = [c for c in CASES if not c.error]
