@@ -4,7 +4,9 @@ Offline, each `demo` and `run` appends its record to a JSON-lines file (one run 
 rewrites what earlier runs wrote): --history PATH, else AUTOPERSONALIZE_HISTORY, else history.jsonl in the user's data
 directory ($XDG_DATA_HOME/autopersonalize, by default ~/.local/share/autopersonalize). On AWS the same records are
 read from the account with boto3: the training state machine's executions, the summary each one returned (what Notify
-published: outcome, versions, metrics and gate checks, imports) and the export manifest of the data it trained on.
+published: outcome, versions and recommenders, their metrics and gate checks, imports) and the export manifest of the
+data it trained on. A recommender has no versions: its record is the recommender the run gated or served, drawn at the
+run's start as a solution's version is.
 boto3 only: it needs no offline stack.
 """
 
@@ -66,6 +68,7 @@ def record_of(
         "outcome": str(output.get("outcome") or "UNKNOWN") if status == "SUCCEEDED" else status,
         "durationSeconds": duration,
         "solutions": [_solution(s) for s in output.get("solutions") or []],
+        "recommenders": [_recommender(r) for r in output.get("recommenders") or []],
         "rows": rows,
         "exportRun": export.get("runId"),
     }
@@ -81,19 +84,36 @@ def _iso(moment: Any) -> str:
     return datetime.now(UTC).isoformat()
 
 
-def _solution(found: dict[str, Any]) -> dict[str, Any]:
+def _gated(found: dict[str, Any]) -> dict[str, Any]:
+    """The gate's part of a solution's or recommender's summary: the decision, its reasons, the metrics and checks."""
     checks = [
         {k: c.get(k) for k in ("metric", "value", "minimum", "deployed", "maxDrop", "passed")}
         for c in found.get("checks") or []
     ]
     return {
-        "solution": found.get("solution"),
-        "solutionVersionArn": found.get("solutionVersionArn"),
-        "trainingMode": found.get("trainingMode"),
         "passed": found.get("passed"),
         "reasons": list(found.get("reasons") or []),
         "metrics": {k: float(v) for k, v in sorted((found.get("metrics") or {}).items())},
         "checks": checks,
+    }
+
+
+def _solution(found: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "solution": found.get("solution"),
+        "solutionVersionArn": found.get("solutionVersionArn"),
+        "trainingMode": found.get("trainingMode"),
+        **_gated(found),
+    }
+
+
+def _recommender(found: dict[str, Any]) -> dict[str, Any]:
+    """A recommender as the run left it: `action` created or candidate (a new model the gate passed), rejected (the
+    gate refused it and it was deleted; `servedArn` still serves), or unchanged, updated or started (no new model:
+    the served recommender's metrics, not gated)."""
+    return {
+        **{k: found.get(k) for k in ("recommender", "recipe", "action", "recommenderArn", "servedArn")},
+        **_gated(found),
     }
 
 

@@ -1,9 +1,9 @@
 """`autopersonalize report --html FILE`: one self-contained page of the run history, drawn with plotly.
 
-Three charts and a table: a timeline of the runs (when, how long, how each ended), each solution's offline metrics
-per trained version with the gate's minimums drawn in (a rejected version is an x), the rows each run's export wrote
-and rejected. plotly.js is inlined once, so the page needs no network when it is opened; a script error shows in the
-page instead of an empty chart.
+Four charts and a table: a timeline of the runs (when, how long, how each ended), each solution's offline metrics
+per trained version and each recommender's per run, with the gate's minimums drawn in (a rejected model is an x), the
+rows each run's export wrote and rejected. plotly.js is inlined once, so the page needs no network when it is opened;
+a script error shows in the page instead of an empty chart.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -80,23 +81,70 @@ def timeline(records: Sequence[dict[str, Any]]) -> go.Figure:
     return figure
 
 
+@dataclass(frozen=True)
+class Gated:
+    """What one metrics chart draws: the records' list (`key`) of solutions or recommenders, the field naming each,
+    the ARN of the model the gate read, and what a point is."""
+
+    key: str
+    name: str
+    arn: str
+    point: str
+    title: str
+
+
+SOLUTIONS = Gated(
+    "solutions",
+    "solution",
+    "solutionVersionArn",
+    "version",
+    "Offline metrics per solution and version (x: rejected by the gate; dashed: the gate's minimum)",
+)
+# A recommender has no versions: a point is the run, its model the recommender the run made (or served, open circle).
+RECOMMENDERS = Gated(
+    "recommenders",
+    "recommender",
+    "recommenderArn",
+    "recommender",
+    "Offline metrics per recommender and run (x: rejected; open: no new model; dashed: the gate's minimum)",
+)
+NO_NEW_MODEL = frozenset({"unchanged", "updated", "started"})  # recommenders.py: actions that gate no new model
+
+
 def solution_metrics(records: Sequence[dict[str, Any]]) -> go.Figure | None:
     """One panel per solution: each offline metric of each trained version, and the gate's minimums dashed."""
-    names = sorted({s["solution"] for r in records for s in r.get("solutions") or [] if s.get("solution")})
+    return model_metrics(records, SOLUTIONS)
+
+
+def recommender_metrics(records: Sequence[dict[str, Any]]) -> go.Figure | None:
+    """One panel per recommender: each offline metric at each run, and the gate's minimums dashed."""
+    return model_metrics(records, RECOMMENDERS)
+
+
+def _symbol(model: dict[str, Any]) -> str:
+    if model.get("passed") is False:
+        return "x"
+    return "circle-open" if model.get("action") in NO_NEW_MODEL else "circle"
+
+
+def model_metrics(records: Sequence[dict[str, Any]], kind: Gated) -> go.Figure | None:
+    """One panel per solution or recommender (`kind`): each offline metric per run's model, the gate's minimums
+    dashed; None when no record has any."""
+    names = sorted({s[kind.name] for r in records for s in r.get(kind.key) or [] if s.get(kind.name)})
     if not names:
         return None
-    metrics = sorted({m for r in records for s in r.get("solutions") or [] for m in s.get("metrics") or {}})
+    metrics = sorted({m for r in records for s in r.get(kind.key) or [] for m in s.get("metrics") or {}})
     colour = {m: PALETTE[i % len(PALETTE)] for i, m in enumerate(metrics)}
     height = max(400, 330 * len(names))
     spacing = min(110 / height, 0.9 / max(len(names) - 1, 1))  # room for the dates and the next panel's title
     figure = make_subplots(rows=len(names), cols=1, subplot_titles=names, vertical_spacing=spacing)
     shown: set[str] = set()
     for row, name in enumerate(names, start=1):
-        versions = [
-            (i, r, s) for i, r in enumerate(records, start=1) for s in r.get("solutions") or [] if s["solution"] == name
+        models = [
+            (i, r, s) for i, r in enumerate(records, start=1) for s in r.get(kind.key) or [] if s[kind.name] == name
         ]
         for metric in metrics:
-            points = [(i, r, s) for i, r, s in versions if metric in (s.get("metrics") or {})]
+            points = [(i, r, s) for i, r, s in models if metric in (s.get("metrics") or {})]
             if not points:
                 continue
             figure.add_trace(
@@ -108,13 +156,10 @@ def solution_metrics(records: Sequence[dict[str, Any]]) -> go.Figure | None:
                     legendgroup=metric,
                     showlegend=metric not in shown,
                     line={"color": colour[metric]},
-                    marker={
-                        "size": 9,
-                        "symbol": ["circle" if s.get("passed") is not False else "x" for _, _, s in points],
-                    },
+                    marker={"size": 9, "symbol": [_symbol(s) for _, _, s in points]},
                     text=[
-                        f"{_label(r, i)} version {_short(s.get('solutionVersionArn'))}: "
-                        + ("passed" if s.get("passed") is not False else "rejected")
+                        f"{_label(r, i)} {kind.point} {_short(s.get(kind.arn))}: "
+                        + ("rejected" if s.get("passed") is False else s.get("action") or "passed")
                         for i, r, s in points
                     ],
                     hovertemplate="%{text}<br>" + metric + " %{y:.4f}<extra></extra>",
@@ -129,29 +174,25 @@ def solution_metrics(records: Sequence[dict[str, Any]]) -> go.Figure | None:
                     go.Scatter(
                         x=[r["startedAt"] for r, _ in minimums],
                         y=[value for _, value in minimums],
-                        mode="lines",
+                        mode="lines+markers",  # a marker too: a minimum of a single run is a point, not a line
                         name=f"gate minimum: {metric}",
                         legendgroup=metric,
                         showlegend=f"min {metric}" not in shown,
                         line={"color": colour[metric], "dash": "dash", "shape": "hv", "width": 2},
+                        marker={"symbol": "line-ew-open", "size": 22, "line": {"width": 3, "color": colour[metric]}},
                         hovertemplate="gate minimum " + metric + " %{y:.4f}<extra></extra>",
                     ),
                     row=row,
                     col=1,
                 )
                 shown.add(f"min {metric}")
-    figure.update_layout(
-        title="Offline metrics per solution and version (x: rejected by the gate; dashed: the gate's minimum)",
-        height=height,
-        legend={"font": {"size": 11}},
-        **LAYOUT,
-    )
+    figure.update_layout(title=kind.title, height=height, legend={"font": {"size": 11}}, **LAYOUT)
     figure.update_yaxes(rangemode="tozero")
     return figure
 
 
-def _minimum(solution: dict[str, Any], metric: str) -> float | None:
-    for check in solution.get("checks") or []:
+def _minimum(model: dict[str, Any], metric: str) -> float | None:
+    for check in model.get("checks") or []:
         if check.get("metric") == metric and check.get("minimum") is not None:
             return float(check["minimum"])
     return None
@@ -189,17 +230,27 @@ def rows(records: Sequence[dict[str, Any]]) -> go.Figure | None:
     return figure
 
 
+def _rejected(model: dict[str, Any]) -> str:
+    return "" if model.get("passed") is not False else " (rejected: " + html.escape("; ".join(model["reasons"])) + ")"
+
+
 def _table(records: Sequence[dict[str, Any]]) -> str:
     head = "".join(
-        f"<th>{h}</th>" for h in ("run", "started (UTC)", "dataset group", "from", "outcome", "seconds", "versions")
+        f"<th>{h}</th>"
+        for h in ("run", "started (UTC)", "dataset group", "from", "outcome", "seconds", "versions and recommenders")
     )
     body = []
     for number, record in reversed(list(enumerate(records, start=1))):
         versions = "<br>".join(
-            html.escape(f"{s['solution']}: {_short(s.get('solutionVersionArn'))}")
-            + ("" if s.get("passed") is not False else " (rejected: " + html.escape("; ".join(s["reasons"])) + ")")
+            html.escape(f"{s['solution']}: {_short(s.get('solutionVersionArn'))}") + _rejected(s)
             for s in record.get("solutions") or []
         )
+        recommenders = "<br>".join(
+            html.escape(f"{r['recommender']}: recommender {_short(r.get('recommenderArn'))}")
+            + (_rejected(r) if r.get("passed") is False else html.escape(f" ({r.get('action')})"))
+            for r in record.get("recommenders") or []
+        )
+        versions = "<br>".join(part for part in (versions, recommenders) if part)
         if record.get("error"):
             versions += html.escape(f"{record['error']}: {record.get('cause') or ''}")
         cells = (
@@ -217,7 +268,12 @@ def _table(records: Sequence[dict[str, Any]]) -> str:
 
 def render(records: Sequence[dict[str, Any]], where: str, warnings: Sequence[str] = ()) -> str:
     """The page: the charts (plotly.js inlined once), the table of runs, the warnings of the history's reading."""
-    sections = [("Runs", timeline(records)), ("Solutions", solution_metrics(records)), ("Rows", rows(records))]
+    sections = [
+        ("Runs", timeline(records)),
+        ("Solutions", solution_metrics(records)),
+        ("Recommenders", recommender_metrics(records)),
+        ("Rows", rows(records)),
+    ]
     parts = []
     for index, (title, figure) in enumerate(sections):
         parts.append(f"<h2>{title}</h2>")

@@ -36,7 +36,7 @@ def test_report_with_no_history_runs_the_demo_and_draws_its_run(
     assert {s["solution"] for s in record["solutions"]} == {"user-personalization", "popularity", "similar-items"}
     assert record["rows"]["interactions"]["exported"] > 0
     dom = dump_dom(page, tmp_path / "profile")
-    panels = re.search(r'id="chart-1".*?(?=id="chart-2")', dom, re.S)
+    panels = re.search(r'id="chart-1".*?(?=<h2>)', dom, re.S)  # to the next section's heading
     assert panels is not None
     for solution in ("user-personalization", "popularity", "similar-items"):
         assert f">{solution}<" in panels.group(0)  # a panel per solution, titled by plotly in the SVG

@@ -11,7 +11,7 @@ import pytest
 
 from autopersonalize import history
 from autopersonalize.cli import main
-from tests.history_fixture import NDCG, executions, records
+from tests.history_fixture import NDCG, executions, recommender_records, records
 
 
 def test_record_of_a_run_keeps_outcome_duration_versions_checks_and_rows() -> None:
@@ -123,3 +123,21 @@ def test_report_clear_history(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert main(["report", "--clear-history", "--history", str(path)]) == 0
     assert main(["report", "--clear-history", "--history", str(path)]) == 0
     assert capsys.readouterr().out == f"Cleared the run history {path}\nNo run history at {path}: nothing to clear\n"
+
+
+def test_record_of_a_recommenders_run_keeps_each_recommender_its_action_metrics_and_checks() -> None:
+    first, _, rejected = recommender_records()
+    assert [(r["recommender"], r["action"], r["passed"]) for r in first["recommenders"]] == [
+        ("top-picks", "created", True),
+        ("more-like-x", "created", True),
+        ("most-popular", "created", True),
+    ]
+    top = rejected["recommenders"][0]
+    assert (rejected["outcome"], top["action"], top["passed"]) == ("REJECTED", "rejected", False)
+    assert "solution" not in top and rejected["solutions"] == []  # recommenders are not drawn as solutions
+    assert top["recommenderArn"].endswith("top-picks-run-7") and top["servedArn"].endswith("top-picks-run-5")
+    assert top["checks"] == [
+        {"metric": NDCG, "value": 0.17, "minimum": 0.99, "deployed": None, "maxDrop": None, "passed": False}
+    ]
+    assert top["metrics"] == {"coverage": 0.27, NDCG: 0.17}
+    assert records()[0]["recommenders"] == []  # a solutions-only run
