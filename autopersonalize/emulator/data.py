@@ -145,6 +145,14 @@ def check_domain_fields(domain: str, dataset_type: str, fields: list[Field]) -> 
     for name, rule in required.items():
         if name not in by_name:
             raise invalid(f"The schema for {what} must contain the field {name} ({_describe(rule)}).")
+        if by_name[name].nullable:
+            # The guide types each required field without null ("CREATION_TIMESTAMP (long)", "PRICE (float)") while
+            # "each [reserved] keyword lists its required data type and whether it supports null data" ("Items
+            # dataset requirements (VIDEO_ON_DEMAND domain)" and "(ECOMMERCE domain)").
+            raise invalid(
+                f"Field {name} of {what} is required and can't be null: its type must be {_describe(rule)}, not "
+                f'["null", "{by_name[name].type}"]. Remove "null" from its type and give every row a value.'
+            )
     for name, rule in {**required, **reserved}.items():
         field = by_name.get(name)
         if field is not None and not _fits(field, rule):

@@ -11,7 +11,9 @@ Evidence (Amazon Personalize developer guide, read 2026-12-02):
 - VIDEO-ON-DEMAND-datasets-and-schemas / ECOMMERCE-datasets-and-schemas: required fields per dataset type
   (Interactions: USER_ID string, ITEM_ID string, TIMESTAMP long, EVENT_TYPE string; Users: USER_ID and at least one
   metadata field; VOD Items: ITEM_ID, GENRES categorical string, CREATION_TIMESTAMP long; ECOMMERCE Items: ITEM_ID,
-  PRICE float, CATEGORY_L1 categorical string).
+  PRICE float, CATEGORY_L1 categorical string). Required fields are typed without null: the Items pages ("Items
+  dataset requirements (VIDEO_ON_DEMAND domain)", "(ECOMMERCE domain)") list "null" only for the reserved keywords
+  that support it ("Each keyword lists its required data type and whether it supports null data").
 - CreateRecommender's RecommenderConfig.itemExplorationConfig (botocore model): "only if your recommenders generate
   personalized recommendations for a user (not popular items or similar items)".
 """
@@ -91,6 +93,12 @@ def schema_problems(domain: str, dataset_type: str, schema: dict[str, Any], path
             )
         elif avro.base_type(found.get("type")) != kind or (categorical and found.get("categorical") is not True):
             problems.append(f"{path}: field {name} must be {wanted} in a {domain} {dataset_type} schema; fix its type")
+        elif isinstance(found.get("type"), list):  # a union with null: required fields don't support null
+            problems.append(
+                f"{path}: field {name} is required in a {domain} {dataset_type} schema and can't be null; make its "
+                f'type "{kind}" (Personalize\'s domain schema for {dataset_type} lists it without null), and when the '
+                f"data has no such column give it a constant with {path.split('.schema')[0]}.fill"
+            )
     if dataset_type == "Users" and len(fields) < 2:
         problems.append(
             f"{path}: a {domain} Users schema needs USER_ID and at least one metadata field (categorical string or "

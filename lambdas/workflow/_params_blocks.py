@@ -87,6 +87,14 @@ class Dataset(ApiModel):
         '"Watch", which VIDEO_ON_DEMAND recommenders train on). `run` exports with it; on AWS set the stack '
         "parameter InteractionsEventType to the same value.",
     )
+    fill: dict[str, str | bool | int | float] | None = Field(
+        None,
+        min_length=1,
+        description="A constant for each schema field the source has no column for, e.g. "
+        '{"CREATION_TIMESTAMP": 788918400} for VIDEO_ON_DEMAND items (a required field, never null). Each value has '
+        "its field's type. `run` exports every row with it; on AWS set the stack parameter <Dataset>Fill (e.g. "
+        "ItemsFill) to the same JSON object.",
+    )
 
     @model_validator(mode="after")
     def _one_schema(self) -> Dataset:

@@ -84,6 +84,41 @@ def _datasets(doc: Doc) -> list[str]:
     for _, path, dataset in doc.entries("datasets"):
         if dataset.get("fillEventType") is not None and dataset.get("datasetType") != "Interactions":
             problems.append(f"{path}.fillEventType: only an Interactions dataset has an EVENT_TYPE; remove it")
+        problems += _fill_problems(doc, path, dataset)
+    return problems
+
+
+# An Avro base type -> (the JSON values a fill constant of it may be, what to say)
+_FILL_VALUES: dict[str, tuple[Callable[[object], bool], str]] = {
+    "string": (lambda v: isinstance(v, str), "a string"),
+    "boolean": (lambda v: isinstance(v, bool), "true or false"),
+    "int": (lambda v: isinstance(v, int) and not isinstance(v, bool) and -(2**31) <= v < 2**31, "a whole number"),
+    "long": (lambda v: isinstance(v, int) and not isinstance(v, bool) and -(2**63) <= v < 2**63, "a whole number"),
+    "float": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool), "a number"),
+    "double": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool), "a number"),
+}
+
+
+def _fill_problems(doc: Doc, path: str, dataset: dict[str, Any]) -> list[str]:
+    """datasets[].fill: each key a field of the dataset's schema, each value of that field's type, EVENT_TYPE not given
+    twice (fillEventType gives it too). Whether the source also has the column is the run's check (it has the data)."""
+    kind, fill = dataset.get("datasetType"), dataset.get("fill")
+    if not isinstance(fill, dict) or kind not in DATASET_TYPES:
+        return []
+    problems = []
+    names = avro.field_names(doc.schema(kind) or {})
+    for name, value in fill.items():
+        where = f"{path}.fill.{name}"
+        found = doc.field_type(kind, name)
+        if name == "EVENT_TYPE" and dataset.get("fillEventType") is not None:
+            problems.append(f"{where}: fillEventType already gives EVENT_TYPE its constant; keep one of the two")
+        elif found is None:
+            problems.append(f'{where}: "{name}" is not a field of the {kind} schema{suggest(name, names, "fields")}')
+        elif found[0] in _FILL_VALUES and not _FILL_VALUES[found[0]][0](value):
+            wanted = _FILL_VALUES[found[0]][1]
+            problems.append(
+                f"{where}: found {show(value)}; allowed: {wanted} (the {kind} schema types {name} {found[0]})"
+            )
     return problems
 
 
@@ -294,7 +329,8 @@ def _recommenders(doc: Doc) -> list[str]:
     jobs = doc.entries("batchInferenceJobs")
     served |= {str(j["name"]): p for _, p, j in jobs if isinstance(j.get("name"), str) and j.get("serving") is not None}
     interactions = next((d for _, _, d in doc.entries("datasets") if d.get("datasetType") == "Interactions"), {})
-    filled = interactions.get("fillEventType")
+    key = "fillEventType" if interactions.get("fillEventType") is not None else "fill.EVENT_TYPE"
+    filled = (interactions.get("fillEventType") or as_object(interactions.get("fill")).get("EVENT_TYPE"), key)
     for _, path, recommender in doc.entries("recommenders"):
         name = recommender.get("name")
         if isinstance(name, str) and name in served:
@@ -318,9 +354,11 @@ def _recommenders(doc: Doc) -> list[str]:
 
 
 def _recommender_needs(
-    doc: Doc, path: str, recommender: dict[str, Any], case: domains.UseCase | None, filled: object
+    doc: Doc, path: str, recommender: dict[str, Any], case: domains.UseCase | None, fill: tuple[object, str]
 ) -> list[str]:
+    """`fill`: the EVENT_TYPE constant of the Interactions dataset (or None) and the key that gives it."""
     problems = []
+    filled, key = fill
     recipe = recipes.recipe_name(str(recommender.get("recipe")))
     for kind in case.datasets if case else ():
         if kind not in doc.dataset_types():
@@ -328,7 +366,7 @@ def _recommender_needs(
     if case and case.event_types and isinstance(filled, str) and filled not in case.event_types:
         problems.append(
             f"{path}.recipe: {recipe} trains on {' or '.join(case.event_types)} events, but every interaction gets "
-            f'the type "{filled}" (datasets[Interactions].fillEventType); use "{case.event_types[0]}"'
+            f'the type "{filled}" (datasets[Interactions].{key}); use "{case.event_types[0]}"'
         )
     config = as_object(recommender.get("recommenderConfig"))
     exploration = config.get("itemExplorationConfig")

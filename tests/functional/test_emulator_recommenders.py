@@ -463,6 +463,35 @@ def test_domain_datasets_need_the_domain_s_schema_and_its_fields(world: dict[str
     create(schema_of([{"name": "USER_ID", "type": "string"}, {"name": "AGE", "type": "int"}], "Users"), "Users")
 
 
+def test_a_domain_s_required_field_may_not_allow_null(world: dict[str, Any]) -> None:
+    # The guide lists required fields typed without null ("CREATION_TIMESTAMP (long)", "PRICE (float)") and says of
+    # the reserved keywords that "each keyword lists its required data type and whether it supports null data"
+    # ("Items dataset requirements (VIDEO_ON_DEMAND domain)", "... (ECOMMERCE domain)").
+    pz = world["personalize"]
+    fields = {
+        "VIDEO_ON_DEMAND": [
+            {"name": "ITEM_ID", "type": "string"},
+            {"name": "GENRES", "type": "string", "categorical": True},
+            {"name": "CREATION_TIMESTAMP", "type": ["null", "long"]},
+        ],
+        "ECOMMERCE": [
+            {"name": "ITEM_ID", "type": "string"},
+            {"name": "PRICE", "type": ["float", "null"]},
+            {"name": "CATEGORY_L1", "type": "string", "categorical": True},
+        ],
+    }
+    for domain, field, rule in (("VIDEO_ON_DEMAND", "CREATION_TIMESTAMP", "long"), ("ECOMMERCE", "PRICE", "float")):
+        group = pz.create_dataset_group(name=f"null-{domain.lower()}", domain=domain)["datasetGroupArn"]
+        arn = pz.create_schema(name=f"null-{domain.lower()}", schema=schema_of(fields[domain]), domain=domain)
+        with pytest.raises(ClientError) as refused:
+            pz.create_dataset(name="items", schemaArn=arn["schemaArn"], datasetGroupArn=group, datasetType="Items")
+        assert error_of(refused) == (
+            "InvalidInputException",
+            f"Field {field} of a Items dataset of a {domain} dataset group is required and can't be null: its type "
+            f'must be {rule}, not ["null", "{rule}"]. Remove "null" from its type and give every row a value.',
+        )
+
+
 def test_list_recipes_by_domain_lists_the_emulated_use_cases(world: dict[str, Any]) -> None:
     pz = world["personalize"]
     vod = pz.list_recipes(domain="VIDEO_ON_DEMAND")["recipes"]

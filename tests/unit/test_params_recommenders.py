@@ -138,12 +138,59 @@ def test_domain_schemas_are_checked_before_anything_is_created() -> None:
     items = doc["datasets"][1]["schema"]["fields"]
     items[1] = {"name": "GENRES", "type": "int"}  # not a categorical string
     del items[2]  # no CREATION_TIMESTAMP
+    del doc["datasets"][1]["fill"]  # nor its constant
     assert problems(doc) == [
         "datasets[1].schema: field GENRES must be string with categorical: true in a VIDEO_ON_DEMAND Items schema; fix "
         "its type",
         "datasets[1].schema: a VIDEO_ON_DEMAND Items schema needs the field CREATION_TIMESTAMP (long); add it "
         "(Personalize's domain schema for Items)",
     ]
+
+
+def test_a_domain_s_required_field_may_not_allow_null() -> None:
+    doc = vod()
+    doc["datasets"][1]["schema"]["fields"][2] = {"name": "CREATION_TIMESTAMP", "type": ["null", "long"]}
+    assert problems(doc) == [
+        "datasets[1].schema: field CREATION_TIMESTAMP is required in a VIDEO_ON_DEMAND Items schema and can't be null; "
+        'make its type "long" (Personalize\'s domain schema for Items lists it without null), and when the data has '
+        "no such column give it a constant with datasets[1].fill"
+    ]
+
+
+def test_the_vod_example_fills_the_items_creation_timestamp_it_lacks() -> None:
+    items = load(VOD).dataset("Items")
+    assert items is not None and items.fill == {"CREATION_TIMESTAMP": 788918400}
+
+
+@pytest.mark.parametrize(
+    ("fill", "problem"),
+    [
+        ({"CREATION_TIMESTAMP": "1995-01-01"}, 'datasets[1].fill.CREATION_TIMESTAMP: found "1995-01-01"; allowed: a '
+         "whole number (the Items schema types CREATION_TIMESTAMP long)"),
+        ({"CREATION_TIMESTAMP": 1.5}, "datasets[1].fill.CREATION_TIMESTAMP: found 1.5; allowed: a whole number (the "
+         "Items schema types CREATION_TIMESTAMP long)"),
+        ({"CREATION_TIMESTAMP": True}, "datasets[1].fill.CREATION_TIMESTAMP: found true; allowed: a whole number (the "
+         "Items schema types CREATION_TIMESTAMP long)"),
+        ({"GENRES": 3, "CREATION_TIMESTAMP": 0}, "datasets[1].fill.GENRES: found 3; allowed: a string (the Items "
+         "schema types GENRES string)"),
+        ({"CREATION_TIME": 0}, 'datasets[1].fill.CREATION_TIME: "CREATION_TIME" is not a field of the Items schema; '
+         'did you mean "CREATION_TIMESTAMP"?'),
+    ],
+)  # fmt: skip
+def test_a_fill_names_a_field_of_the_schema_with_a_value_of_its_type(fill: dict[str, Any], problem: str) -> None:
+    doc = vod()
+    doc["datasets"][1]["fill"] = fill
+    assert problems(doc) == [problem]
+
+
+def test_a_fill_and_fill_event_type_may_not_both_give_event_type() -> None:
+    doc = vod()
+    doc["datasets"][0]["fill"] = {"EVENT_TYPE": "Watch"}
+    assert problems(doc) == [
+        "datasets[0].fill.EVENT_TYPE: fillEventType already gives EVENT_TYPE its constant; keep one of the two"
+    ]
+    del doc["datasets"][0]["fillEventType"]
+    assert load(doc).dataset("Interactions").fill == {"EVENT_TYPE": "Watch"}  # type: ignore[union-attr]
 
 
 def test_a_gate_may_name_a_recommender_but_not_an_unknown_one_nor_segment_metrics() -> None:
@@ -159,3 +206,23 @@ def test_a_gate_names_exactly_one_of_solution_and_recommender() -> None:
     doc = vod(metricsGate=[{"minimums": {"coverage": 0.1}}])
     (problem,) = problems(doc)
     assert problem.startswith("metricsGate[0]") and 'found neither of "solution" and "recommender"' in problem
+
+
+def test_the_emulator_and_the_params_check_require_the_same_domain_fields() -> None:
+    from workflow._domains import REQUIRED_FIELDS
+
+    from autopersonalize.emulator.data import DOMAIN_FIELDS
+
+    emulator = {
+        (domain, kind.title(), name): (types, rule == "categorical")
+        for domain, kinds in DOMAIN_FIELDS.items()
+        for kind, (required, _) in kinds.items()
+        for name, (types, rule) in required.items()
+    }
+    params = {
+        (domain, kind, name): ((base,), categorical)
+        for domain, kinds in REQUIRED_FIELDS.items()
+        for kind, fields in kinds.items()
+        for name, base, categorical in fields
+    }
+    assert emulator == params and len(params) == 16
