@@ -11,6 +11,8 @@ import gzip
 import io
 import itertools
 import json
+import os
+import tempfile
 import zlib
 from collections import Counter
 from collections.abc import Iterator
@@ -30,7 +32,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import source_schema
 from db_source import DB_SOURCE_TYPES, read_database
-from digests import MIX, HashCounter, arrow_text, column_digests
+from digests import MIX, HashCounter, _text_digests, arrow_text, column_digests
 from inflation import EventLog, SameSecond, SameSecondError, baselines, measure
 from job_io import (
     UTC_ZONE,
@@ -786,15 +788,23 @@ def open_export(dataset: str, args: dict[str, str]) -> Opening | dict[str, Any]:
 
 
 def close_export(
-    dataset: str, bucket: str, part: dict[str, Any], stats: ExportStats, since: int | None, since_from: str
+    dataset: str,
+    bucket: str,
+    part: dict[str, Any],
+    stats: ExportStats,
+    since: int | None,
+    since_from: str,
+    args: dict[str, str],
 ) -> dict[str, Any]:
-    """Complete the manifest part (watermark, the interactions' inflation and baselines), write it, and return the
-    export's summary."""
+    """Complete the manifest part (watermark, the interactions' inflation and baselines, every user's list for batch
+    serving), write it, and return the export's summary."""
     part["since"] = {"value": since, "iso": _iso(since), "from": since_from}
     if stats.events is not None:
         part.update(_trust(stats, stats.events))
         for warning in part["inflation"]["warnings"]:
             log.warning(f"export_{dataset}: {warning}")
+    if dataset == "interactions" and any(f["name"] == "USER_ID" for f in part["schema"]["fields"]):
+        part["batchUsers"] = write_batch_users(bucket, part, args, since)
     put_json(bucket, f"exports/{part['runId']}/manifest/{dataset}.json", part)
     return {
         key: part[key]
@@ -835,7 +845,7 @@ def run_export(dataset: str, args: dict[str, str]) -> dict[str, Any]:
         writer.close()
         rejects.close()
     part = _manifest_part(dataset, run_id, bucket, schema, args, stats, writer, rejects)
-    return close_export(dataset, bucket, part, stats, since, since_from)
+    return close_export(dataset, bucket, part, stats, since, since_from, args)
 
 
 def same_second_policy(args: dict[str, str]) -> SameSecond:
@@ -942,3 +952,86 @@ def _manifest_part(
         part["usersWithAtLeast2Interactions"] = stats.users.at_least(2)
     part.update(stats.source)
     return part
+
+
+# ---------------------------------------------------------------- every user, for batch-served jobs
+
+BATCH_USERS = "batch-users/users.jsonl"  # under exports/<run-id>/
+USERS_PER_BATCH = 100_000  # lines of the previous list parsed at once
+
+
+def write_batch_users(bucket: str, part: dict[str, Any], args: dict[str, str], since: int | None) -> dict[str, Any]:
+    """Every user of the interactions Personalize holds once this run is imported, as JSON lines {"userId": "..."}
+    (the USER_PERSONALIZATION batch input, developer guide "Preparing input data for batch recommendations") in one
+    object, exports/<run-id>/batch-users/users.jsonl; publish_params gives it to each batch inference job without a
+    jobInput. Both engines call this after their parts are written, so the list is read back from the parts (the
+    USER_ID column, conformed) by one piece of code: distinct by a 64-bit digest (8 bytes per user), streamed to a
+    local file and uploaded once.
+
+    An export holding only rows newer than a watermark (incremental) starts from the list of the last published run
+    (`batchUsers` in the state file, kept by cleanup with that run): every earlier user, then this run's new ones.
+    Without that list (state written before lists existed) the list has only this run's users: `complete` false,
+    and publish_params refuses to give it to a job."""
+    run_id, key = part["runId"], f"exports/{part['runId']}/{BATCH_USERS}"
+    previous = None
+    if since is not None and args.get("dataset_group"):
+        previous = (get_json(bucket, state_key(args["dataset_group"])) or {}).get("batchUsers")
+    client, seen = s3_client(), HashCounter(with_counts=False)
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "users.jsonl")
+        with open(path, "wb") as out:
+            carried = _carry_users(client, previous, seen, out) if previous else 0
+            users = carried
+            pages = client.get_paginator("list_objects_v2").paginate(
+                Bucket=bucket, Prefix=f"exports/{run_id}/interactions/"
+            )
+            for key_found in sorted(o["Key"] for page in pages for o in page.get("Contents", [])):
+                if key_found.endswith(".csv"):
+                    for values in _part_users(client, bucket, key_found):
+                        users += _write_new_users(values, seen, out)
+        client.upload_file(path, bucket, key, ExtraArgs={"ContentType": "application/jsonl"})
+    complete = since is None or previous is not None
+    log.info(f"export_interactions: {users} users for batch jobs ({carried} from {previous}) at s3://{bucket}/{key}")
+    return {"location": f"s3://{bucket}/{key}", "users": users, "carried": carried, "carriedFrom": previous,
+            "complete": complete}  # fmt: skip
+
+
+def _carry_users(client: Any, location: str, seen: HashCounter, out: Any) -> int:
+    """The previous list's users, into `seen` and `out`; ExportSourceError when the list is gone."""
+    list_bucket, list_key = split_s3(location)
+    try:
+        body = client.get_object(Bucket=list_bucket, Key=list_key)["Body"]
+    except client.exceptions.NoSuchKey:
+        raise ExportSourceError(
+            f"{location}: the users list of the last published run (batchUsers in the state file) is gone, so this "
+            "incremental export cannot list every user for batch jobs; run the workflow once with --mode full"
+        ) from None
+    count, batch = 0, []
+    for line in body.iter_lines(chunk_size=1 << 20):
+        if line.strip():
+            batch.append(json.loads(line)["userId"])
+        if len(batch) >= USERS_PER_BATCH:
+            count, batch = count + _write_new_users(pa.array(batch, pa.string()), seen, out), []
+    return count + _write_new_users(pa.array(batch, pa.string()), seen, out)
+
+
+def _part_users(client: Any, bucket: str, key: str) -> Iterator[pa.Array]:
+    """The USER_ID values of one exported CSV part, as text (an ID like 007 stays 007), a block at a time."""
+    body = client.get_object(Bucket=bucket, Key=key)["Body"]
+    reader = pacsv.open_csv(
+        body,
+        read_options=pacsv.ReadOptions(block_size=1 << 24),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),  # the parts quote values holding line breaks
+        convert_options=pacsv.ConvertOptions(include_columns=["USER_ID"], column_types={"USER_ID": pa.string()}),
+    )
+    for batch in reader:
+        yield batch.column(0)
+
+
+def _write_new_users(values: pa.Array, seen: HashCounter, out: Any) -> int:
+    """Write the users of `values` not seen before as JSON lines; return how many."""
+    if not len(values):
+        return 0
+    new = values.filter(pa.array(seen.add(_text_digests(values))))
+    out.write("".join(json.dumps({"userId": user}) + "\n" for user in new.to_pylist()).encode())
+    return len(new)

@@ -140,6 +140,39 @@ def _filled(
     return entry
 
 
+def every_user_jobs(template: dict[str, Any]) -> list[dict[str, Any]]:
+    """The template's batch inference jobs without a jobInput: they run for every user (docs/serving.md)."""
+    jobs = template.get("batchInferenceJobs") or []
+    return [j for j in jobs if isinstance(j, dict) and not j.get("jobInput")]
+
+
+def every_user_problems(template: dict[str, Any], interactions: dict[str, Any]) -> list[str]:
+    """Why the run's list of every user cannot be given to the template's jobs without a jobInput (empty when it
+    can, or when there are none)."""
+    names = ", ".join(str(j.get("name")) for j in every_user_jobs(template))
+    listed = interactions.get("batchUsers")
+    if not names or (listed and listed.get("complete")):
+        return []
+    if not listed:
+        return [
+            f"batch inference jobs {names} have no jobInput, so they run for every user, but export_interactions "
+            "wrote no users list (batchUsers in its manifest part): deploy the export jobs of this version"
+        ]
+    return [
+        f"batch inference jobs {names} have no jobInput, so they run for every user, but this incremental export "
+        f"knows only this run's users ({listed.get('users')}, at {listed.get('location')}): the state file has no "
+        "list of the earlier runs' users (it was written before such lists were kept); run the workflow once with "
+        "--mode full, or give those jobs a jobInput"
+    ]
+
+
+def with_every_user(params: dict[str, Any], interactions: dict[str, Any]) -> dict[str, Any]:
+    """The params with this run's list of every user as the jobInput of each batch inference job without one."""
+    for job in every_user_jobs(params):
+        job["jobInput"] = interactions["batchUsers"]["location"]
+    return params
+
+
 def decide(interactions: dict[str, Any], incremental: bool, args: dict[str, str]) -> tuple[list[str], str]:
     """(refusals, skip reason): full runs must meet the training minimums; incremental ones need enough new rows."""
     rows, min_rows = interactions["rowsWritten"], int_arg(args, "min_interactions", MIN_INTERACTIONS)
@@ -165,6 +198,7 @@ def main(args: dict[str, str]) -> dict[str, Any]:
     incremental = export_mode(args) == "incremental" and bool(state.get("fullImports", {}).get("interactions"))
     modes = import_modes(parts, state, incremental)
     problems, skip = decide(parts["interactions"], incremental, args)
+    problems += every_user_problems(template, parts["interactions"])
     manifest = {
         "runId": run_id, "datasetGroup": group, "mode": "incremental" if incremental else "full",
         "decision": "refused" if problems else "skipped" if skip else "published",
@@ -179,7 +213,7 @@ def main(args: dict[str, str]) -> dict[str, Any]:
         log.info(f"publish_params: skipped, params/{group}.json not written: {skip}; they are exported again next run")
         return {"published": False, "runId": run_id, "reason": skip}
     params_key = f"params/{group}.json"
-    put_json(bucket, params_key, build_params(template, parts, modes))
+    put_json(bucket, params_key, with_every_user(build_params(template, parts, modes), parts["interactions"]))
     put_json(bucket, state_key(group), _next_state(state, run_id, parts, modes))
     return {"published": True, "runId": run_id, "params": f"s3://{bucket}/{params_key}", "importModes": modes}
 
@@ -191,6 +225,9 @@ def _next_state(state: dict[str, Any], run_id: str, parts: dict[str, Any], modes
         "lastSuccessfulRunId": run_id,
         "watermark": max(marks) if marks else None,
         "fullImports": {**state.get("fullImports", {}), **{ds: True for ds in modes if parts[ds]["rowsWritten"]}},
+        # every user Personalize holds once this run is imported: the next incremental export starts from it (an
+        # incomplete list is not kept, so the lists stay incomplete until a full run)
+        "batchUsers": _complete_list(parts["interactions"]),
         # what each source held when it last fed Personalize: the next export compares with it (source_schema.py)
         "sourceSchemas": {
             **state.get("sourceSchemas", {}),
@@ -198,6 +235,11 @@ def _next_state(state: dict[str, Any], run_id: str, parts: dict[str, Any], modes
         },
         "updatedAt": datetime.now(UTC_ZONE).isoformat(),
     }
+
+
+def _complete_list(interactions: dict[str, Any]) -> str | None:
+    listed = interactions.get("batchUsers") or {}
+    return str(listed["location"]) if listed.get("complete") else None
 
 
 if __name__ == "__main__":

@@ -430,7 +430,7 @@ def run_spark_export(dataset: str, args: dict[str, str]) -> dict[str, Any]:
     part = _manifest_part(dataset, run_id, bucket, schema, args, stats, _keys(written), _keys(rejected_keys))
     part.update(counts)  # counted by Spark, not in the stats' digest counters
     part["engine"] = "spark"
-    return close_export(dataset, bucket, part, stats, since, since_from)
+    return close_export(dataset, bucket, part, stats, since, since_from, args)
 
 
 def _keys(keys: list[str]) -> Any:

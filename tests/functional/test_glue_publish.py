@@ -304,6 +304,71 @@ def test_incremental_runs_export_only_rows_newer_than_the_watermark(s3: Any, tmp
     assert (state["lastSuccessfulRunId"], state["watermark"]) == ("run-2", T0 + 5000 + 1099)
 
 
+def every_user_template(tmp_path: Path, job_input: str | None = None) -> str:
+    """shop's template with a served batch inference job: without `job_input` it runs for every user."""
+    template = json.loads(Path(shop_template(tmp_path)).read_text())
+    job = {"name": "nightly", "solution": "popularity", "jobOutput": f"s3://{BUCKET}/batch/nightly/", "serving": {}}
+    template["batchInferenceJobs"] = [job if job_input is None else {**job, "jobInput": job_input}]
+    path = tmp_path / "every-user.json"
+    path.write_text(json.dumps(template))
+    return str(path)
+
+
+def users_list(s3: Any, location: str) -> list[str]:
+    key = location.removeprefix(f"s3://{BUCKET}/")
+    return [json.loads(line)["userId"] for line in s3.get_object(Bucket=BUCKET, Key=key)["Body"].read().splitlines()]
+
+
+def test_a_job_without_job_input_gets_every_user_of_every_published_run(s3: Any, tmp_path: Path) -> None:
+    template, inc = every_user_template(tmp_path), {"mode": "incremental", "dataset_group": "shop"}
+    first = interactions_csv(users=60, per_user=20, start=T0).replace("u7,", "007,")  # an ID that looks like 7
+    second = first + interactions_csv(users=55, per_user=20, start=T0 + 5000).split("\n", 1)[1].replace("u1,", "n1,")
+    old_users = {f"u{u}" for u in range(60)} - {"u7"} | {"007"}
+
+    export(s3, "run-1", first, extra=inc)
+    publish({"bucket": BUCKET, "run_id": "run-1", "params_template": template, **inc})
+    job = get_json(s3, "params/shop.json")["batchInferenceJobs"][0]
+    assert job["jobInput"] == f"s3://{BUCKET}/exports/run-1/batch-users/users.jsonl"
+    assert sorted(users_list(s3, job["jobInput"])) == sorted(old_users)  # distinct: 20 rows per user, one line
+
+    export(s3, "run-2", second, extra=inc)  # only the rows newer than run-1's watermark
+    publish({"bucket": BUCKET, "run_id": "run-2", "params_template": template, **inc})
+    job = get_json(s3, "params/shop.json")["batchInferenceJobs"][0]
+    listed = get_json(s3, "exports/run-2/manifest/interactions.json")["batchUsers"]
+    assert job["jobInput"] == listed["location"] == f"s3://{BUCKET}/exports/run-2/batch-users/users.jsonl"
+    users = users_list(s3, job["jobInput"])
+    assert sorted(users) == sorted(old_users | {"n1", "u7"})  # run-1's users, then run-2's two new ones
+    assert users[:60] == users_list(s3, f"s3://{BUCKET}/exports/run-1/batch-users/users.jsonl")
+    assert (listed["users"], listed["carried"], listed["complete"]) == (62, 60, True)
+    assert get_json(s3, "exports/_state/shop.json")["batchUsers"] == job["jobInput"]
+
+
+def test_a_job_with_job_input_keeps_its_own_users_file(s3: Any, tmp_path: Path) -> None:
+    given = f"s3://{BUCKET}/batch/input/vip.jsonl"
+    export(s3, "run-1", interactions_csv(users=60, per_user=20, start=T0))
+    publish({"bucket": BUCKET, "run_id": "run-1", "params_template": every_user_template(tmp_path, given)})
+    assert get_json(s3, "params/shop.json")["batchInferenceJobs"][0]["jobInput"] == given
+
+
+def test_an_incremental_run_without_the_earlier_users_list_refuses_every_user_jobs(s3: Any, tmp_path: Path) -> None:
+    template, inc = every_user_template(tmp_path), {"mode": "incremental", "dataset_group": "shop"}
+    first = interactions_csv(users=60, per_user=20, start=T0)
+    export(s3, "run-1", first, extra=inc)
+    publish({"bucket": BUCKET, "run_id": "run-1", "params_template": template, **inc})
+    state = get_json(s3, "exports/_state/shop.json")
+    del state["batchUsers"]  # a state written before the lists were kept
+    s3.put_object(Bucket=BUCKET, Key="exports/_state/shop.json", Body=json.dumps(state).encode())
+    export(s3, "run-2", first + interactions_csv(users=55, per_user=20, start=T0 + 5000).split("\n", 1)[1], extra=inc)
+
+    with pytest.raises(DataRequirementError, match="run the workflow once with --mode full") as refused:
+        publish({"bucket": BUCKET, "run_id": "run-2", "params_template": template, **inc})
+    assert "batch inference jobs nightly have no jobInput" in str(refused.value)
+    assert get_json(s3, "exports/run-2/manifest.json")["decision"] == "refused"
+    assert get_json(s3, "params/shop.json")["batchInferenceJobs"][0]["jobInput"].startswith(
+        f"s3://{BUCKET}/exports/run-1/"
+    )
+
+
 # ---------------------------------------------------------------- cleanup
 
 

@@ -69,6 +69,11 @@ def published(s3: Any, prefix: str) -> tuple[list[str], list[list[str]]]:
 def manifest(s3: Any, run: str, dataset: str) -> dict[str, Any]:
     body = s3.get_object(Bucket=BUCKET, Key=f"exports/{run}/manifest/{dataset}.json")["Body"].read()
     part: dict[str, Any] = json.loads(body)
+    if "batchUsers" in part:  # every user for batch jobs: the same users in both engines, each in its run's folder
+        listed = part["batchUsers"]
+        assert listed["location"] == f"s3://{BUCKET}/exports/{run}/batch-users/users.jsonl"
+        lines = s3.get_object(Bucket=BUCKET, Key=f"exports/{run}/batch-users/users.jsonl")["Body"].read().splitlines()
+        part["batchUsers"] = {**listed, "location": sorted(json.loads(line)["userId"] for line in lines)}
     return {k: v for k, v in part.items() if k not in RUN_KEYS}
 
 
@@ -96,6 +101,7 @@ def test_spark_exports_the_otto_sample_as_the_python_shell_job_does(s3: Any) -> 
 
     assert spark == shell
     assert spark["rowsWritten"] == 862 and spark["inflation"]["newestEvents"] > 0
+    assert spark["batchUsers"]["users"] == len(spark["batchUsers"]["location"]) == spark["distinctUsers"]
 
 
 def test_spark_rejects_dedupes_and_filters_by_the_watermark_as_the_python_shell_job_does(s3: Any) -> None:
