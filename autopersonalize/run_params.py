@@ -67,6 +67,7 @@ class RunParams:
     warnings: list[str] = field(default_factory=list)  # what `validate --offline` warns about the same file
     job_inputs: dict[str, bytes] = field(default_factory=dict)  # S3 key -> body: the batch segment jobs' inputs
     event_type: str | None = None  # the Interactions dataset's fillEventType: the export's constant EVENT_TYPE
+    fills: dict[str, dict[str, Any]] = field(default_factory=dict)  # dataset -> its fill: the export's constants
 
 
 def prepare(
@@ -93,6 +94,7 @@ def prepare(
         warnings=checked.warnings,
         job_inputs=uploads,
         event_type=interactions.fill_event_type if interactions else None,
+        fills={d.dataset_type.lower(): dict(d.fill) for d in checked.params.datasets if d.fill},
     )
 
 

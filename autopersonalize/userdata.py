@@ -311,10 +311,12 @@ def mapping_for(
     shared: list[tuple[str, str]],
     own: list[tuple[str, str]],
     filled: frozenset[str] = frozenset(),
+    constants: dict[str, Any] | None = None,
 ) -> str:
     """The export's --mapping for one file: `own` (its --<dataset>-map) wins over `shared` (--map), whose pairs apply
     where the file has the column. `fields` are the dataset's schema fields (name -> required); `filled` are
-    fields the run fills with a constant (EVENT_TYPE). Every required field needs a column."""
+    fields the run fills with a constant when the file has no column (EVENT_TYPE); `constants`, the params'
+    datasets[].fill, are fields the file must not have a column for. Every other required field needs a column."""
     option = f"--{user_file.dataset}-map"
     columns = set(user_file.columns)
     mapping = {f: c for f, c in shared if f in fields and c in columns}
@@ -329,8 +331,21 @@ def mapping_for(
                 f"{', '.join(user_file.columns)}"
             )
         mapping[field] = column
+    for field, value in (constants or {}).items():
+        if mapping.get(field, field) in columns:
+            raise PipelineError(
+                f"{user_file.dataset}: the params give {field} the constant {json.dumps(value)} "
+                f"(datasets[{user_file.dataset.title()}].fill), but {user_file.given} has the column "
+                f"{mapping.get(field, field)!r} for it; remove the constant from the params to export the column, or "
+                f"the column from --map/{option} to export the constant"
+            )
     for field, required in fields.items():
-        if required and field not in filled and mapping.get(field, field) not in columns:
+        if (
+            required
+            and field not in filled
+            and field not in (constants or {})
+            and mapping.get(field, field) not in columns
+        ):
             raise PipelineError(
                 f"{user_file.dataset}: {user_file.given} has no column for {field}; its columns are "
                 f"{', '.join(user_file.columns)}. Name it with --map {field}=<column> "
@@ -417,9 +432,11 @@ def plan(inputs: RunInputs, prepared: RunParams, default_params: bool) -> RunPla
                     if entry["datasetType"].lower() == dataset:
                         entry["schema"] = json.loads(schemas[dataset])
         fillable = frozenset({"EVENT_TYPE"} if dataset == "interactions" else ())
-        mappings[dataset] = mapping_for(user_file, fields[dataset], shared, own, fillable)
+        constants = prepared.fills.get(dataset, {})
+        mappings[dataset] = mapping_for(user_file, fields[dataset], shared, own, fillable, constants)
     settings = {"InteractionsSameSecondDuplicates": inputs.same_second}
     event_type_filled = "EVENT_TYPE" in fields["interactions"]  # an ml_ops schema may have none
+    event_type_filled &= "EVENT_TYPE" not in prepared.fills.get("interactions", {})  # said below
     if event_type_filled and not has_event_type(mappings["interactions"], inputs.files["interactions"].columns):
         filled = prepared.event_type or DEFAULT_EVENT_TYPE
         given = " (the params' fillEventType)" if prepared.event_type else ""
@@ -429,6 +446,15 @@ def plan(inputs: RunInputs, prepared: RunParams, default_params: bool) -> RunPla
         )
         if prepared.event_type:
             settings["InteractionsEventType"] = prepared.event_type
+    for dataset, constants in prepared.fills.items():
+        if dataset not in inputs.files:
+            continue
+        settings[f"{dataset.title()}Fill"] = json.dumps(constants)  # the export's --fill
+        for field, value in constants.items():
+            assumptions.append(
+                f"the {dataset} have no {field} column: every row gets {json.dumps(value)} (the params' "
+                f"datasets[{dataset.title()}].fill)"
+            )
     return RunPlan(
         inputs.files, mappings, template, schemas, prepared.dataset_group, assumptions, settings, prepared.job_inputs
     )

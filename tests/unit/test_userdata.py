@@ -218,3 +218,54 @@ def test_plan_fills_the_params_event_type_when_the_file_has_none(tmp_path: Path)
     assert filled.settings["InteractionsEventType"] == "Watch"
     assert any("every event gets the type 'Watch' (the params' fillEventType)" in a for a in filled.assumptions)
     assert "InteractionsEventType" not in userdata.plan(typed, prepared, default_params=False).settings
+
+
+def test_plan_fills_the_params_constants_for_fields_the_file_lacks(tmp_path: Path) -> None:
+    from autopersonalize.run_params import RunParams
+
+    schemas = {
+        "interactions": (SCHEMAS / "interactions.avsc").read_text(),
+        "items": (SCHEMAS / "items.avsc").read_text(),
+    }
+    files = {
+        "interactions": write(tmp_path / "e.csv", "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE\n"),
+        "items": write(tmp_path / "m.csv", "movieId,genres\n"),
+    }
+    prepared = RunParams(
+        template={}, dataset_group="g", schemas=schemas, assumptions=[], fills={"items": {"CREATION_TIMESTAMP": 1}}
+    )
+    inputs = userdata.open_inputs(files, maps={"items": "ITEM_ID=movieId,CATEGORY=genres"})
+
+    planned = userdata.plan(inputs, prepared, default_params=False)
+
+    assert planned.settings["ItemsFill"] == '{"CREATION_TIMESTAMP": 1}'
+    assert planned.mappings["items"] == "ITEM_ID=movieId,CATEGORY=genres"
+    assert any(
+        "the items have no CREATION_TIMESTAMP column: every row gets 1 (the params' datasets[Items].fill)" in a
+        for a in planned.assumptions
+    )
+
+
+def test_plan_refuses_a_params_constant_for_a_field_the_file_maps(tmp_path: Path) -> None:
+    from autopersonalize.run_params import RunParams
+
+    schemas = {
+        "interactions": (SCHEMAS / "interactions.avsc").read_text(),
+        "items": (SCHEMAS / "items.avsc").read_text(),
+    }
+    files = {
+        "interactions": write(tmp_path / "e.csv", "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE\n"),
+        "items": write(tmp_path / "m.csv", "movieId,genres,year\n"),
+    }
+    prepared = RunParams(
+        template={}, dataset_group="g", schemas=schemas, assumptions=[], fills={"items": {"CREATION_TIMESTAMP": 1}}
+    )
+    inputs = userdata.open_inputs(files, maps={"items": "ITEM_ID=movieId,CATEGORY=genres,CREATION_TIMESTAMP=year"})
+
+    with pytest.raises(PipelineError) as refused:
+        userdata.plan(inputs, prepared, default_params=False)
+    assert str(refused.value) == (
+        f"items: the params give CREATION_TIMESTAMP the constant 1 (datasets[Items].fill), but {files['items']} has "
+        "the column 'year' for it; remove the constant from the params to export the column, or the column from "
+        "--map/--items-map to export the constant"
+    )
