@@ -1,21 +1,24 @@
 """params/vod.json offline end to end: a VIDEO_ON_DEMAND dataset group on MovieLens, its recommenders created, gated,
 published and served through get_recommendations by name ("source": "recommender"), with the exact command of issue
-15; and a new model the gate rejects, which leaves the served recommender and its SSM parameter as they were."""
+15, the run's history record holding the recommenders that `report --html` draws; and a new model the gate rejects,
+which leaves the served recommender and its SSM parameter as they were."""
 
 from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 
 import boto3
 import pandas as pd
 import pytest
 
-from autopersonalize import pipeline, report, run_params, userdata
+from autopersonalize import history, pipeline, report, run_params, userdata
 from autopersonalize.cli import main
 from autopersonalize.commands import run_sources
 from autopersonalize.local import offline_aws
+from tests.browser import dump_dom
 from tests.e2e.test_segments_run import movielens_shaped
 
 pytestmark = pytest.mark.slow
@@ -27,9 +30,10 @@ RECOMMENDERS = ["top-picks", "more-like-x", "most-popular"]
 
 
 def test_the_vod_example_runs_movielens_to_served_recommenders(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.chdir(REPO)  # the command as issue 15 gives it, run from the repository's root
+    monkeypatch.setenv("AUTOPERSONALIZE_HISTORY", str(tmp_path / "history.jsonl"))  # this run's history only
     code = main(
         [
             "run", "--params", "params/vod.json",
@@ -61,6 +65,26 @@ def test_the_vod_example_runs_movielens_to_served_recommenders(
     watched = pd.read_csv(MOVIELENS / "ratings.csv", usecols=["movieId"], dtype=str)["movieId"].value_counts()
     popular = [s["recommendations"] for s in served if s["recommender"] == "most-popular"]
     assert all(p[0] == watched.index[0] for p in popular)  # the most watched film (every rating is a Watch event)
+
+    [record] = history.read(tmp_path / "history.jsonl").records  # what `report --html` draws of the run
+    assert (record["datasetGroup"], record["outcome"], record["solutions"]) == ("vod", "DEPLOYED", [])
+    kept = {r["recommender"]: r for r in record["recommenders"]}
+    assert list(kept) == RECOMMENDERS
+    for name, result in found.items():
+        assert (kept[name]["recommenderArn"], kept[name]["metrics"]) == (result["recommenderArn"], result["metrics"])
+        assert (kept[name]["action"], kept[name]["passed"]) == ("created", True)
+    gated = {name: {(c["metric"], c["minimum"]) for c in r["checks"] if c["minimum"]} for name, r in kept.items()}
+    assert gated == {  # params/vod.json's metricsGate minimums; most-popular has none
+        "top-picks": {("normalized_discounted_cumulative_gain_at_10", 0.01)},
+        "more-like-x": {("coverage", 0.01)},
+        "most-popular": set(),
+    }
+    page = tmp_path / "report.html"
+    assert main(["report", "--html", str(page)]) == 0
+    drawn = re.search(r'id="chart-2".*?(?=<h2>)', dump_dom(page, tmp_path / "profile"), re.S)
+    assert drawn is not None  # the Recommenders section's chart
+    assert all(f">{name}<" in drawn.group(0) for name in RECOMMENDERS)
+    assert "gate minimum: coverage" in drawn.group(0)
 
 
 def test_a_rejected_new_model_leaves_the_served_recommender_and_its_parameter(tmp_path: Path) -> None:
