@@ -16,7 +16,7 @@ import awswrangler as wr
 import boto3
 import pandas as pd
 
-from autopersonalize import batch_inputs, segment_inputs
+from autopersonalize import segment_inputs
 from autopersonalize.errors import PipelineError
 from autopersonalize.local.stack import REPO, OfflineStack, deploy_stack
 from autopersonalize.local.template import Template
@@ -134,8 +134,7 @@ def export(
     `job_inputs`: the batch segment jobs' input files (S3 key -> body), whose jobs then name the stack's bucket."""
     bucket = Template.read(REPO / "template.yaml").names["DataBucket"]  # the sources' S3 paths are stack parameters
     stack = deploy_stack(parameters={**stack_parameters(bucket, sources, dataset_group), **(settings or {})})
-    template = batch_inputs.on_bucket(segment_inputs.on_bucket(params_template, stack.bucket), stack.bucket)
-    job_inputs = {**(job_inputs or {}), **batch_inputs.job_inputs(template, sources)}
+    template = segment_inputs.on_bucket(params_template, stack.bucket)
     write_lake(stack.bucket, sources, template, schemas, job_inputs)
     return stack, stack.run_glue_workflow()
 

@@ -191,12 +191,12 @@ def offline_findings(document: dict[str, Any]) -> tuple[list[str], list[str]]:
             "fail; leave kmsKeyArn and roleArn out to run offline (encryption with your key works on AWS only)"
         )
     for _, path, job in doc.entries("batchInferenceJobs"):
-        if job.get("serving") is not None:
-            continue  # the run writes its users (autopersonalize/batch_inputs.py)
+        if job.get("jobInput") is None:
+            continue  # every user: the run's interactions export lists them, as on AWS (docs/serving.md)
         problems.append(
-            f"{path}: an offline run puts only the exports in its bucket, so the job input {job.get('jobInput')} "
-            "would not be found; leave batchInferenceJobs out to run offline (they run on AWS), or serve it "
-            "(serving: {}), whose users an offline run writes from the interactions"
+            f"{path}.jobInput: an offline run puts only the exports in its bucket, so {job.get('jobInput')} would "
+            "not be found; leave jobInput out to answer every user of the interactions (the export lists them, as "
+            "on AWS), or leave the job out to run offline (it runs on AWS)"
         )
     return problems, warnings
 

@@ -66,12 +66,13 @@ def job_inputs(
 
 
 def on_bucket(template: dict[str, Any], bucket: str) -> dict[str, Any]:
-    """The template with every batch segment job's jobInput and jobOutput in `bucket` (same keys): offline there is
-    only the stack's bucket."""
+    """The template with every batch job's jobInput and jobOutput in `bucket` (same keys): offline there is only the
+    stack's bucket. (A batch inference job without jobInput answers every user: publish_params fills it in.)"""
     moved = copy.deepcopy(template)
-    for job in moved.get("batchSegmentJobs") or []:
+    for job in [*(moved.get("batchSegmentJobs") or []), *(moved.get("batchInferenceJobs") or [])]:
         for field in ("jobInput", "jobOutput"):
-            job[field] = f"s3://{bucket}/{str(job[field]).removeprefix('s3://').partition('/')[2]}"
+            if field in job:
+                job[field] = f"s3://{bucket}/{str(job[field]).removeprefix('s3://').partition('/')[2]}"
     return moved
 
 

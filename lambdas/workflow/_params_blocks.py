@@ -286,7 +286,12 @@ class BatchInferenceJob(ApiModel):
 
     name: Name = Field(description="Job name, unique in this file; the run id is appended.")
     solution: str = Field(description="Name of the solution.")
-    job_input: S3File = Field(description="s3:// JSON Lines input file, in the stack's bucket.")
+    job_input: S3File | None = Field(
+        None,
+        description="s3:// JSON Lines input file, in the stack's bucket: the users (or items) the job answers. "
+        "Leave it out to answer every user (USER_PERSONALIZATION recipes): the Glue workflow's export lists every "
+        "user of the interactions and publish_params puts that list here (see docs/serving.md).",
+    )
     job_output: S3Prefix = Field(
         description="s3:// output prefix ending in /, under the stack bucket's batch/ (where Personalize may write)."
     )

@@ -430,6 +430,8 @@ def _batch_jobs(doc: Doc) -> list[str]:
             problems.append(f'{path}.solution: "{job["solution"]}" uses {recipe}, which has no batch inference')
         if path.startswith("batchInferenceJobs") and job.get("serving") is not None:
             problems += _batch_serving(doc, path, job)
+        if path.startswith("batchInferenceJobs") and job.get("jobInput") is None:
+            problems += _every_user(path, job, recipe)
         output = job.get("jobOutput")
         for data_path, location in locations:
             if isinstance(output, str) and location.endswith("/") and output.startswith(location):
@@ -439,6 +441,18 @@ def _batch_jobs(doc: Doc) -> list[str]:
                     " another prefix"
                 )
     return problems
+
+
+def _every_user(path: str, job: dict[str, Any], recipe: str | None) -> list[str]:
+    """A job without jobInput answers every user: its input lines are {"userId": ...}, which only a
+    USER_PERSONALIZATION recipe takes (developer guide, "Preparing input data for batch recommendations")."""
+    if recipe is None or recipes.RECIPES.get(recipe) == "USER_PERSONALIZATION":
+        return []
+    return [
+        f'{path}.jobInput: missing, so the job would answer every user ({{"userId": ...}} lines), but "'
+        f'{job.get("solution")}" uses {recipe}, whose batch input is not a list of users; give jobInput (the file '
+        "of lines the recipe takes)"
+    ]
 
 
 def _batch_serving(doc: Doc, path: str, job: dict[str, Any]) -> list[str]:

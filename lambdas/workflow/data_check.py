@@ -28,13 +28,20 @@ def split_s3(uri: str) -> tuple[str, str]:
 
 def outside_the_stack(document: dict[str, Any], bucket: str) -> list[str]:
     """The params' S3 locations the stack's roles cannot use: Load Params and Personalize's role may read only the
-    stack's data bucket, and Personalize may write only its batch/ prefix (template.yaml, least privilege)."""
+    stack's data bucket, and Personalize may write only its batch/ prefix (template.yaml, least privilege); and a
+    batch inference job's input the params do not name (only publish_params fills in every user's list)."""
     wanted = [(f"datasets[{i}].dataLocation", d["dataLocation"], "") for i, d in enumerate(document["datasets"])]
     for key in ("batchInferenceJobs", "batchSegmentJobs"):
         for i, job in enumerate(document.get(key) or []):
-            wanted += [(f"{key}[{i}].jobInput", job["jobInput"], "")]
+            wanted += [(f"{key}[{i}].jobInput", job["jobInput"], "")] if job.get("jobInput") else []
             wanted += [(f"{key}[{i}].jobOutput", job["jobOutput"], "batch/")]
-    problems = []
+    problems = [
+        f"batchInferenceJobs[{i}].jobInput: missing; a job without one answers every user, whose list the Glue "
+        "workflow's publish_params fills in (exports/<run-id>/batch-users/users.jsonl) when it publishes the params: "
+        'params started otherwise must name the users file (JSON lines of {"userId": ...}) in jobInput'
+        for i, job in enumerate(document.get("batchInferenceJobs") or [])
+        if not job.get("jobInput")
+    ]
     for where, location, prefix in wanted:
         if not location.startswith(f"s3://{bucket}/{prefix}"):
             problems.append(

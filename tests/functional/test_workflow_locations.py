@@ -29,3 +29,16 @@ def test_load_params_refuses_batch_output_outside_batch(account: dict[str, str])
         "batchInferenceJobs[0].jobOutput: s3://data/out/ is outside s3://data/batch/, the only place the stack lets "
         "Personalize write: put it there"
     ]
+
+
+def test_load_params_refuses_a_batch_job_without_the_users_publish_params_fills_in(
+    account: dict[str, str],  # noqa: F811
+) -> None:
+    job = {"name": "all", "solution": "personal", "jobOutput": "s3://data/batch/all/"}
+    with pytest.raises(InvalidParamsError) as error:
+        ws.load(ws.params(ws.upload_data("data"), batchInferenceJobs=[job]))
+    assert error.value.problems == [
+        "batchInferenceJobs[0].jobInput: missing; a job without one answers every user, whose list the Glue "
+        "workflow's publish_params fills in (exports/<run-id>/batch-users/users.jsonl) when it publishes the params: "
+        'params started otherwise must name the users file (JSON lines of {"userId": ...}) in jobInput'
+    ]

@@ -169,6 +169,17 @@ def test_rule_batch_serving_only_for_user_personalization_under_a_free_name() ->
     assert valid(doc(batchInferenceJobs=jobs[:1])).batch_inference_jobs[0].serving is not None
 
 
+def test_rule_a_batch_job_without_job_input_answers_every_user_so_needs_a_user_recipe() -> None:
+    every = {"jobOutput": "s3://b/out/"}
+    jobs = [{"name": "up", "solution": "up", **every, "serving": {}}, {"name": "j2", "solution": "sims", **every}]
+    assert problems(doc(batchInferenceJobs=jobs)) == [
+        'batchInferenceJobs[1].jobInput: missing, so the job would answer every user ({"userId": ...} lines), but '
+        '"sims" uses aws-sims, whose batch input is not a list of users; give jobInput (the file of lines the recipe '
+        "takes)"
+    ]
+    assert valid(doc(batchInferenceJobs=jobs[:1])).batch_inference_jobs[0].job_input is None
+
+
 def test_rule_batch_serving_fallback_is_popularity_or_error() -> None:
     job = {"name": "j", "solution": "up", "jobInput": "s3://b/in/u.jsonl", "jobOutput": "s3://b/out/"}
     assert valid(doc(batchInferenceJobs=[{**job, "serving": {}}])).batch_inference_jobs[0].serving.fallback == (

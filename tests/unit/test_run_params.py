@@ -235,10 +235,21 @@ def test_offline_refuses_what_the_offline_stack_would_fail_on(tmp_path: Path) ->
         "filters; leave the filter out to run offline (it works on AWS)",
         "datasetGroup.kmsKeyArn: offline has neither your KMS key nor your role, so CreateDatasetGroup would fail; "
         "leave kmsKeyArn and roleArn out to run offline (encryption with your key works on AWS only)",
-        "batchInferenceJobs[0]: an offline run puts only the exports in its bucket, so the job input "
-        "s3://my-bucket/batch/in.jsonl would not be found; leave batchInferenceJobs out to run offline (they run on "
-        "AWS), or serve it (serving: {}), whose users an offline run writes from the interactions",
+        "batchInferenceJobs[0].jobInput: an offline run puts only the exports in its bucket, so "
+        "s3://my-bucket/batch/in.jsonl would not be found; leave jobInput out to answer every user of the "
+        "interactions (the export lists them, as on AWS), or leave the job out to run offline (it runs on AWS)",
     ]
+
+
+def test_offline_runs_a_batch_job_without_job_input_for_every_user(tmp_path: Path) -> None:
+    document = demo_with_inline_schemas()
+    document["batchInferenceJobs"] = [
+        {"name": "nightly", "solution": "user-personalization", "jobOutput": "s3://my-bucket/batch/out/"}
+    ]
+
+    prepared = prepare(write(tmp_path, document), ALL)
+
+    assert "jobInput" not in prepared.template["batchInferenceJobs"][0]  # publish_params fills it in
 
 
 def test_offline_warns_about_aws_only_features_it_ignores(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
