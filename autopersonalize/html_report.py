@@ -12,7 +12,7 @@ import html
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,15 @@ def _label(record: dict[str, Any], number: int) -> str:
     return f"#{number} {started:%m-%d %H:%M}"
 
 
+def _dates_around(figure: go.Figure, records: Sequence[dict[str, Any]]) -> None:
+    """A history of one run (or runs started together) gets a day around it on its time axes: plotly would zoom to
+    the millisecond around a single date."""
+    starts = {r["startedAt"] for r in records}
+    if len(starts) == 1:
+        moment = datetime.fromisoformat(starts.pop())
+        figure.update_xaxes(range=[moment - timedelta(hours=12), moment + timedelta(hours=12)])
+
+
 def _short(arn: str | None) -> str:
     return (arn or "").rsplit("/", 1)[-1] or "-"
 
@@ -78,6 +87,7 @@ def timeline(records: Sequence[dict[str, Any]]) -> go.Figure:
         )
     figure.update_layout(title="Runs: when, how long, how they ended", yaxis_title="duration (s)", height=360, **LAYOUT)
     figure.update_yaxes(rangemode="tozero")
+    _dates_around(figure, records)
     return figure
 
 
@@ -188,6 +198,7 @@ def model_metrics(records: Sequence[dict[str, Any]], kind: Gated) -> go.Figure |
                 shown.add(f"min {metric}")
     figure.update_layout(title=kind.title, height=height, legend={"font": {"size": 11}}, **LAYOUT)
     figure.update_yaxes(rangemode="tozero")
+    _dates_around(figure, [r for r in records if any(s.get(kind.name) for s in r.get(kind.key) or [])])
     return figure
 
 

@@ -69,3 +69,13 @@ def test_the_recommenders_chart_marks_each_run_and_the_table_names_the_rejected_
     assert "more-like-x: recommender ap-vod-more-like-x-run-5 (unchanged)" in table
     assert html_report.solution_metrics(recommender_records()) is None  # a recommenders-only history
     assert html_report.recommender_metrics(records()) is None
+
+
+def test_a_single_run_is_drawn_with_a_day_around_it_not_zoomed_to_the_millisecond() -> None:
+    first = recommender_records()[:1]
+    for figure in (html_report.timeline(first), html_report.recommender_metrics(first)):
+        assert figure is not None
+        ranges = {tuple(figure.layout[axis].range) for axis in figure.layout if axis.startswith("xaxis")}
+        [(low, high)] = ranges
+        assert (high - low).total_seconds() == 24 * 3600
+    assert html_report.timeline(records()).layout.xaxis.range is None  # several runs: plotly's own range
