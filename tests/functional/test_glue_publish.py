@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -341,6 +343,20 @@ def test_a_job_without_job_input_gets_every_user_of_every_published_run(s3: Any,
     assert users[:60] == users_list(s3, f"s3://{BUCKET}/exports/run-1/batch-users/users.jsonl")
     assert (listed["users"], listed["carried"], listed["complete"]) == (62, 60, True)
     assert get_json(s3, "exports/_state/shop.json")["batchUsers"] == job["jobInput"]
+
+
+def test_the_users_list_keeps_each_id_as_written(s3: Any) -> None:
+    odd = ["007", " spaced ", 'a,"quoted"', "line\nbreak", "ünï"]  # the parts quote the ones holding , " or \n
+    rows = [[f"u{u}", f"i{k}", str(T0 + u * 20 + k), "click"] for u in range(60) for k in range(20)]
+    rows += [[user, "i1", str(T0 + 5000 + n), "click"] for n, user in enumerate(odd)]
+    body = io.StringIO()
+    csv.writer(body, lineterminator="\n").writerows([["USER_ID", "ITEM_ID", "TIMESTAMP", "EVENT_TYPE"], *rows])
+    export(s3, "run-1", body.getvalue())
+
+    listed = get_json(s3, "exports/run-1/manifest/interactions.json")["batchUsers"]
+
+    assert sorted(users_list(s3, listed["location"])) == sorted([f"u{u}" for u in range(60)] + odd)
+    assert (listed["users"], listed["carried"], listed["carriedFrom"], listed["complete"]) == (65, 0, None, True)
 
 
 def test_a_job_with_job_input_keeps_its_own_users_file(s3: Any, tmp_path: Path) -> None:
