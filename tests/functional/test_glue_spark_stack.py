@@ -56,6 +56,10 @@ def export(settings: dict[str, str]) -> tuple[OfflineStack, dict[str, Any], dict
     s3, prefix = boto3.client("s3"), f"exports/{run['WorkflowRunId']}"
     body = s3.get_object(Bucket=stack.bucket, Key=f"{prefix}/manifest.json")["Body"].read()
     entry = json.loads(body)["datasets"]["interactions"]
+    listed = entry["batchUsers"]  # every user for batch jobs, in the run's folder: compared by the users it lists
+    lines = s3.get_object(Bucket=stack.bucket, Key=f"{prefix}/batch-users/users.jsonl")["Body"].read().splitlines()
+    assert listed["location"] == f"s3://{stack.bucket}/{prefix}/batch-users/users.jsonl"
+    entry["batchUsers"] = {**listed, "location": sorted(json.loads(line)["userId"] for line in lines)}
     published = {
         "parts": rows_under(s3, stack.bucket, f"{prefix}/interactions/"),
         "rejected": rows_under(s3, stack.bucket, f"{prefix}/rejected/interactions/"),
