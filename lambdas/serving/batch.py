@@ -36,7 +36,7 @@ def answer(query: Query, ref: str, pointer_json: str) -> dict[str, Any]:
             )
         found = _get(f"{pk}#popular", "-", ref) or []
     if query.filter:
-        found = _filtered(found, _statements(pk, query, ref), pk, ref)
+        found = _filtered(found, _statements(pk, query, ref), pointer, str(query.user_id), ref)
     limit = query.num_results or 25
     return {
         "campaign": ref,
@@ -133,13 +133,76 @@ def _bind(term: dict[str, Any], given: Any, action: str, ref: str) -> dict[str, 
     return {**term, "values": values}
 
 
-def _filtered(found: list[dict[str, Any]], statements: list[dict[str, Any]], pk: str, ref: str) -> list[dict[str, Any]]:
-    """The user's list with each statement applied in turn: INCLUDE keeps the items that match, EXCLUDE drops them."""
-    metadata = _metadata([str(i["itemId"]) for i in found], pk, ref) if statements else {}
+def _filtered(
+    found: list[dict[str, Any]], statements: list[dict[str, Any]], pointer: dict[str, Any], user: str, ref: str
+) -> list[dict[str, Any]]:
+    """The user's list with each statement applied in turn: INCLUDE keeps the items that match, EXCLUDE drops them.
+    An Items statement reads the items' metadata; an Interactions one (EXCLUDE only, params validation allows no
+    other) the user's events kept by POST /events since the batch job started: an item matches when one of its
+    events does."""
+    datasets = {t["dataset"] for s in statements for g in s["where"] for t in g}
+    pk = str(pointer["partition"])
+    metadata = _metadata([str(i["itemId"]) for i in found], pk, ref) if "Items" in datasets else {}
+    events = _events(pointer, user, ref) if "Interactions" in datasets else {}
     for statement in statements:
         keep = statement["action"] == "INCLUDE"
-        found = [i for i in found if _matches(statement["where"], metadata.get(str(i["itemId"]), {})) == keep]
+        if statement["where"][0][0]["dataset"] == "Items":
+            found = [i for i in found if _matches(statement["where"], metadata.get(str(i["itemId"]), {})) == keep]
+        else:
+            hit = {item for item, kept in events.items() if any(_matches(statement["where"], e) for e in kept)}
+            found = [i for i in found if (str(i["itemId"]) in hit) == keep]
     return found
+
+
+def _events(pointer: dict[str, Any], user: str, ref: str) -> dict[str, list[dict[str, str]]]:
+    """item id -> the fields of each event of the user on it since the batch job started (POST /events kept them)."""
+    since = float(pointer.get("since") or 0)
+    by_item: dict[str, list[dict[str, str]]] = {}
+    for event in _events_of(str(pointer["events"]), user, ref):
+        if float(event["at"]) >= since:
+            by_item.setdefault(str(event["itemId"]), []).append({k: str(v) for k, v in event["fields"].items()})
+    return by_item
+
+
+def _events_of(pk: str, user: str, ref: str) -> list[dict[str, Any]]:
+    found = _call("get_item", TableName=_table(ref), Key={"pk": {"S": pk}, "userId": {"S": user}}).get("Item")
+    return [json.loads(e["S"]) for e in (found or {}).get("events", {}).get("L", [])]
+
+
+MAX_EVENTS = 200  # kept per user (the newest); older ones predate any batch still served, in practice
+
+
+def remember(pointer_json: str, user: str, item: str, fields: dict[str, Any], at: float) -> bool:
+    """Keep the user's event on a batch-served name for its read-time Interactions filters (POST /events). Events
+    older than the served batch are dropped when the list is full."""
+    pointer = json.loads(pointer_json)
+    if not pointer.get("events"):
+        return False  # loaded before events were kept: the next load names the partition
+    ref = str(pointer["events"])
+    event = {"itemId": item, "at": at, "fields": {k: v for k, v in fields.items() if v is not None}}
+    key = {"pk": {"S": ref}, "userId": {"S": user}}
+    try:
+        clients.client("dynamodb").update_item(
+            TableName=_table(ref),
+            Key=key,
+            UpdateExpression="SET events = list_append(if_not_exists(events, :none), :one)",
+            ConditionExpression="attribute_not_exists(events) OR size(events) < :most",
+            ExpressionAttributeValues={
+                ":none": {"L": []},
+                ":one": {"L": [{"S": json.dumps(event)}]},
+                ":most": {"N": str(MAX_EVENTS)},
+            },
+        )
+    except ClientError as exc:
+        if errors.client_error_code(exc) != "ConditionalCheckFailedException":
+            raise errors.from_aws(exc, "Amazon DynamoDB") from exc
+        since = float(pointer.get("since") or 0)
+        kept = [e for e in _events_of(ref, user, ref) if float(e["at"]) >= since][-(MAX_EVENTS - 1) :]
+        rows = {"L": [{"S": json.dumps(e)} for e in [*kept, event]]}
+        _call("put_item", TableName=_table(ref), Item={**key, "events": rows})
+    except BotoCoreError as exc:
+        raise errors.from_aws(exc, "Amazon DynamoDB") from exc
+    return True
 
 
 def _metadata(item_ids: list[str], pk: str, ref: str) -> dict[str, dict[str, str]]:

@@ -1,5 +1,6 @@
-"""POST /events: an app's event (a click, a purchase) counted for the user's experiment variant and forwarded to
-Personalize's PutEvents with the event tracker, attributed to the campaign of the variant that served the user.
+"""POST /events: an app's event (a click, a purchase) counted for the user's experiment variant, kept for the
+read-time Interactions filters of a batch-served name (serving/batch.py), and forwarded to Personalize's PutEvents
+with the event tracker, attributed to the campaign of the variant that served the user.
 
 PutEvents' `metricAttribution.eventAttributionSource` ("The source of the event", API reference: MetricAttribution,
 at most 1024 printable ASCII characters) is set to the serving variant's campaign name (the champion's, or
@@ -14,7 +15,7 @@ from typing import Any, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from serving import clients, errors, experiments, inputs, parameters
+from serving import batch, clients, errors, experiments, inputs, parameters
 
 ALLOWED = ("userId", "eventType", "itemId", "recommendationId", "sessionId", "eventValue", "sentAt")
 MAX_EVENT_TYPE = 256  # PutEvents' Event.eventType
@@ -75,11 +76,16 @@ def record(event: Event, prefix: str, group: str, campaign: str) -> dict[str, An
     experiment, variant = experiments.variant_of(prefix, group, campaign, event.user_id)
     counted = experiments.count(experiment, event.user_id, event.event_type) if experiment else False
     source = experiment["challenger"]["campaign"] if experiment and variant == "challenger" else campaign
+    pointer = parameters.cache().get(batch.batch_parameter(prefix, group, campaign)) if event.item_id else None
+    fields = {"EVENT_TYPE": event.event_type, "EVENT_VALUE": event.event_value}
+    at = event.sent_at if event.sent_at is not None else time.time()
+    kept = batch.remember(pointer, event.user_id, str(event.item_id), fields, at) if pointer else False
     forwarded = _forward(event, prefix, group, source)
     return {
         "campaign": f"{group}/{campaign}",
         "experiment": {"name": experiment["name"], "variant": variant} if experiment else None,
         "counted": counted,
+        "kept": kept,
         "forwarded": forwarded,
     }
 

@@ -482,9 +482,13 @@ def _batch_serving(doc: Doc, path: str, job: dict[str, Any]) -> list[str]:
     return problems
 
 
+SINCE_BATCH_FIELDS = frozenset({"EVENT_TYPE", "EVENT_VALUE"})  # what POST /events keeps of a batch-served event
+
+
 def read_time_problems(expression: str) -> list[str]:
-    """Why a filter cannot be applied to a batch list when it is read (empty when it can): only item metadata is
-    loaded beside the batch. A syntax error is reported where the filter is declared."""
+    """Why a filter cannot be applied to a batch list when it is read (empty when it can): item metadata is loaded
+    beside the batch, and the user's events since the batch are those POST /events kept. A syntax error is reported
+    where the filter is declared."""
     try:
         statements = parse_filter(expression)
     except FilterSyntaxError:
@@ -493,11 +497,15 @@ def read_time_problems(expression: str) -> list[str]:
     for statement in statements:
         if statement.target != "ItemID":
             problems.append("is a UserID filter (it picks users for a segment, not items): serve it from a campaign")
-        elif any(dataset != "Items" for dataset, _ in statement.where):
-            problems.append(
-                "reads Interactions, and the events sent to Personalize after the batch are not seen at read time: "
-                "give it to the job as its filter (applied when the batch is computed) or serve from a campaign"
-            )
+        elif any(dataset == "Interactions" for dataset, _ in statement.where):
+            fields = {field for dataset, field in statement.where if dataset == "Interactions"}
+            if statement.action != "EXCLUDE" or not fields <= SINCE_BATCH_FIELDS:
+                problems.append(
+                    "reads Interactions in a way only the whole history answers; at read time only the events sent "
+                    "through POST /events since the batch are known, so only EXCLUDE on Interactions.EVENT_TYPE or "
+                    "EVENT_VALUE applies: give this one to the job as its filter (applied when the batch is "
+                    "computed) or serve from a campaign"
+                )
         if statement.condition:
             problems.append(
                 "has an IF CurrentUser condition, and users' metadata is not loaded beside the batch: give it to "

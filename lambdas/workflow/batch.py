@@ -111,4 +111,7 @@ def check(
     if ready:
         detail = {"job": job["name"], f"{kind.key}Arn": job_arn, "output": job["jobOutput"]}
         events.emit(kind.completed, params, detail)
-    return kind.result(job, job_arn, action, ready, found.get("solutionVersionArn"))
+    result = kind.result(job, job_arn, action, ready, found.get("solutionVersionArn"))
+    if ready and "solutionVersionArn" in result:  # served: read-time filters count events from the job's start
+        result["createdAt"] = found["creationDateTime"].timestamp()
+    return result

@@ -52,6 +52,12 @@ def filters_partition(pk: str) -> str:
 SIDE_PARTITIONS = (popular_partition, items_partition, filters_partition)
 
 
+def events_partition(group: str, job_name: str) -> str:
+    """Where POST /events keeps each user's events on a served job (userId = the user), across its versions: the
+    read-time filters on Interactions exclude the items of those after the served batch's start."""
+    return f"{group}/{job_name}#events"
+
+
 def load(params: dict[str, Any], job: dict[str, Any], version_arn: str, cursor: dict[str, Any]) -> dict[str, Any]:
     """One step of loading (the lists, then the item metadata the served filters read), switching and cleaning; the
     returned cursor has "done": true when all of it is over."""
@@ -110,13 +116,15 @@ def _load_chunk(
     _write(items)
     popular = dict(counts.most_common(POPULAR_KEPT))
     state = {"phase": "load", "index": index, "offset": offset, "loaded": loaded + len(items), "failed": failed}
+    state["since"] = cursor.get("since")  # the batch job's start: read-time filters count the events after it
     if offset < size:
         return {**state, "popular": popular, "done": False}
     if index + 1 < len(outputs):
         return {**state, "index": index + 1, "offset": 0, "popular": popular, "done": False}
-    if served_filters(params, job):
+    filters = served_filters(params, job)
+    if _item_fields(filters):
         return {**state, "phase": "items", "file": 0, "row": 0, "items": 0, "popular": popular, "done": False}
-    return _switch(params, job, version_arn, pk, popular, state)
+    return _finish(params, job, version_arn, filters, popular, state)
 
 
 def served_filters(params: dict[str, Any], job: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
@@ -128,7 +136,10 @@ def served_filters(params: dict[str, Any], job: dict[str, Any]) -> dict[str, lis
 
 
 def _compiled(statement: Statement) -> dict[str, Any]:
-    where = [[{"field": t.field, "operator": t.operator, "values": t.values} for t in g] for g in statement.terms]
+    where = [
+        [{"dataset": t.dataset, "field": t.field, "operator": t.operator, "values": t.values} for t in g]
+        for g in statement.terms
+    ]
     return {"action": statement.action, "where": where}
 
 
@@ -149,7 +160,7 @@ def _load_items(
     at the cursor's row; after the last file, the compiled filters, then the switch."""
     pk = partition(job["name"], version_arn)
     filters = served_filters(params, job)
-    fields = sorted({t["field"] for f in filters.values() for s in f for g in s["where"] for t in g})
+    fields = _item_fields(filters)
     files, index, skip = _items_files(params), int(cursor["file"]), int(cursor["row"])
     rows = []
     if index < len(files):
@@ -167,9 +178,28 @@ def _load_items(
         return {**state, "row": skip + len(rows)}
     if index + 1 < len(files):
         return {**state, "file": index + 1, "row": 0}
-    _write([{"pk": {"S": filters_partition(pk)}, "userId": {"S": FALLBACK_USER}, **_fields(filters)}])
-    popular = cursor["popular"]
     state = {k: v for k, v in state.items() if k not in ("file", "row", "popular")}
+    return _finish(params, job, version_arn, filters, cursor["popular"], state)
+
+
+def _item_fields(filters: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """The Items fields the filters read (loaded beside the version)."""
+    terms = (t for f in filters.values() for s in f for g in s["where"] for t in g)
+    return sorted({t["field"] for t in terms if t["dataset"] == "Items"})
+
+
+def _finish(
+    params: dict[str, Any],
+    job: dict[str, Any],
+    version_arn: str,
+    filters: dict[str, list[dict[str, Any]]],
+    popular: dict[str, int],
+    state: dict[str, Any],
+) -> dict[str, Any]:
+    """The compiled read-time filters (when there are any) beside the version, then the switch."""
+    pk = partition(job["name"], version_arn)
+    if filters:
+        _write([{"pk": {"S": filters_partition(pk)}, "userId": {"S": FALLBACK_USER}, **_fields(filters)}])
     return _switch(params, job, version_arn, pk, popular, state)
 
 
@@ -215,6 +245,8 @@ def _switch(
         "solutionVersionArn": version_arn,
         "fallback": (job.get("serving") or {}).get("fallback", "popularity"),
         "users": state["loaded"],
+        "since": state.get("since"),
+        "events": events_partition(params["datasetGroup"]["name"], job["name"]),
     }
     ssm.put_parameter(Name=name, Value=json.dumps(pointer), Type="String", Overwrite=True)
     stale = previous if previous not in (None, pk) else None
@@ -260,9 +292,11 @@ def delete_page(pk: str, table_variable: str = "BATCH_SERVING_TABLE") -> bool:
 def delete_served(pointer: str, budget_seconds: float) -> bool:
     """Teardown: delete the items a batch pointer (its SSM value) names, for at most `budget_seconds`; True when
     all are gone (then the pointer itself may go)."""
-    pk = str(json.loads(pointer)["partition"])
+    served = json.loads(pointer)
+    pk = str(served["partition"])
     started = time.monotonic()
-    for partition_key in (pk, *(side(pk) for side in SIDE_PARTITIONS)):
+    events = [str(served["events"])] if served.get("events") else []
+    for partition_key in (pk, *(side(pk) for side in SIDE_PARTITIONS), *events):
         while delete_page(partition_key):
             if time.monotonic() - started > budget_seconds:
                 return False

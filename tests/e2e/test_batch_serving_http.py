@@ -116,3 +116,15 @@ def _category(served: dict[str, Any], item: str) -> str:
     return str(
         json.loads(boto3.client("dynamodb").get_item(TableName=table, Key=key)["Item"]["fields"]["S"])["CATEGORY"]
     )
+
+
+def test_an_event_posted_since_the_batch_is_excluded_by_the_not_clicked_filter(served: dict[str, Any]) -> None:
+    user = served["users"][11]
+    listed = [i["itemId"] for i in get(served, "/recommendations", userId=user, numResults=50).json()["items"]]
+    posted = requests.post(
+        served["url"] + "/events", json={"userId": user, "itemId": listed[1], "eventType": "click"}, timeout=30
+    )
+    assert posted.status_code == 200, posted.text  # the serving function's role may keep it (offline IAM)
+    assert posted.json()["kept"] is True
+    response = get(served, "/recommendations", userId=user, numResults=50, filter="not-clicked")
+    assert [i["itemId"] for i in response.json()["items"]] == [i for i in listed if i != listed[1]]

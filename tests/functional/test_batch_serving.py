@@ -209,6 +209,41 @@ def test_batch_serving_applies_item_metadata_filters_when_a_list_is_read(
     assert partition_size(f"{pk}#items") == 0 and partition_size(f"{pk}#filters") == 0
 
 
+def post_event(user: str, item: str, event_type: str, sent_at: float | None = None) -> dict[str, Any]:
+    from serving import get_recommendations
+
+    from autopersonalize.serve import LocalContext, http_event
+
+    body = {"userId": user, "itemId": item, "eventType": event_type}
+    if sent_at is not None:
+        body["sentAt"] = sent_at
+    event = http_event("POST", "/campaigns/demo/nightly/events", {}, json.dumps(body).encode())
+    answer = get_recommendations.handler(event, LocalContext())
+    assert answer["statusCode"] == 200, answer
+    return dict(json.loads(answer["body"]))
+
+
+def test_batch_serving_excludes_the_items_of_events_sent_since_the_batch(
+    served: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOAD_CHUNK_BYTES", "3000")  # a line of 10 items is longer than the other tests' chunk
+    clicked = {"name": "clicked", "filterExpression": 'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("click")'}
+    served_job = {**job(), "numResults": 10, "serving": {"filters": ["clicked"]}}
+    state = group(loaded(batchInferenceJobs=[served_job], campaigns=[], filters=[clicked]))
+    solution = trained(state, "personal", imported(state))
+    batch_served(state, solution)
+    listed = [i["itemId"] for i in ask("u2", numResults=10)["items"]]
+    assert post_event("u2", listed[0], "click")["kept"] is True
+    assert post_event("u2", listed[1], "purchase")["kept"] is True  # another type: not excluded
+    assert post_event("u2", listed[2], "click", sent_at=1_000_000.0)["kept"] is True  # before the batch: the job's
+    assert post_event("u3", listed[3], "click")["kept"] is True  # another user's click
+    shown = [i["itemId"] for i in ask("u2", numResults=10, filter="clicked")["items"]]
+    assert shown == [i for i in listed if i != listed[0]]
+    assert [i["itemId"] for i in ask("u2", numResults=10)["items"]] == listed  # no filter asked: the batch as is
+    ws.call("Delete Parameters", {"datasetGroup": "demo", "progress": {}})
+    assert partition_size("demo/nightly#events") == 0
+
+
 def get_related() -> dict[str, Any]:
     from serving import get_recommendations
 

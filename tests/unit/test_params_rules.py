@@ -198,20 +198,23 @@ def test_rule_batch_serving_filters_are_item_metadata_filters_of_the_file() -> N
             "filterExpression": "EXCLUDE ItemID WHERE Items.PRICE > 100 | EXCLUDE ItemID WHERE "
             'Items.GENRE IN ("x") AND Items.PRICE < 5',
         },
-        {"name": "seen", "filterExpression": 'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("click")'},
+        {"name": "clicked", "filterExpression": 'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("click")'},
+        {"name": "seen", "filterExpression": 'INCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("click")'},
         {"name": "adults", "filterExpression": 'EXCLUDE ItemID WHERE Items.GENRE IN ("x") IF CurrentUser.AGE < 18'},
         {"name": "young", "filterExpression": "INCLUDE UserID WHERE Users.AGE < 30"},
     ]
     datasets = [*BASE["datasets"], {"datasetType": "Users", "schema": USERS, "dataLocation": "s3://b/users/"}]
-    served = {**job, "serving": {"filters": ["genre", "cheap"]}}
+    served = {**job, "serving": {"filters": ["genre", "cheap", "clicked"]}}
     assert valid(doc(datasets=datasets, filters=filters, batchInferenceJobs=[served])).batch_inference_jobs[
         0
-    ].serving.filters == ["genre", "cheap"]
+    ].serving.filters == ["genre", "cheap", "clicked"]
     refused = {**job, "serving": {"filters": ["seen", "adults", "young", "genres"]}}
     where = "batchInferenceJobs[0].serving.filters"
     assert problems(doc(datasets=datasets, filters=filters, batchInferenceJobs=[refused])) == [
-        f'{where}[0]: "seen" reads Interactions, and the events sent to Personalize after the batch are not seen at'
-        " read time: give it to the job as its filter (applied when the batch is computed) or serve from a campaign",
+        f'{where}[0]: "seen" reads Interactions in a way only the whole history answers; at read time only the events'
+        " sent through POST /events since the batch are known, so only EXCLUDE on Interactions.EVENT_TYPE or"
+        " EVENT_VALUE applies: give this one to the job as its filter (applied when the batch is computed) or serve"
+        " from a campaign",
         f'{where}[1]: "adults" has an IF CurrentUser condition, and users\' metadata is not loaded beside the batch:'
         " give it to the job as its filter or serve from a campaign",
         f'{where}[2]: "young" is a UserID filter (it picks users for a segment, not items): serve it from a campaign',

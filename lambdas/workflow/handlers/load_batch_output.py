@@ -19,7 +19,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step = LoadBatchStep.model_validate(event)
     params = run_params.params_of(step.run)
     job = run_params.entry(params, "batchInferenceJobs", step.job)
-    version, cursor = step.previous["solutionVersionArn"], step.previous.get("load", {})
+    version = step.previous["solutionVersionArn"]
+    cursor = step.previous.get("load") or {"since": step.previous.get("createdAt")}
     cursor = batch_serving.load(params, job, version, cursor)
     while not cursor["done"] and context.get_remaining_time_in_millis() > RESERVE_MS:  # fewer states per user
         cursor = batch_serving.load(params, job, version, cursor)
