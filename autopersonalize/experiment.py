@@ -52,14 +52,17 @@ def _stack_settings(prefix: str, endpoint_url: str | None) -> dict[str, str]:
 
 def act(action: str, name: str, group: str | None, prefix: str, endpoint_url: str | None, as_json: bool) -> int:
     """report | promote | end the running experiment `name` of the stack `prefix`."""
-    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
-
     paths.import_lambdas()
     from workflow import experiment_verdict
     from workflow.errors import ResourceConflictError
 
+    from autopersonalize.teardown import aws_errors
+
     try:
-        with _environment(_stack_settings(prefix, endpoint_url)):
+        with (
+            aws_errors(f"experiment {action}", "run", endpoint_url),
+            _environment(_stack_settings(prefix, endpoint_url)),
+        ):
             document = experiment_verdict.find(name, group)
             readout = experiment_verdict.report(document)
             outcome = None
@@ -69,10 +72,6 @@ def act(action: str, name: str, group: str | None, prefix: str, endpoint_url: st
                 outcome = experiment_verdict.end(document)
     except ResourceConflictError as error:
         raise PipelineError(str(error)) from None
-    except NoCredentialsError:
-        raise PipelineError("no AWS credentials found: configure them, or give --endpoint-url") from None
-    except (BotoCoreError, ClientError) as error:
-        raise PipelineError(f"experiment {action} could not run: {error}") from error
     show(readout, outcome, as_json)
     return EXIT_OK
 

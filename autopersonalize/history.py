@@ -196,23 +196,11 @@ def clear(path: Path) -> bool:
 def read_aws(prefix: str, region: str | None, endpoint_url: str | None, limit: int) -> list[dict[str, Any]]:
     """from_aws() in the caller's AWS session (or `region`), or against `autopersonalize endpoint` (endpoint_url);
     what boto3 raises becomes one line that says what to check."""
-    from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
-
-    from autopersonalize.teardown import aws_session
+    from autopersonalize.teardown import aws_errors, aws_session
 
     session = aws_session(endpoint_url, region)
-    try:
+    with aws_errors("report", "read the runs", endpoint_url):
         return from_aws(session, prefix, endpoint_url, limit)
-    except NoCredentialsError:
-        raise PipelineError(
-            "no AWS credentials found: configure them (aws configure, AWS_PROFILE), "
-            "or give --endpoint-url for `autopersonalize endpoint`"
-        ) from None
-    except EndpointConnectionError as error:
-        hint = "is `autopersonalize endpoint` running there?" if endpoint_url else "check the network and the region"
-        raise PipelineError(f"report could not reach {error.kwargs.get('endpoint_url')}: {hint}") from None
-    except (BotoCoreError, ClientError) as error:
-        raise PipelineError(f"report could not read the runs: {error}") from error
 
 
 def from_aws(session: boto3.session.Session, prefix: str, endpoint_url: str | None, limit: int) -> list[dict[str, Any]]:

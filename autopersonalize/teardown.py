@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from autopersonalize import paths
@@ -22,10 +24,8 @@ DATASET_TYPES = ("Interactions", "Items", "Users")
 
 def teardown(dataset_group: str, prefix: str, endpoint_url: str | None) -> int:
     """Start `<prefix>-teardown` for the dataset group, wait for it, and say what happened."""
-    from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
-
     session = aws_session(endpoint_url)
-    try:
+    with aws_errors("teardown", "run", endpoint_url):
         machine = _state_machine(session, prefix, endpoint_url)
         if not _has_resources(session, prefix, dataset_group, endpoint_url):
             raise PipelineError(
@@ -34,6 +34,21 @@ def teardown(dataset_group: str, prefix: str, endpoint_url: str | None) -> int:
                 f"{session.region_name}); check --dataset-group and --prefix"
             )
         described = _run(session, machine, dataset_group, endpoint_url)
+    if described["status"] != "SUCCEEDED":
+        print(f"teardown {described['status']}: {described.get('error')}: {described.get('cause')}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"teardown of {dataset_group} SUCCEEDED: {described.get('output', '')}")
+    return EXIT_OK
+
+
+@contextlib.contextmanager
+def aws_errors(command: str, doing: str, endpoint_url: str | None) -> Iterator[None]:
+    """What boto3 raises in the body becomes one PipelineError line that says what to check: "<command> could not
+    <doing>: ..." (no credentials, an endpoint not reached, what AWS answered)."""
+    from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
+
+    try:
+        yield
     except NoCredentialsError:
         raise PipelineError(
             "no AWS credentials found: configure them (aws configure, AWS_PROFILE), "
@@ -41,14 +56,9 @@ def teardown(dataset_group: str, prefix: str, endpoint_url: str | None) -> int:
         ) from None
     except EndpointConnectionError as error:
         hint = "is `autopersonalize endpoint` running there?" if endpoint_url else "check the network and the region"
-        raise PipelineError(f"teardown could not reach {error.kwargs.get('endpoint_url')}: {hint}") from None
+        raise PipelineError(f"{command} could not reach {error.kwargs.get('endpoint_url')}: {hint}") from None
     except (BotoCoreError, ClientError) as error:
-        raise PipelineError(f"teardown could not run: {error}") from error
-    if described["status"] != "SUCCEEDED":
-        print(f"teardown {described['status']}: {described.get('error')}: {described.get('cause')}", file=sys.stderr)
-        return EXIT_FAILED
-    print(f"teardown of {dataset_group} SUCCEEDED: {described.get('output', '')}")
-    return EXIT_OK
+        raise PipelineError(f"{command} could not {doing}: {error}") from error
 
 
 def aws_session(endpoint_url: str | None, region: str | None = None) -> boto3.session.Session:
