@@ -120,7 +120,13 @@ def test_events_are_counted_for_the_variant_and_forwarded_to_personalize(world: 
     event = {"userId": user, "eventType": "click", "itemId": served["items"][0]["itemId"]}
     event["recommendationId"] = served["recommendationId"]
     answer = call(server, "POST", f"/campaigns/{CAMPAIGN}/events", event)
-    assert answer == {"campaign": CAMPAIGN, "experiment": served["experiment"], "counted": True, "forwarded": True}
+    assert answer == {
+        "campaign": CAMPAIGN,
+        "experiment": served["experiment"],
+        "counted": True,
+        "kept": False,
+        "forwarded": True,
+    }
     stranger = call(server, "POST", f"/campaigns/{CAMPAIGN}/events", {**event, "userId": "never-served"})
     assert (stranger["counted"], stranger["forwarded"]) == (False, True)  # not exposed: forwarded, not counted
     refused = server.invoke(http_event("POST", f"/campaigns/{CAMPAIGN}/events", {}, b'{"userId": "u1"}'))

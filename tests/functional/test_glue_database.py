@@ -131,6 +131,7 @@ def comparable(part: dict[str, Any]) -> dict[str, Any]:
     """The manifest part without what names the run or the source; the source's columns stay (both read text)."""
     kept = {k: v for k, v in part.items() if k not in ("runId", "createdAt", "source", "location", "rejectedLocation")}
     kept["sourceSchema"] = {k: v for k, v in kept["sourceSchema"].items() if k not in ("sourceType", "source")}
+    kept["batchUsers"] = {k: v for k, v in kept["batchUsers"].items() if k != "location"}  # the run's folder
     return kept
 
 
