@@ -35,6 +35,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "lambdas")]
 IMPORT_GOAL, OVERHEAD_GOAL_MS, BATCH_GOAL = 1.3, 1.0, 1.0
+# Open for the whole run: the handlers' loggers keep the stdout they first saw, and the second pipeline run would
+# log to a closed file.
+DEVNULL = open(os.devnull, "w")  # noqa: SIM115
 ARN = "arn:aws:personalize:us-east-1:123456789012:campaign/ap-demo-user-personalization"
 ENV = {
     "AWS_DEFAULT_REGION": "us-east-1",
@@ -88,7 +91,7 @@ def bench_overhead(calls: int) -> float:
     runtime = clients.client("personalize-runtime")
     answer = {"itemList": [{"itemId": f"i{n}", "score": 1 / (n + 1)} for n in range(10)], "recommendationId": "R"}
     event, context = http_event("GET", "/recommendations?userId=u1&numResults=10", {}), LocalContext()
-    with Stubber(runtime) as stub, open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
+    with Stubber(runtime) as stub, contextlib.redirect_stdout(DEVNULL):
         for _ in range(calls * 2 + 200):
             stub.add_response("get_recommendations", answer)
         for _ in range(100):  # warm up: cold start, first client call
@@ -153,7 +156,7 @@ def bench_http(total: int, clients: int, params_file: str) -> tuple[float, float
     prepared = run_params.prepare(ROOT / "params" / params_file, frozenset(userdata.DATASETS))
     spawn = multiprocessing.get_context("spawn")
     with offline_aws("immediate"), ProcessPoolExecutor(1, mp_context=spawn) as pool:
-        with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
+        with contextlib.redirect_stdout(DEVNULL):
             result = pipeline.run(sources, prepared.template, dataset_group=prepared.dataset_group)
         environ = function_environment(result.stack.name("GetRecommendationsFunction"))  # its role's credentials too
         server = make_server(0, environ={**environ, "DEFAULT_CAMPAIGN": "demo/user-personalization"})
