@@ -66,7 +66,6 @@ class RunParams:
     assumptions: list[str]  # what `run` assumed or dropped, as sentences for the report
     warnings: list[str] = field(default_factory=list)  # what `validate --offline` warns about the same file
     job_inputs: dict[str, bytes] = field(default_factory=dict)  # S3 key -> body: the batch segment jobs' inputs
-    event_type: str | None = None  # the Interactions dataset's fillEventType: the export's constant EVENT_TYPE
     fills: dict[str, dict[str, Any]] = field(default_factory=dict)  # dataset -> its fill: the export's constants
 
 
@@ -85,7 +84,6 @@ def prepare(
 
     recipes = {s.name: recipe_name(s.recipe) for s in checked.params.solutions}
     uploads, assumed = segments.job_inputs(checked.document, recipes, segment_inputs or {})
-    interactions = checked.params.dataset("Interactions")
     return RunParams(
         template=_inline_schemas(checked),
         dataset_group=checked.params.dataset_group.name,
@@ -93,7 +91,6 @@ def prepare(
         assumptions=assumptions + assumed,
         warnings=checked.warnings,
         job_inputs=uploads,
-        event_type=interactions.fill_event_type if interactions else None,
         fills={d.dataset_type.lower(): dict(d.fill) for d in checked.params.datasets if d.fill},
     )
 

@@ -438,14 +438,10 @@ def plan(inputs: RunInputs, prepared: RunParams, default_params: bool) -> RunPla
     event_type_filled = "EVENT_TYPE" in fields["interactions"]  # an ml_ops schema may have none
     event_type_filled &= "EVENT_TYPE" not in prepared.fills.get("interactions", {})  # said below
     if event_type_filled and not has_event_type(mappings["interactions"], inputs.files["interactions"].columns):
-        filled = prepared.event_type or DEFAULT_EVENT_TYPE
-        given = " (the params' fillEventType)" if prepared.event_type else ""
         assumptions.append(
-            f"the interactions have no EVENT_TYPE column: every event gets the type {filled!r}{given} "
-            "(map one with --map EVENT_TYPE=<column>)"
+            f"the interactions have no EVENT_TYPE column: every event gets the type {DEFAULT_EVENT_TYPE!r} "
+            "(map one with --map EVENT_TYPE=<column>, or give the params' datasets[Interactions].fill.EVENT_TYPE)"
         )
-        if prepared.event_type:
-            settings["InteractionsEventType"] = prepared.event_type
     for dataset, constants in prepared.fills.items():
         if dataset not in inputs.files:
             continue

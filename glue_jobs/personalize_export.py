@@ -374,7 +374,8 @@ FILL_EXAMPLE = '{"CREATION_TIMESTAMP": 788918400}'
 
 def fill_constants(args: dict[str, str]) -> dict[str, Any]:
     """Schema field -> the constant every row gets: --fill, a JSON object (the params' datasets[].fill, e.g.
-    {"CREATION_TIMESTAMP": 788918400}), and --event_type for EVENT_TYPE (the params' fillEventType)."""
+    {"CREATION_TIMESTAMP": 788918400}), and --event_type for EVENT_TYPE (the stack parameter InteractionsEventType, the
+    deployed workflow's event type when the mapping has none; --fill's EVENT_TYPE wins)."""
     text = args.get("fill") or ""
     allowed = f"allowed: a JSON object of field to constant, e.g. {FILL_EXAMPLE}"
     try:

@@ -79,21 +79,14 @@ class Dataset(ApiModel):
     import_mode: Literal["FULL", "INCREMENTAL"] = Field(
         "FULL", description="FULL replaces bulk-imported data; INCREMENTAL adds to it (only after a FULL import)."
     )
-    fill_event_type: str | None = Field(
-        None,
-        min_length=1,
-        max_length=256,
-        description="Interactions only: the EVENT_TYPE of every row when the source has no EVENT_TYPE column (e.g. "
-        '"Watch", which VIDEO_ON_DEMAND recommenders train on). `run` exports with it; on AWS set the stack '
-        "parameter InteractionsEventType to the same value.",
-    )
     fill: dict[str, str | bool | int | float] | None = Field(
         None,
         min_length=1,
         description="A constant for each schema field the source has no column for, e.g. "
-        '{"CREATION_TIMESTAMP": 788918400} for VIDEO_ON_DEMAND items (a required field, never null). Each value has '
-        "its field's type. `run` exports every row with it; on AWS set the stack parameter <Dataset>Fill (e.g. "
-        "ItemsFill) to the same JSON object.",
+        '{"CREATION_TIMESTAMP": 788918400} for VIDEO_ON_DEMAND items (a required field, never null) or '
+        '{"EVENT_TYPE": "Watch"} for interactions of one type (what VIDEO_ON_DEMAND recommenders train on). Each '
+        "value has its field's type. `run` exports every row with it; on AWS set the stack parameter <Dataset>Fill "
+        "(e.g. ItemsFill) to the same JSON object.",
     )
 
     @model_validator(mode="after")

@@ -82,8 +82,6 @@ def _datasets(doc: Doc) -> list[str]:
     if "Interactions" not in first:
         problems.append('datasets: no dataset has datasetType "Interactions"; add one (Personalize trains on it)')
     for _, path, dataset in doc.entries("datasets"):
-        if dataset.get("fillEventType") is not None and dataset.get("datasetType") != "Interactions":
-            problems.append(f"{path}.fillEventType: only an Interactions dataset has an EVENT_TYPE; remove it")
         problems += _fill_problems(doc, path, dataset)
     return problems
 
@@ -100,8 +98,8 @@ _FILL_VALUES: dict[str, tuple[Callable[[object], bool], str]] = {
 
 
 def _fill_problems(doc: Doc, path: str, dataset: dict[str, Any]) -> list[str]:
-    """datasets[].fill: each key a field of the dataset's schema, each value of that field's type, EVENT_TYPE not given
-    twice (fillEventType gives it too). Whether the source also has the column is the run's check (it has the data)."""
+    """datasets[].fill: each key a field of the dataset's schema (so only Interactions can fill EVENT_TYPE), each value
+    of that field's type. Whether the source also has the column is the run's check (it has the data)."""
     kind, fill = dataset.get("datasetType"), dataset.get("fill")
     if not isinstance(fill, dict) or kind not in DATASET_TYPES:
         return []
@@ -110,9 +108,7 @@ def _fill_problems(doc: Doc, path: str, dataset: dict[str, Any]) -> list[str]:
     for name, value in fill.items():
         where = f"{path}.fill.{name}"
         found = doc.field_type(kind, name)
-        if name == "EVENT_TYPE" and dataset.get("fillEventType") is not None:
-            problems.append(f"{where}: fillEventType already gives EVENT_TYPE its constant; keep one of the two")
-        elif found is None:
+        if found is None:
             problems.append(f'{where}: "{name}" is not a field of the {kind} schema{suggest(name, names, "fields")}')
         elif found[0] in _FILL_VALUES and not _FILL_VALUES[found[0]][0](value):
             wanted = _FILL_VALUES[found[0]][1]
@@ -329,8 +325,7 @@ def _recommenders(doc: Doc) -> list[str]:
     jobs = doc.entries("batchInferenceJobs")
     served |= {str(j["name"]): p for _, p, j in jobs if isinstance(j.get("name"), str) and j.get("serving") is not None}
     interactions = next((d for _, _, d in doc.entries("datasets") if d.get("datasetType") == "Interactions"), {})
-    key = "fillEventType" if interactions.get("fillEventType") is not None else "fill.EVENT_TYPE"
-    filled = (interactions.get("fillEventType") or as_object(interactions.get("fill")).get("EVENT_TYPE"), key)
+    filled = as_object(interactions.get("fill")).get("EVENT_TYPE")
     for _, path, recommender in doc.entries("recommenders"):
         name = recommender.get("name")
         if isinstance(name, str) and name in served:
@@ -354,11 +349,10 @@ def _recommenders(doc: Doc) -> list[str]:
 
 
 def _recommender_needs(
-    doc: Doc, path: str, recommender: dict[str, Any], case: domains.UseCase | None, fill: tuple[object, str]
+    doc: Doc, path: str, recommender: dict[str, Any], case: domains.UseCase | None, filled: object
 ) -> list[str]:
-    """`fill`: the EVENT_TYPE constant of the Interactions dataset (or None) and the key that gives it."""
+    """`filled`: the Interactions dataset's fill of EVENT_TYPE, the type of every interaction (or None)."""
     problems = []
-    filled, key = fill
     recipe = recipes.recipe_name(str(recommender.get("recipe")))
     for kind in case.datasets if case else ():
         if kind not in doc.dataset_types():
@@ -366,7 +360,7 @@ def _recommender_needs(
     if case and case.event_types and isinstance(filled, str) and filled not in case.event_types:
         problems.append(
             f"{path}.recipe: {recipe} trains on {' or '.join(case.event_types)} events, but every interaction gets "
-            f'the type "{filled}" (datasets[Interactions].{key}); use "{case.event_types[0]}"'
+            f'the type "{filled}" (datasets[Interactions].fill.EVENT_TYPE); use "{case.event_types[0]}"'
         )
     config = as_object(recommender.get("recommenderConfig"))
     exploration = config.get("itemExplorationConfig")

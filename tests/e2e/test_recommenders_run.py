@@ -47,7 +47,7 @@ def test_the_vod_example_runs_movielens_to_served_recommenders(
     document = json.loads(capsys.readouterr().out)
     assert code == 0 and document["outcome"] == "DEPLOYED", document.get("cause")
     assert document["imports"][0]["rowsCounted"] == 100836  # every MovieLens rating, each a Watch event
-    assert "every event gets the type 'Watch' (the params' fillEventType)" in document["assumptions"][0]
+    assert 'the interactions have no EVENT_TYPE column: every row gets "Watch"' in document["assumptions"][0]
     assert "the items have no CREATION_TIMESTAMP column: every row gets 788918400" in document["assumptions"][1]
     found = {r["recommender"]: r for r in document["recommenders"]}
     assert list(found) == RECOMMENDERS

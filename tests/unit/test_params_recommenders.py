@@ -38,7 +38,7 @@ def test_the_vod_example_loads_with_its_recommenders_and_no_warning() -> None:
         ("more-like-x", "aws-vod-more-like-x"),
         ("most-popular", "aws-vod-most-popular"),
     ]
-    assert params.dataset("Interactions").fill_event_type == "Watch"  # type: ignore[union-attr]
+    assert params.dataset("Interactions").fill == {"EVENT_TYPE": "Watch"}  # type: ignore[union-attr]
     assert params.warnings == []
 
 
@@ -97,18 +97,21 @@ def test_a_use_case_needing_items_without_an_items_dataset_is_refused() -> None:
 
 def test_a_filled_event_type_the_use_case_does_not_train_on_is_refused() -> None:
     doc = vod()
-    doc["datasets"][0]["fillEventType"] = "Click"
+    doc["datasets"][0]["fill"] = {"EVENT_TYPE": "Click"}
     assert problems(doc) == [
         f'recommenders[{i}].recipe: {recipe} trains on Watch events, but every interaction gets the type "Click" '
-        '(datasets[Interactions].fillEventType); use "Watch"'
+        '(datasets[Interactions].fill.EVENT_TYPE); use "Watch"'
         for i, recipe in ((0, "aws-vod-top-picks"), (2, "aws-vod-most-popular"))  # More like X: any event type
     ]
 
 
-def test_fill_event_type_is_only_for_interactions() -> None:
+def test_only_interactions_can_fill_event_type() -> None:
     doc = vod()
-    doc["datasets"][1]["fillEventType"] = "Watch"
-    assert problems(doc) == ["datasets[1].fillEventType: only an Interactions dataset has an EVENT_TYPE; remove it"]
+    doc["datasets"][1]["fill"] = {"EVENT_TYPE": "Watch", "CREATION_TIMESTAMP": 0}
+    assert problems(doc) == [
+        'datasets[1].fill.EVENT_TYPE: "EVENT_TYPE" is not a field of the Items schema; allowed: ITEM_ID, GENRES, '
+        "CREATION_TIMESTAMP"
+    ]
 
 
 def test_item_exploration_only_where_the_use_case_personalizes() -> None:
@@ -181,16 +184,6 @@ def test_a_fill_names_a_field_of_the_schema_with_a_value_of_its_type(fill: dict[
     doc = vod()
     doc["datasets"][1]["fill"] = fill
     assert problems(doc) == [problem]
-
-
-def test_a_fill_and_fill_event_type_may_not_both_give_event_type() -> None:
-    doc = vod()
-    doc["datasets"][0]["fill"] = {"EVENT_TYPE": "Watch"}
-    assert problems(doc) == [
-        "datasets[0].fill.EVENT_TYPE: fillEventType already gives EVENT_TYPE its constant; keep one of the two"
-    ]
-    del doc["datasets"][0]["fillEventType"]
-    assert load(doc).dataset("Interactions").fill == {"EVENT_TYPE": "Watch"}  # type: ignore[union-attr]
 
 
 def test_a_gate_may_name_a_recommender_but_not_an_unknown_one_nor_segment_metrics() -> None:

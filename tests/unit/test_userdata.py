@@ -210,14 +210,17 @@ def test_plan_fills_the_params_event_type_when_the_file_has_none(tmp_path: Path)
     schema = (SCHEMAS / "interactions.avsc").read_text()
     bare = userdata.open_inputs({"interactions": write(tmp_path / "e.csv", "USER_ID,ITEM_ID,TIMESTAMP\n")})
     typed = userdata.open_inputs({"interactions": write(tmp_path / "t.csv", "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE\n")})
-    prepared = RunParams(
-        template={}, dataset_group="g", schemas={"interactions": schema}, assumptions=[], event_type="Watch"
-    )
+    fills = {"interactions": {"EVENT_TYPE": "Watch"}}
+    prepared = RunParams(template={}, dataset_group="g", schemas={"interactions": schema}, assumptions=[], fills=fills)
 
     filled = userdata.plan(bare, prepared, default_params=False)
-    assert filled.settings["InteractionsEventType"] == "Watch"
-    assert any("every event gets the type 'Watch' (the params' fillEventType)" in a for a in filled.assumptions)
-    assert "InteractionsEventType" not in userdata.plan(typed, prepared, default_params=False).settings
+    assert filled.settings["InteractionsFill"] == '{"EVENT_TYPE": "Watch"}'  # one route: the export's --fill
+    assert "InteractionsEventType" not in filled.settings
+    assert filled.assumptions == [
+        'the interactions have no EVENT_TYPE column: every row gets "Watch" (the params\' datasets[Interactions].fill)'
+    ]
+    with pytest.raises(PipelineError, match="the params give EVENT_TYPE the constant"):
+        userdata.plan(typed, prepared, default_params=False)  # the file's column and the params' constant: one
 
 
 def test_plan_fills_the_params_constants_for_fields_the_file_lacks(tmp_path: Path) -> None:
