@@ -205,9 +205,11 @@ def read_aws(prefix: str, region: str | None, endpoint_url: str | None, limit: i
 
 def from_aws(session: boto3.session.Session, prefix: str, endpoint_url: str | None, limit: int) -> list[dict[str, Any]]:
     """The newest `limit` finished executions of <prefix>-training as records, oldest first."""
+    from autopersonalize.teardown import state_machine
+
     sfn = session.client("stepfunctions", endpoint_url=endpoint_url)
     s3 = session.client("s3", endpoint_url=endpoint_url)
-    machine = _training_machine(sfn, prefix)
+    machine = state_machine(sfn, prefix, "training")
     summaries: list[dict[str, Any]] = []
     for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=machine):
         summaries += page["executions"]
@@ -224,15 +226,6 @@ def from_aws(session: boto3.session.Session, prefix: str, endpoint_url: str | No
         records.append(record_of(described, export, source="aws", dataset_group=where[1] if where else None))
     records.sort(key=lambda r: r["startedAt"])
     return records
-
-
-def _training_machine(sfn: Any, prefix: str) -> str:
-    name = f"{prefix}-training"
-    for page in sfn.get_paginator("list_state_machines").paginate():
-        for machine in page["stateMachines"]:
-            if machine["name"] == name:
-                return str(machine["stateMachineArn"])
-    raise PipelineError(f"no state machine {name} here: is the stack deployed with Prefix={prefix} in this region?")
 
 
 def _json(text: Any) -> Any:

@@ -26,7 +26,7 @@ def teardown(dataset_group: str, prefix: str, endpoint_url: str | None) -> int:
     """Start `<prefix>-teardown` for the dataset group, wait for it, and say what happened."""
     session = aws_session(endpoint_url)
     with aws_errors("teardown", "run", endpoint_url):
-        machine = _state_machine(session, prefix, endpoint_url)
+        machine = state_machine(session.client("stepfunctions", endpoint_url=endpoint_url), prefix, "teardown")
         if not _has_resources(session, prefix, dataset_group, endpoint_url):
             raise PipelineError(
                 f"dataset group {dataset_group} does not exist here: nothing to tear down "
@@ -78,14 +78,14 @@ def aws_session(endpoint_url: str | None, region: str | None = None) -> boto3.se
     return session
 
 
-def _state_machine(session: boto3.session.Session, prefix: str, endpoint_url: str | None) -> str:
-    sfn = session.client("stepfunctions", endpoint_url=endpoint_url)
-    name = f"{prefix}-teardown"
+def state_machine(sfn: Any, prefix: str, machine: str) -> str:
+    """The ARN of the stack's `<prefix>-<machine>` state machine ("training", "teardown"); PipelineError if absent."""
+    name = f"{prefix}-{machine}"
     for page in sfn.get_paginator("list_state_machines").paginate():
-        for machine in page["stateMachines"]:
-            if machine["name"] == name:
-                return str(machine["stateMachineArn"])
-    raise PipelineError(f"no state machine {name} here: is the stack deployed with Prefix={prefix}?")
+        for found in page["stateMachines"]:
+            if found["name"] == name:
+                return str(found["stateMachineArn"])
+    raise PipelineError(f"no state machine {name} here: is the stack deployed with Prefix={prefix}? (in this region)")
 
 
 def _has_resources(session: boto3.session.Session, prefix: str, group: str, endpoint_url: str | None) -> bool:
