@@ -7,26 +7,16 @@ from __future__ import annotations
 import copy
 import json
 import random
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
-import pytest
 
-from autopersonalize.local import offline_aws
 from tests.e2e import workflow_support as ws
-from tests.functional.test_workflow_handlers import group, imported
+from tests.functional.test_workflow_handlers import account, group, imported
 
+__all__ = ["account"]
 VOD = json.loads((ws.REPO / "params" / "vod.json").read_text())
 POINTER = "/ap/vod/recommenders/{}"
-
-
-@pytest.fixture
-def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    with offline_aws():
-        for key, value in ws.setup_account().items():
-            monkeypatch.setenv(key, value)
-        yield ws.ENV
 
 
 def upload(bucket: str = "data") -> dict[str, str]:
