@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic.alias_generators import to_camel
+
+from workflow import schedule_expr
 
 NAME_PATTERN = r"^[a-zA-Z0-9][a-zA-Z0-9\-_]*$"
 S3_FILE_PATTERN = r"^s3://[^/\s]+/\S*[^/\s]$"
@@ -45,6 +47,20 @@ ApiString = Annotated[
     str, BeforeValidator(_number_to_str), WithJsonSchema({"type": ["string", "number"], "maxLength": 1000})
 ]
 Fraction = Annotated[float, Field(ge=0, le=1)]
+
+
+def _schedule(value: str) -> str:
+    schedule_expr.parse(value)  # ScheduleExpressionError is a ValueError: pydantic reports it at the key
+    return value
+
+
+def _time_zone(value: str) -> str:
+    schedule_expr.zone(value)
+    return value
+
+
+ScheduleExpression = Annotated[str, AfterValidator(_schedule)]  # rate(...) or cron(...), EventBridge Scheduler's
+TimeZone = Annotated[str, AfterValidator(_time_zone)]  # IANA, ScheduleExpressionTimezone
 S3File = Annotated[str, Field(max_length=256, pattern=S3_FILE_PATTERN, description="s3://bucket/key of one file.")]
 S3Prefix = Annotated[str, Field(max_length=256, pattern=S3_PREFIX_PATTERN, description="s3://bucket/prefix/ (ends /).")]
 

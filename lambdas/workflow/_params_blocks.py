@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, PositiveFloat, field_validator, model_validator
 
-from workflow import _domains, schedule_expr
+from workflow import _domains
 from workflow._params_base import (
     KMS_ARN_PATTERN,
     ROLE_ARN_PATTERN,
@@ -20,6 +20,8 @@ from workflow._params_base import (
     Name,
     S3File,
     S3Prefix,
+    ScheduleExpression,
+    TimeZone,
 )
 from workflow._recipes import recipe_problem
 from workflow._solution_config import SolutionConfig, TrainingDataConfig
@@ -101,29 +103,16 @@ class RetrainSchedule(ApiModel):
     """Retrain-only runs of one solution on EventBridge Scheduler schedules: train a new version on the data already
     imported (no export, no import), gate it, and deploy it only if the gate passes."""
 
-    full: str | None = Field(
+    full: ScheduleExpression | None = Field(
         None,
         description='How often to train with FULL: "rate(7 days)" or "cron(0 3 ? * SUN *)" (EventBridge Scheduler).',
     )
-    update: str | None = Field(
+    update: ScheduleExpression | None = Field(
         None,
         description="How often to train with UPDATE (aws-user-personalization, aws-hrnn-coldstart only): refreshes "
         "the last FULL version with new items and interactions.",
     )
-    timezone: str = Field("UTC", description="IANA time zone the cron expressions are evaluated in.")
-
-    @field_validator("full", "update")
-    @classmethod
-    def _expression(cls, value: str | None) -> str | None:
-        if value is not None:
-            schedule_expr.parse(value)  # ScheduleExpressionError is a ValueError: pydantic reports it at the key
-        return value
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        schedule_expr.zone(value)
-        return value
+    timezone: TimeZone = Field("UTC", description="IANA time zone the cron expressions are evaluated in.")
 
     @model_validator(mode="after")
     def _some(self) -> RetrainSchedule:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from workflow import _recipes as recipes
-from workflow import schedule_expr
 from workflow._params_access import Doc, as_object, suggest
-from workflow._params_base import ApiModel, Name
+from workflow._params_base import ApiModel, Name, ScheduleExpression, TimeZone
 
 
 class Challenger(ApiModel):
@@ -23,23 +22,11 @@ class Challenger(ApiModel):
 class AutoPromote(ApiModel):
     """A scheduled check of the experiment: promote the challenger when it wins, end the experiment when it loses."""
 
-    check: str = Field(
+    check: ScheduleExpression = Field(
         "rate(1 day)",
         description='How often to check: "rate(12 hours)" or "cron(0 6 * * ? *)" (EventBridge Scheduler).',
     )
-    timezone: str = Field("UTC", description="IANA time zone the cron expression is evaluated in.")
-
-    @field_validator("check")
-    @classmethod
-    def _expression(cls, value: str) -> str:
-        schedule_expr.parse(value)  # ScheduleExpressionError is a ValueError: pydantic reports it at the key
-        return value
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        schedule_expr.zone(value)
-        return value
+    timezone: TimeZone = Field("UTC", description="IANA time zone the cron expression is evaluated in.")
 
 
 class Experiment(ApiModel):
