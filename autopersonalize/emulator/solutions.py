@@ -276,6 +276,7 @@ def _train(
         "users": datasets["USERS"].data if "USERS" in datasets else None,
         "event_type": solution.params.get("eventType"),
         "event_value_threshold": float(threshold) if threshold is not None else None,
+        "events": config.get("eventsConfig", {}).get("eventParametersList"),
         "hyperparameters": config.get("algorithmHyperParameters"),
         "seed": 0,
     }

@@ -36,7 +36,8 @@ def positions(enc: Encoded) -> np.ndarray:
 
 
 def transitions(enc: Encoded, *, window: int, backward: float) -> sp.csr_matrix:
-    """C[i, j] = sum over users of 1/d for j following i d <= window steps later (and `backward` x that for j -> i)."""
+    """C[i, j] = sum over users of w/d for j following i d <= window steps later (and `backward` x that for j -> i),
+    w being the weight of the event on j (1 without an eventsConfig)."""
     n = len(enc.item)
     shape = (enc.n_items, enc.n_items)
     matrix = sp.csr_matrix(shape, dtype=np.float32)
@@ -45,7 +46,7 @@ def transitions(enc: Encoded, *, window: int, backward: float) -> sp.csr_matrix:
         src, dst = enc.item[a], enc.item[a + d]
         keep = src != dst
         src, dst = src[keep], dst[keep]
-        w = np.full(len(src), 1.0 / d, dtype=np.float32)
+        w = (enc.weights()[a + d][keep] / d).astype(np.float32)  # an eventsConfig weight counts where it leads
         forward = sp.csr_matrix((w, (src, dst)), shape=shape)
         matrix = matrix + forward + np.float32(backward) * forward.T.tocsr()
     return matrix.tocsr()
@@ -74,10 +75,16 @@ def once_per_second(enc: Encoded) -> Encoded:
     first[order[1:][same]] = False
     if first.all():
         return enc
+    weight = None
+    if enc.weight is not None:  # the action weighs what its heaviest copy does (a click and a purchase: a purchase)
+        starts = np.flatnonzero(np.concatenate([[True], ~same]))
+        weight = enc.weight.copy()
+        weight[order[starts]] = np.maximum.reduceat(enc.weight[order], starts)
+        weight = weight[first]
     counts = np.bincount(enc.user[first], minlength=enc.n_users)
     indptr = np.zeros(enc.n_users + 1, dtype=np.int64)
     np.cumsum(counts, out=indptr[1:])
-    return Encoded(enc.users, enc.items, enc.user[first], enc.item[first], enc.ts[first], indptr)
+    return Encoded(enc.users, enc.items, enc.user[first], enc.item[first], enc.ts[first], indptr, weight)
 
 
 def history_once_per_second(items: np.ndarray, ts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

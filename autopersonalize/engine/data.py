@@ -1,8 +1,11 @@
-"""Interactions input: validation, Personalize's eventType/eventValueThreshold filters, data requirements, encoding."""
+"""Interactions input: validation, Personalize's eventType/eventValueThreshold/eventsConfig filters and event weights,
+data requirements, encoding."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -11,6 +14,11 @@ MIN_INTERACTIONS = 1000
 MIN_ACTIVE_USERS = 25
 MIN_ACTIVE_USER_SHARE = 0.01
 REQUIRED_COLUMNS = ("USER_ID", "ITEM_ID", "TIMESTAMP")
+# solutionConfig.eventsConfig is honoured by these recipes only (developer guide, "Optimizing a solution with events
+# configuration": "If you use the User-Personalization-v2 recipe or Personalized-Ranking-v2 recipe, you can optimize
+# an Amazon Personalize solution with an events configuration").
+EVENTS_CONFIG_RECIPES = ("aws-user-personalization-v2", "aws-personalized-ranking-v2")
+EventParameters = Sequence[Mapping[str, Any]]
 
 
 class DataRequirementError(ValueError):
@@ -18,9 +26,16 @@ class DataRequirementError(ValueError):
 
 
 def prepare(
-    interactions: pd.DataFrame, *, event_type: str | None = None, event_value_threshold: float | None = None
+    interactions: pd.DataFrame,
+    *,
+    event_type: str | None = None,
+    event_value_threshold: float | None = None,
+    events: EventParameters | None = None,
 ) -> pd.DataFrame:
-    """Validate, type and filter interactions as Personalize does before training; raise DataRequirementError."""
+    """Validate, type and filter interactions as Personalize does before training; raise DataRequirementError.
+
+    `events` is solutionConfig.eventsConfig.eventParametersList: only the listed event types train, each at or above
+    its own eventValueThreshold, and each row gets a WEIGHT column (see event_weights)."""
     missing = [c for c in REQUIRED_COLUMNS if c not in interactions.columns]
     if missing:
         raise ValueError(
@@ -38,7 +53,9 @@ def prepare(
         if optional in interactions.columns:
             df[optional] = interactions[optional].to_numpy()
     df = _filter(df, event_type, event_value_threshold)
-    check_requirements(df, _describe_filters(event_type, event_value_threshold))
+    if events:
+        df = event_weights(df, events)
+    check_requirements(df, _describe_filters(event_type, event_value_threshold, events))
     return df.reset_index(drop=True)
 
 
@@ -73,9 +90,38 @@ def _filter(df: pd.DataFrame, event_type: str | None, threshold: float | None) -
     return df
 
 
-def _describe_filters(event_type: str | None, threshold: float | None) -> str:
+def event_weights(df: pd.DataFrame, events: EventParameters) -> pd.DataFrame:
+    """Keep the event types `events` lists, each at or above its eventValueThreshold, with WEIGHT = its weight over
+    the largest one ("only the ratio of weights between event types matters", developer guide); a type listed
+    without a weight counts as 1.0, the top of the weight's range (0.0-1.0)."""
+    if "EVENT_TYPE" not in df.columns:
+        raise DataRequirementError(
+            "solutionConfig.eventsConfig was given but the interactions have no EVENT_TYPE column. "
+            "Add EVENT_TYPE to the Interactions schema or remove eventsConfig from the solution."
+        )
+    types = df["EVENT_TYPE"].astype(str)
+    keep = np.zeros(len(df), dtype=bool)
+    weight = np.zeros(len(df))
+    top = max(float(e.get("weight", 1.0)) for e in events) or 1.0
+    for event in events:
+        rows = (types == str(event.get("eventType"))).to_numpy()
+        threshold = event.get("eventValueThreshold")
+        if threshold is not None:
+            if "EVENT_VALUE" not in df.columns:
+                raise DataRequirementError(
+                    f"eventsConfig gives {event.get('eventType')!r} an eventValueThreshold but the interactions have "
+                    "no EVENT_VALUE column. Add EVENT_VALUE to the Interactions schema or remove the threshold."
+                )
+            rows = rows & (pd.to_numeric(df["EVENT_VALUE"], errors="coerce") >= float(threshold)).to_numpy()
+        keep |= rows
+        weight[rows] = float(event.get("weight", 1.0)) / top
+    return df[keep].assign(WEIGHT=weight[keep])
+
+
+def _describe_filters(event_type: str | None, threshold: float | None, events: EventParameters | None = None) -> str:
     parts = [f"eventType={event_type!r}"] if event_type is not None else []
     parts += [f"eventValueThreshold={threshold}"] if threshold is not None else []
+    parts += [f"eventsConfig types {[str(e.get('eventType')) for e in events]}"] if events else []
     return f" after filtering ({', '.join(parts)})" if parts else ""
 
 
@@ -111,6 +157,11 @@ class Encoded:
     item: np.ndarray  # per event, int32
     ts: np.ndarray  # per event, int64
     indptr: np.ndarray  # events of user u are [indptr[u], indptr[u + 1])
+    weight: np.ndarray | None = None  # per event, float64, from eventsConfig; None = every event weighs 1
+
+    def weights(self) -> np.ndarray:
+        """Per event weight (ones without an eventsConfig)."""
+        return np.ones(len(self.item)) if self.weight is None else self.weight
 
     @property
     def n_users(self) -> int:
@@ -146,4 +197,5 @@ def encode(df: pd.DataFrame, extra_items: np.ndarray | None = None) -> Encoded:
         item=item_codes[order].astype(np.int32),
         ts=ts[order],
         indptr=indptr,
+        weight=df["WEIGHT"].to_numpy(dtype=np.float64)[order] if "WEIGHT" in df.columns else None,
     )

@@ -8,7 +8,7 @@ from typing import Literal, Protocol
 import numpy as np
 import pandas as pd
 
-from autopersonalize.engine.data import encode, prepare
+from autopersonalize.engine.data import EVENTS_CONFIG_RECIPES, EventParameters, encode, prepare
 from autopersonalize.engine.metrics import evaluate
 from autopersonalize.engine.recipes import RELATED_ITEMS, USER_SEGMENTATION, recipe_name, recipe_type
 from autopersonalize.engine.scorers import Related
@@ -37,13 +37,19 @@ def solution_metrics(
     users: pd.DataFrame | None = None,
     event_type: str | None = None,
     event_value_threshold: float | None = None,
+    events: EventParameters | None = None,
     hyperparameters: Mapping[str, str] | None = None,
     seed: int = 0,
 ) -> dict[str, float]:
     """Personalize's offline metrics for `recipe` on these interactions (the keys GetSolutionMetrics returns):
-    METRIC_NAMES, or SEGMENT_METRIC_NAMES for the USER_SEGMENTATION recipes."""
+    METRIC_NAMES, or SEGMENT_METRIC_NAMES for the USER_SEGMENTATION recipes. Filters as `train`."""
     kind = recipe_type(recipe)
-    data = prepare(interactions, event_type=event_type, event_value_threshold=event_value_threshold)
+    data = prepare(
+        interactions,
+        event_type=event_type,
+        event_value_threshold=event_value_threshold,
+        events=events if recipe_name(recipe) in EVENTS_CONFIG_RECIPES else None,
+    )
     enc = encode(data, items["ITEM_ID"].to_numpy() if items is not None and "ITEM_ID" in items.columns else None)
     if kind == USER_SEGMENTATION:  # their own split and metrics (hit and recall at the top 1 % of users)
         return segment_metrics(recipe_name(recipe), enc, items, hyperparameters, seed)

@@ -57,4 +57,5 @@ def subset(enc: Encoded, users: np.ndarray) -> Encoded:
         item=enc.item[rows],
         ts=enc.ts[rows],
         indptr=indptr,
+        weight=None if enc.weight is None else enc.weight[rows],
     )

@@ -17,7 +17,7 @@ from autopersonalize.engine.components import (
     transitions,
     user_item_matrix,
 )
-from autopersonalize.engine.data import Encoded, encode, prepare
+from autopersonalize.engine.data import EVENTS_CONFIG_RECIPES, Encoded, EventParameters, encode, prepare
 from autopersonalize.engine.features import metadata_matrix
 from autopersonalize.engine.model import Model
 from autopersonalize.engine.recipes import RELATED_ITEMS, USER_SEGMENTATION, float_param, recipe_name, recipe_type
@@ -36,13 +36,20 @@ def train(
     users: pd.DataFrame | None = None,
     event_type: str | None = None,
     event_value_threshold: float | None = None,
+    events: EventParameters | None = None,
     hyperparameters: Hyperparameters = None,
     seed: int = 0,
 ) -> Model:
-    """Train `recipe` on all (filtered) interactions, as a FULL solution version does. `users` is accepted, unused."""
+    """Train `recipe` on all (filtered) interactions, as a FULL solution version does. `users` is accepted, unused;
+    `events` (eventsConfig's eventParametersList) applies to the recipes that honour it (EVENTS_CONFIG_RECIPES)."""
     kind = recipe_type(recipe)
     started = time.perf_counter()
-    data = prepare(interactions, event_type=event_type, event_value_threshold=event_value_threshold)
+    data = prepare(
+        interactions,
+        event_type=event_type,
+        event_value_threshold=event_value_threshold,
+        events=events if recipe_name(recipe) in EVENTS_CONFIG_RECIPES else None,
+    )
     enc = encode(data, items["ITEM_ID"].to_numpy() if items is not None and "ITEM_ID" in items.columns else None)
     model = fit(
         recipe_name(recipe), kind, enc, items=items, hyperparameters=hyperparameters, seed=seed, started=started
@@ -102,7 +109,7 @@ def sequence_scorer(enc: Encoded, hp: Hyperparameters, seed: int) -> SequenceSco
     steps_from_end = (enc.indptr[enc.user + 1] - 1) - np.arange(len(enc.item))
     factors = int(float_param(hp, "hidden_dimension", 64))
     als = fit_als(
-        user_item_matrix(enc, factor_decay**steps_from_end),
+        user_item_matrix(enc, factor_decay**steps_from_end * enc.weights()),
         factors=max(factors, 1),
         regularization=0.05,
         alpha=10.0,

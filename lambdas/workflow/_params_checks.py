@@ -198,6 +198,14 @@ def _solutions(doc: Doc) -> list[str]:
                 f"{path}.retrainSchedule.update: UPDATE training works only with {allowed}; solution"
                 f' {show(solution.get("name"))} uses recipe "{recipe}"; schedule "full" instead'
             )
+        events = as_object(solution.get("solutionConfig")).get("eventsConfig")
+        if events is not None and recipe in recipes.RECIPES and recipe not in recipes.EVENTS_CONFIG_RECIPES:
+            allowed = ", ".join(sorted(recipes.EVENTS_CONFIG_RECIPES))
+            problems.append(
+                f"{path}.solutionConfig.eventsConfig: only {allowed} use an events configuration; solution"
+                f' {show(solution.get("name"))} uses recipe "{recipe}", which would train as if it were not there;'
+                " remove it or use one of those recipes"
+            )
         problems += _solution_config(doc, path, solution)
         config = as_object(as_object(solution.get("solutionConfig")).get("trainingDataConfig"))
         problems += _training_columns(doc, f"{path}.solutionConfig.trainingDataConfig", config)

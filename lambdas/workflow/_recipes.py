@@ -28,6 +28,10 @@ RECIPES: dict[str, str] = {
 UPDATE_RECIPES = frozenset({"aws-user-personalization", "aws-hrnn-coldstart"})
 # campaignConfig.itemExplorationConfig: User-Personalization only (facts e.6).
 EXPLORATION_RECIPES = frozenset({"aws-user-personalization", "aws-user-personalization-v2"})
+# solutionConfig.eventsConfig: "If you use the User-Personalization-v2 recipe or Personalized-Ranking-v2 recipe, you can
+# optimize an Amazon Personalize solution with an events configuration" (developer guide); the engine applies it for
+# the same two (autopersonalize.engine.data.EVENTS_CONFIG_RECIPES).
+EVENTS_CONFIG_RECIPES = frozenset({"aws-user-personalization-v2", "aws-personalized-ranking-v2"})
 # Recipes that make user segments (batch segment jobs), and cannot back a campaign or a batch inference job.
 SEGMENT_RECIPES = frozenset(n for n, t in RECIPES.items() if t == "USER_SEGMENTATION")
 NO_CAMPAIGN = SEGMENT_RECIPES

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import boto3
+import numpy as np
 import pandas as pd
 import pytest
 from test_emulator_support import (  # noqa: F401
@@ -38,13 +39,15 @@ def pz(engine_ready: Any) -> Iterator[Any]:  # noqa: F811
         yield boto3.client("personalize")
 
 
-def _group_with(pz: Any, name: str, rows: pd.DataFrame) -> str:
-    """A dataset group with the shared interactions and the given Items dataset (bucket and role made once)."""
+def _group_with(pz: Any, name: str, rows: pd.DataFrame, events: pd.DataFrame | None = None) -> str:
+    """A dataset group with the given Items dataset and interactions (by default the shared ones); bucket and role
+    made once."""
     if not boto3.client("s3").list_buckets()["Buckets"]:
         personalize_access(BUCKET)
     group = pz.create_dataset_group(name=name)["datasetGroupArn"]
     s3 = boto3.client("s3")
-    for kind, schema, frame in (("Interactions", INTERACTIONS_SCHEMA, interactions()), ("Items", ITEMS_SCHEMA, rows)):
+    events = interactions() if events is None else events
+    for kind, schema, frame in (("Interactions", INTERACTIONS_SCHEMA, events), ("Items", ITEMS_SCHEMA, rows)):
         schema_arn = pz.create_schema(name=f"{name}-{kind}", schema=schema)["schemaArn"]
         dataset = pz.create_dataset(
             name=f"{name}-{kind}", schemaArn=schema_arn, datasetGroupArn=group, datasetType=kind
@@ -149,3 +152,81 @@ def test_exploration_item_age_cut_off_keeps_older_items_out(pz: Any) -> None:
     beyond = _recommended(cut, ten_days_old, pz, "age7")
     assert set(within) >= COLD
     assert not COLD & set(beyond)
+
+
+def _shop() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(interactions, items): each of 60 users clicks one of the 20 c-items 60 times and buys one of the 10 p-items
+    20 times, in a random order; per item, clicks outnumber purchases 3 to 2."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for u in range(60):
+        events = [("click", f"c{rng.integers(0, 20)}") for _ in range(60)]
+        events += [("purchase", f"p{rng.integers(0, 10)}") for _ in range(20)]
+        for k, i in enumerate(rng.permutation(len(events))):
+            kind, item = events[i]
+            rows.append((f"u{u}", item, 1_700_000_000 + u * 1000 + k * 10, kind, 1.0))
+    ids = [f"c{i}" for i in range(20)] + [f"p{i}" for i in range(10)]
+    catalogue = pd.DataFrame(
+        {"ITEM_ID": ids, "CATEGORY": ["shop"] * 30, "PRICE": [5.0] * 30, "CREATION_TIMESTAMP": [1_600_000_000] * 30}
+    )
+    return pd.DataFrame(rows, columns=["USER_ID", "ITEM_ID", "TIMESTAMP", "EVENT_TYPE", "EVENT_VALUE"]), catalogue
+
+
+def _bought_share(pz: Any, name: str, recipe: str, *parameters: dict[str, Any]) -> float:
+    """Share of p-items (bought) in the top 5 of users u0-u9, from a campaign of `recipe` with these
+    eventsConfig.eventParametersList entries."""
+    events, catalogue = _shop()
+    group = _group_with(pz, name, catalogue, events)
+    config = {"eventsConfig": {"eventParametersList": list(parameters)}}
+    version = train(pz, group, recipe, name, solutionConfig=config)
+    campaign = pz.create_campaign(name=name, solutionVersionArn=version, minProvisionedTPS=1)["campaignArn"]
+    runtime = boto3.client("personalize-runtime")
+    top = []
+    for u in range(10):
+        if "ranking" in recipe:
+            ranked = runtime.get_personalized_ranking(
+                campaignArn=campaign, userId=f"u{u}", inputList=list(catalogue["ITEM_ID"])
+            )["personalizedRanking"][:5]
+        else:
+            ranked = runtime.get_recommendations(campaignArn=campaign, userId=f"u{u}", numResults=5)["itemList"]
+        top += [r["itemId"] for r in ranked]
+    return sum(item.startswith("p") for item in top) / len(top)
+
+
+def test_events_config_weights_favour_the_heavier_event_type(pz: Any) -> None:
+    """The guide: "An event type with a higher weight will make the trained model more likely to recommend items
+    interacted with that event type"; only the ratio of the weights matters."""
+    recipe = "aws-user-personalization-v2"
+    equal = _bought_share(
+        pz, "equal", recipe, {"eventType": "purchase", "weight": 0.5}, {"eventType": "click", "weight": 0.5}
+    )
+    bought = _bought_share(
+        pz, "bought", recipe, {"eventType": "purchase", "weight": 1.0}, {"eventType": "click", "weight": 0.1}
+    )
+    scaled = _bought_share(
+        pz, "scaled", recipe, {"eventType": "purchase", "weight": 0.5}, {"eventType": "click", "weight": 0.05}
+    )
+    assert bought > equal + 0.3, (equal, bought)
+    assert scaled == bought
+
+
+def test_events_config_trains_on_the_listed_event_types_at_their_thresholds_only(pz: Any) -> None:
+    recipe = "aws-personalized-ranking-v2"
+    assert _bought_share(pz, "buys", recipe, {"eventType": "purchase"}) == 1.0
+    assert (
+        _bought_share(pz, "none", recipe, {"eventType": "purchase", "eventValueThreshold": 2}, {"eventType": "click"})
+        == 0.0
+    )
+
+
+def test_events_config_is_not_applied_by_the_recipes_that_do_not_honour_it(pz: Any) -> None:
+    """The guide offers an events configuration for User-Personalization-v2 and Personalized-Ranking-v2 only."""
+    weighted = _bought_share(
+        pz,
+        "v1-weighted",
+        "aws-user-personalization",
+        {"eventType": "purchase", "weight": 1.0},
+        {"eventType": "click", "weight": 0.1},
+    )
+    plain = _bought_share(pz, "v1-plain", "aws-user-personalization", {"eventType": "click"})
+    assert weighted == plain

@@ -39,6 +39,24 @@ def test_prepare_keeps_events_at_or_above_the_value_threshold() -> None:
     assert df["EVENT_VALUE"].min() == 3.0 and len(df) == 1050
 
 
+def test_prepare_weighs_the_events_config_types_relative_to_the_heaviest() -> None:
+    events = [{"eventType": "purchase", "weight": 0.4}, {"eventType": "click", "eventValueThreshold": 2, "weight": 0.1}]
+    df = prepare(_interactions(), events=events)
+    clicks = df[df["EVENT_TYPE"] == "click"]
+    assert len(df) == 500 + 800 and clicks["EVENT_VALUE"].min() == 2.0
+    assert set(df.loc[df["EVENT_TYPE"] == "purchase", "WEIGHT"]) == {1.0} and set(clicks["WEIGHT"]) == {0.25}
+
+
+def test_same_second_copies_weigh_as_their_heaviest_copy() -> None:
+    from autopersonalize.engine.components import once_per_second
+
+    df = pd.DataFrame(
+        {"USER_ID": ["u"] * 3, "ITEM_ID": ["a", "a", "b"], "TIMESTAMP": [5, 5, 6], "WEIGHT": [0.1, 1.0, 0.1]}
+    )
+    once = once_per_second(encode(df))
+    assert list(once.items[once.item]) == ["a", "b"] and list(once.weights()) == [1.0, 0.1]
+
+
 def test_prepare_refuses_fewer_than_1000_interactions_after_filtering() -> None:
     with pytest.raises(DataRequirementError) as info:
         prepare(_interactions(), event_type="purchase")

@@ -243,6 +243,20 @@ def test_rule_update_training_refused_for_user_personalization_v2() -> None:
     ]
 
 
+def test_rule_events_config_only_for_the_v2_recipes() -> None:
+    events = {"eventsConfig": {"eventParametersList": [{"eventType": "purchase", "weight": 1.0}]}}
+    solutions = [
+        {"name": "v2", "recipe": "aws-user-personalization-v2", "solutionConfig": events},
+        {"name": "ranking", "recipe": "aws-personalized-ranking-v2", "solutionConfig": events},
+        {"name": "v1", "recipe": "aws-user-personalization", "solutionConfig": events},
+    ]
+    assert problems(doc(solutions=solutions)) == [
+        "solutions[2].solutionConfig.eventsConfig: only aws-personalized-ranking-v2, aws-user-personalization-v2 use"
+        ' an events configuration; solution "v1" uses recipe "aws-user-personalization", which would train as if it'
+        " were not there; remove it or use one of those recipes"
+    ]
+
+
 def test_rule_hpo_objective_is_not_supported() -> None:
     hpo = {
         "hpoObjective": {"type": "Maximize", "metricName": "precision_at_25"},
