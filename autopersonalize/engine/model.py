@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.sparse as sp
 
 from autopersonalize.engine.data import Encoded
 from autopersonalize.engine.recipes import RELATED_ITEMS, USER_SEGMENTATION
@@ -30,6 +31,7 @@ class Model:
     related: Related | None
     training_seconds: float
     item_created: np.ndarray | None = None  # per item: CREATION_TIMESTAMP, else its first interaction (NaN: unknown)
+    item_metadata: sp.csr_matrix | None = None  # user recipes with an Items dataset: rows of features.metadata_matrix
     segments: SegmentScorer | None = None  # USER_SEGMENTATION recipes: users for an item or item attributes
     _item_index: dict[str, int] = field(init=False, repr=False)
     _user_index: dict[str, int] = field(init=False, repr=False)
@@ -58,11 +60,12 @@ class Model:
         interactions; see explore().
         """
         self._require_user_recipe("recommend for a userId")
-        scores = self.history_scores(*self._history(user_id, extra_history))
+        history, ts = self._history(user_id, extra_history)
+        scores = self.history_scores(history, ts)
         if exploration is None or exploration.weight <= 0:
             return self._top(scores, num_results, allowed)
         ranked = self._top(scores, num_results, allowed)
-        young = [str(self.items[i]) for i in explorable(self, exploration, allowed)]
+        young = [str(self.items[i]) for i in explorable(self, exploration, allowed, history)]
         return interleave(ranked, young, exploration.weight, num_results)
 
     def related_items(self, item_id: str, num_results: int, *, allowed: Mask | None = None) -> list[tuple[str, float]]:
@@ -180,12 +183,17 @@ class Exploration:
     age_cutoff_days: float = 30.0  # explorationItemAgeCutOff
 
 
-def explorable(model: Model, exploration: Exploration, allowed: Mask | None) -> np.ndarray:
-    """Item indices to explore: within the age cut-off, fewest interactions first (ties: the lower index).
+def explorable(
+    model: Model, exploration: Exploration, allowed: Mask | None, history: np.ndarray | None = None
+) -> np.ndarray:
+    """Item indices to explore: within the age cut-off; with item metadata, those most like the user's `history`
+    first; then fewest interactions first (ties: the lower index).
 
     Developer guide (User-Personalization recipe): "With more exploration, recommendations include more items with less
     interactions data or relevance"; explorationItemAgeCutOff is "the maximum item age in days since the latest
-    interaction across all items", the age coming from CREATION_TIMESTAMP or, without it, from the interactions.
+    interaction across all items", the age coming from CREATION_TIMESTAMP or, without it, from the interactions. The
+    recipe "can also use any item ... metadata in your Items ... datasets": an item without interactions has no other
+    relevance to a user than how its metadata matches what the user interacted with.
     """
     if model.item_created is None or len(model.data.ts) == 0:
         return np.zeros(0, dtype=np.int64)
@@ -195,7 +203,11 @@ def explorable(model: Model, exploration: Exploration, allowed: Mask | None) -> 
         young &= np.asarray(allowed(model.items), dtype=bool)
     candidates = np.flatnonzero(young)
     counts = np.bincount(model.data.item, minlength=len(model.items))[candidates]
-    return candidates[np.lexsort((candidates, counts))]
+    likeness = np.zeros(len(candidates))
+    if model.item_metadata is not None and history is not None and len(history):
+        profile = np.asarray(model.item_metadata[np.unique(history)].sum(axis=0)).ravel()
+        likeness = model.item_metadata[candidates] @ profile
+    return candidates[np.lexsort((candidates, counts, -likeness))]
 
 
 def interleave(ranked: list[tuple[str, float]], young: list[str], weight: float, n: int) -> list[tuple[str, float]]:

@@ -20,7 +20,14 @@ from autopersonalize.engine.components import (
 from autopersonalize.engine.data import EVENTS_CONFIG_RECIPES, Encoded, EventParameters, encode, prepare
 from autopersonalize.engine.features import metadata_matrix
 from autopersonalize.engine.model import Model
-from autopersonalize.engine.recipes import RELATED_ITEMS, USER_SEGMENTATION, float_param, recipe_name, recipe_type
+from autopersonalize.engine.recipes import (
+    RELATED_ITEMS,
+    USER_PERSONALIZATION,
+    USER_SEGMENTATION,
+    float_param,
+    recipe_name,
+    recipe_type,
+)
 from autopersonalize.engine.scorers import CooccurrenceScorer, PopularityScorer, Related, RelatedScorer, SequenceScorer
 from autopersonalize.engine.segments import fit_segment_scorer
 from autopersonalize.engine.split import subset
@@ -55,6 +62,8 @@ def train(
         recipe_name(recipe), kind, enc, items=items, hyperparameters=hyperparameters, seed=seed, started=started
     )
     model.item_created = item_created(enc, items)
+    if items is not None and kind == USER_PERSONALIZATION:
+        model.item_metadata = metadata_matrix(items, enc.items)  # for exploration (see model.explorable)
     return model
 
 

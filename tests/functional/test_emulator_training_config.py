@@ -154,6 +154,30 @@ def test_exploration_item_age_cut_off_keeps_older_items_out(pz: Any) -> None:
     assert not COLD & set(beyond)
 
 
+def test_exploration_picks_the_young_items_whose_metadata_matches_the_user(pz: Any) -> None:
+    """User-Personalization "can also use any item ... metadata": u1 (group 1) mostly games i10-i19, so the young
+    games i45-i49 are explored for u1 before the young books i40-i44 (lower indices, which win without metadata)."""
+    games = pd.DataFrame(
+        {
+            "ITEM_ID": [f"i{i}" for i in range(45, 50)],
+            "CATEGORY": ["games"] * 5,
+            "PRICE": [9.0] * 5,
+            "CREATION_TIMESTAMP": [LATEST - 2 * DAY] * 5,
+        }
+    )
+    group = _group_with(pz, "likeness", pd.concat([_with_cold_items(LATEST - 2 * DAY), games], ignore_index=True))
+    version = train(pz, group, "aws-user-personalization", "likeness")
+    config = {"itemExplorationConfig": {"explorationWeight": "0.3"}}
+    campaign = pz.create_campaign(
+        name="likeness", solutionVersionArn=version, minProvisionedTPS=1, campaignConfig=config
+    )["campaignArn"]
+    runtime = boto3.client("personalize-runtime")
+    for user, young in (("u1", {f"i{i}" for i in range(45, 50)}), ("u0", COLD)):
+        answer = runtime.get_recommendations(campaignArn=campaign, userId=user, numResults=10)["itemList"]
+        explored = {r["itemId"] for r in answer} & (COLD | {f"i{i}" for i in range(45, 50)})
+        assert explored and explored <= young, (user, explored)
+
+
 def _shop() -> tuple[pd.DataFrame, pd.DataFrame]:
     """(interactions, items): each of 60 users clicks one of the 20 c-items 60 times and buys one of the 10 p-items
     20 times, in a random order; per item, clicks outnumber purchases 3 to 2."""
