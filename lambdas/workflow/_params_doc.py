@@ -31,6 +31,7 @@ Every problem is reported at once, as `json.path: what was found; what is allowe
 - `hpoConfig` needs `performHPO: true` and cannot set `hpoObjective` (Personalize does not support configuring it);
   `autoTrainingConfig` needs `performAutoTraining: true`;
   `eventType`/`eventsConfig`/`eventValueThreshold` need `EVENT_TYPE`/`EVENT_VALUE` in the Interactions schema;
+  `eventsConfig` only with aws-user-personalization-v2 or aws-personalized-ranking-v2 (the recipes that use it);
   `optimizationObjective.itemAttribute` is a numeric Items field; `trainingDataConfig` columns exist in their schema.
 - Campaigns: user-segmentation recipes cannot back one; `itemExplorationConfig` only for User-Personalization
   (`explorationWeight` 0 to 1); `enableMetadataWithRecommendations` needs an Items dataset;
