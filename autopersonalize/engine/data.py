@@ -93,7 +93,7 @@ def _filter(df: pd.DataFrame, event_type: str | None, threshold: float | None) -
 def event_weights(df: pd.DataFrame, events: EventParameters) -> pd.DataFrame:
     """Keep the event types `events` lists, each at or above its eventValueThreshold, with WEIGHT = its weight over
     the largest one ("only the ratio of weights between event types matters", developer guide); a type listed
-    without a weight counts as 1.0, the top of the weight's range (0.0-1.0)."""
+    without a weight counts as 1.0, the top of the weight's range (0.0-1.0); when every weight is 0, they are equal."""
     if "EVENT_TYPE" not in df.columns:
         raise DataRequirementError(
             "solutionConfig.eventsConfig was given but the interactions have no EVENT_TYPE column. "
@@ -102,7 +102,7 @@ def event_weights(df: pd.DataFrame, events: EventParameters) -> pd.DataFrame:
     types = df["EVENT_TYPE"].astype(str)
     keep = np.zeros(len(df), dtype=bool)
     weight = np.zeros(len(df))
-    top = max(float(e.get("weight", 1.0)) for e in events) or 1.0
+    top = max(float(e.get("weight", 1.0)) for e in events)
     for event in events:
         rows = (types == str(event.get("eventType"))).to_numpy()
         threshold = event.get("eventValueThreshold")
@@ -114,7 +114,7 @@ def event_weights(df: pd.DataFrame, events: EventParameters) -> pd.DataFrame:
                 )
             rows = rows & (pd.to_numeric(df["EVENT_VALUE"], errors="coerce") >= float(threshold)).to_numpy()
         keep |= rows
-        weight[rows] = float(event.get("weight", 1.0)) / top
+        weight[rows] = float(event.get("weight", 1.0)) / top if top > 0 else 1.0
     return df[keep].assign(WEIGHT=weight[keep])
 
 

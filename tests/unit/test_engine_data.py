@@ -47,6 +47,11 @@ def test_prepare_weighs_the_events_config_types_relative_to_the_heaviest() -> No
     assert set(df.loc[df["EVENT_TYPE"] == "purchase", "WEIGHT"]) == {1.0} and set(clicks["WEIGHT"]) == {0.25}
 
 
+def test_events_config_weights_all_zero_weigh_equally() -> None:
+    df = prepare(_interactions(), events=[{"eventType": "purchase", "weight": 0}, {"eventType": "click", "weight": 0}])
+    assert set(df["WEIGHT"]) == {1.0} and len(df) == 1500
+
+
 def test_same_second_copies_weigh_as_their_heaviest_copy() -> None:
     from autopersonalize.engine.components import once_per_second
 
