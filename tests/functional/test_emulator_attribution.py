@@ -15,27 +15,17 @@ from autopersonalize import emulator
 from autopersonalize.local import offline_aws
 
 CLICKS = {"eventType": "click", "expression": "SAMPLECOUNT()", "metricName": "CLICKS"}
-PUBLISH = {"Effect": "Allow", "Action": "cloudwatch:PutMetricData", "Resource": "*"}
 
 
 def output(role: str = ROLE) -> dict[str, str]:
     return {"roleArn": role}
 
 
-def may_publish(role: str = ROLE) -> None:
-    """What "Giving Amazon Personalize access to CloudWatch" adds to the service role."""
-    document = {"Version": "2012-10-17", "Statement": [PUBLISH]}
-    name = role.rsplit("/", 1)[-1]
-    boto3.client("iam").put_role_policy(RoleName=name, PolicyName="publish", PolicyDocument=json.dumps(document))
-
-
 @pytest.fixture
 def world(engine_ready: Any) -> Iterator[dict[str, Any]]:  # noqa: F811
     with offline_aws("immediate"):
         pz, s3 = boto3.client("personalize"), boto3.client("s3")
-        arns = dataset_group(pz, s3)
-        may_publish()
-        yield {"personalize": pz, **arns}
+        yield {"personalize": pz, **dataset_group(pz, s3)}  # its role may PutMetricData (workflow_support)
 
 
 def create(world: dict[str, Any], **overrides: Any) -> str:
@@ -154,17 +144,17 @@ def test_emulator_metric_attribution_needs_an_interactions_dataset(engine_ready:
         )
 
 
-def test_emulator_metric_attribution_fails_when_the_role_cannot_publish(engine_ready: Any) -> None:  # noqa: F811
-    with offline_aws("immediate"):
-        pz, s3 = boto3.client("personalize"), boto3.client("s3")
-        world = {"personalize": pz, **dataset_group(pz, s3)}  # the role reads S3 but may not PutMetricData
-        arn = create(world)
-        described = pz.describe_metric_attribution(metricAttributionArn=arn)["metricAttribution"]
-        assert described["status"] == "CREATE FAILED"
-        assert described["failureReason"] == (
-            f"Amazon Personalize cannot publish the metrics to CloudWatch: the role {ROLE} does not allow "
-            "cloudwatch:PutMetricData on *."
-        )
+def test_emulator_metric_attribution_fails_when_the_role_cannot_publish(world: dict[str, Any]) -> None:
+    trust = {"Effect": "Allow", "Principal": {"Service": "personalize.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    document = json.dumps({"Version": "2012-10-17", "Statement": [trust]})
+    quiet = boto3.client("iam").create_role(RoleName="quiet", AssumeRolePolicyDocument=document)["Role"]["Arn"]
+    arn = create(world, metricsOutputConfig=output(quiet))
+    described = world["personalize"].describe_metric_attribution(metricAttributionArn=arn)["metricAttribution"]
+    assert described["status"] == "CREATE FAILED"
+    assert described["failureReason"] == (
+        f"Amazon Personalize cannot publish the metrics to CloudWatch: the role {quiet} does not allow "
+        "cloudwatch:PutMetricData on *."
+    )
 
 
 def test_emulator_metric_attribution_update_adds_and_removes_metrics(world: dict[str, Any]) -> None:
