@@ -20,6 +20,7 @@ def install() -> None:
         return
     # Importing the resource modules registers their operations.
     from autopersonalize.emulator import (  # noqa: F401
+        attribution,
         campaigns,
         datasets,
         recommenders,

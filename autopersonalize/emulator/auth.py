@@ -5,9 +5,12 @@ Evidence (docs/emulator.md, "IAM offline"):
   resources, and condition keys for Amazon Personalize"): the new resource's ARN for Create*, the ARN the request
   names otherwise, `*` for List* and PutEvents (which lists no resource type there). GetRecommendations and
   GetPersonalizedRanking need the filter too when one is given.
-- A request that passes a role (`roleArn`) needs `iam:PassRole` on it with `iam:PassedToService` =
-  personalize.amazonaws.com, and one that passes `tags` needs `personalize:TagResource`, which supports no
-  resource-level permissions (same reference, "API operations" table and the action's empty resource types).
+- A request that passes a role (`roleArn`, or a metric attribution's `metricsOutputConfig.roleArn`) needs
+  `iam:PassRole` on it with `iam:PassedToService` = personalize.amazonaws.com, and one that passes `tags` needs
+  `personalize:TagResource`, which supports no resource-level permissions (same reference, "API operations" table and
+  the action's empty resource types).
+- A metric attribution's role must let Personalize publish to CloudWatch (`cloudwatch:PutMetricData`, "Giving
+  Amazon Personalize access to CloudWatch"); the emulator checks it when the attribution is created or updated.
 - Import and batch jobs read and write S3 as the job's role, and the bucket's policy must allow the service principal
   personalize.amazonaws.com too ("Giving Amazon Personalize access to Amazon S3 resources": s3:GetObject and
   s3:ListBucket to read, s3:PutObject to write batch output); Personalize sets aws:SourceAccount and aws:SourceArn
@@ -99,8 +102,9 @@ def authorize(helper: Any, name: str, params: dict[str, Any], store_arn: Callabl
         caller.require(f"personalize:{name}", resource)
     if params.get("tags") and name != "TagResource":  # creating with tags is also tagging (the reference's API table)
         caller.require("personalize:TagResource", "*")
-    if params.get("roleArn"):
-        caller.require("iam:PassRole", str(params["roleArn"]), {"iam:PassedToService": SERVICE})
+    role = params.get("roleArn") or (params.get("metricsOutputConfig") or {}).get("roleArn")
+    if role:  # a metric attribution passes its role inside metricsOutputConfig
+        caller.require("iam:PassRole", str(role), {"iam:PassedToService": SERVICE})
 
 
 def role_policies(account: str, role_arn: str) -> list[Any]:
@@ -140,6 +144,18 @@ def service_may(account: str, role_arn: str, source_arn: str, action: str, resou
     documents = [json.loads(bucket_policy)] if bucket_policy else []
     if evaluate(documents, Request(action, resource, SERVICE, context)) != "allow":
         return f"the bucket policy does not allow {SERVICE} {action} on {resource}"
+    return ""
+
+
+def role_may(account: str, role_arn: str, source_arn: str, action: str, resource: str) -> str:
+    """Why Personalize, acting with `role_arn` for `source_arn`, may not do a non-S3 `action` ("" if it may)."""
+    if not enforced():
+        return ""
+    if not role_trusts_service(account, role_arn, source_arn):
+        return f"the role {role_arn} does not exist or does not trust {SERVICE}"
+    context = {"aws:SourceAccount": account, "aws:SourceArn": source_arn}
+    if evaluate(role_policies(account, role_arn), Request(action, resource, role_arn, context)) != "allow":
+        return f"the role {role_arn} does not allow {action} on {resource}"
     return ""
 
 

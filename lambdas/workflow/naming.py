@@ -68,6 +68,22 @@ def event_tracker(prefix: str, group: str) -> str:
     return _join(prefix, group, "events")
 
 
+def metric_attribution(prefix: str, group: str) -> str:
+    """The dataset group's one metric attribution (Personalize allows one per dataset group)."""
+    return _join(prefix, group, "attribution")
+
+
+def attribution_metric(event_type: str) -> str:
+    """A metric attribution's metric counting one event type, as it shows in CloudWatch: `<eventType>_COUNT` (case kept:
+    event types are compared as written) of the event type's letters, digits, `-` and `_` (the API's MetricName allows
+    256 characters); an event type with other characters, or a long one, also gets 8 hex digits of its hash, so two
+    event types never share a metric."""
+    safe = re.sub(r"[^A-Za-z0-9_\-]", "_", event_type)[:200]
+    if safe != event_type:
+        safe = f"{safe}_{hashlib.sha256(event_type.encode()).hexdigest()[:8]}"
+    return f"{safe}_COUNT"
+
+
 def batch_inference_job(prefix: str, group: str, job_name: str, run_id: str) -> str:
     return _join(prefix, group, job_name, run_id)
 

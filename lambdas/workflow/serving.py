@@ -1,10 +1,11 @@
-"""Filters and the event tracker: optional, describe-first, created when absent; a changed filter is a conflict."""
+"""Filters, the event tracker and (with experiments) the metric attribution: optional, describe-first, created when
+absent; a changed filter is a conflict."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from workflow import aws, naming
+from workflow import attribution, aws, naming
 from workflow.errors import ResourceConflictError
 from workflow.resources import find, is_ready, pages, personalize, tag_args, unless_limited
 
@@ -54,8 +55,11 @@ def ensure_event_tracker(params: dict[str, Any], group_arn: str) -> dict[str, An
 
 
 def ensure_filters_and_tracker(params: dict[str, Any], group_arn: str) -> dict[str, Any]:
-    """Every filter and the event tracker of the params; `ready` once all are ACTIVE."""
+    """Every filter and the event tracker of the params, and the metric attribution their experiments report
+    through (workflow/attribution.py; a run without experiments never asks for it); `ready` once all are ACTIVE."""
     filters = [ensure_filter(params, group_arn, f) for f in params.get("filters") or []]
     tracker = ensure_event_tracker(params, group_arn)
+    metrics = attribution.ensure_metric_attribution(params, group_arn)
     ready = all(f.pop("ready") for f in filters) and (tracker is None or tracker.pop("ready"))
-    return {"ready": ready, "filters": filters, "eventTracker": tracker}
+    ready = (metrics is None or metrics.pop("ready")) and ready
+    return {"ready": ready, "filters": filters, "eventTracker": tracker, "metricAttribution": metrics}

@@ -78,9 +78,18 @@ def delete_campaigns(group: str) -> list[str]:
 
 
 def delete_event_tracker(group: str) -> list[str]:
+    """The events' side of the dataset group: its event tracker, and the metric attribution experiments report
+    through (deleting it stops the CloudWatch metrics, "Deleting a metric attribution"); both gone before the
+    datasets and the dataset group."""
     arn = group_arn(group)
-    trackers = list(pages("list_event_trackers", "eventTrackers", datasetGroupArn=arn)) if arn else []
-    return _sweep(trackers, "eventTracker", personalize().delete_event_tracker, personalize().describe_event_tracker)
+    if arn is None:
+        return []
+    p = personalize()
+    trackers = list(pages("list_event_trackers", "eventTrackers", datasetGroupArn=arn))
+    attributions = list(pages("list_metric_attributions", "metricAttributions", datasetGroupArn=arn))
+    return _sweep(trackers, "eventTracker", p.delete_event_tracker, p.describe_event_tracker) + _sweep(
+        attributions, "metricAttribution", p.delete_metric_attribution, p.describe_metric_attribution
+    )
 
 
 def delete_filters(group: str) -> list[str]:

@@ -89,6 +89,27 @@ def scenario() -> list[Call]:
         ("personalize", "ListEventTrackers", lambda a: {"datasetGroupArn": a["group"]}),
         (
             "personalize",
+            "CreateMetricAttribution",
+            lambda a: {
+                "name": "ma",
+                "datasetGroupArn": a["group"],
+                "metrics": [{"eventType": "click", "expression": "SAMPLECOUNT()", "metricName": "CLICKS"}],
+                "metricsOutputConfig": {"roleArn": ROLE},
+            },
+        ),
+        ("personalize", "DescribeMetricAttribution", lambda a: {"metricAttributionArn": a["attribution"]}),
+        ("personalize", "ListMetricAttributions", lambda a: {"datasetGroupArn": a["group"]}),
+        (
+            "personalize",
+            "UpdateMetricAttribution",
+            lambda a: {
+                "metricAttributionArn": a["attribution"],
+                "addMetrics": [{"eventType": "purchase", "expression": "SAMPLECOUNT()", "metricName": "BUYS"}],
+            },
+        ),
+        ("personalize", "ListMetricAttributionMetrics", lambda a: {"metricAttributionArn": a["attribution"]}),
+        (
+            "personalize",
             "CreateCampaign",
             lambda a: {"name": "up", "solutionVersionArn": a["version"], "minProvisionedTPS": 1},
         ),
@@ -200,6 +221,7 @@ def scenario() -> list[Call]:
         ("personalize", "StopSolutionVersionCreation", lambda a: {"solutionVersionArn": a["paced_version"]}),
         ("personalize", "DeleteCampaign", lambda a: {"campaignArn": a["campaign"]}),
         ("personalize", "DeleteEventTracker", lambda a: {"eventTrackerArn": a["tracker"]}),
+        ("personalize", "DeleteMetricAttribution", lambda a: {"metricAttributionArn": a["attribution"]}),
         ("personalize", "DeleteFilter", lambda a: {"filterArn": a["filter"]}),
         ("personalize", "DeleteDataset", lambda a: {"datasetArn": a["other_dataset"]}),
         ("personalize", "DeleteSolution", lambda a: {"solutionArn": a["ranking_solution"]}),
@@ -220,6 +242,7 @@ RESULT_KEYS = {
     "CreateBatchInferenceJob": "batch",
     "CreateBatchSegmentJob": "segment_job",
     "CreateRecommender": "recommender",
+    "CreateMetricAttribution": "attribution",
 }
 
 

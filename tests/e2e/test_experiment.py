@@ -98,6 +98,22 @@ def test_the_run_deploys_the_challenger_beside_the_champion_and_publishes_the_ex
     assert (found["trafficShare"], found["conversionEventType"]) == (0.5, "click")
 
 
+def test_the_run_creates_the_metric_attribution_personalize_reports_each_variant_in(world: dict[str, Any]) -> None:
+    """POST /events sends eventAttributionSource = the variant's campaign name; the attribution counts the conversion
+    event per source (on AWS in CloudWatch), created by the stack's own functions under offline IAM."""
+    personalize = boto3.client("personalize")
+    group_arn = next(
+        g["datasetGroupArn"] for g in personalize.list_dataset_groups()["datasetGroups"] if g["name"] == "ap-demo"
+    )
+    [found] = personalize.list_metric_attributions(datasetGroupArn=group_arn)["metricAttributions"]
+    assert (found["name"], found["status"]) == ("ap-demo-attribution", "ACTIVE"), found
+    metrics = personalize.list_metric_attribution_metrics(metricAttributionArn=found["metricAttributionArn"])
+    assert metrics["metrics"] == [{"eventType": "click", "expression": "SAMPLECOUNT()", "metricName": "click_COUNT"}]
+    described = personalize.describe_metric_attribution(metricAttributionArn=found["metricAttributionArn"])
+    role = described["metricAttribution"]["metricsOutputConfig"]["roleArn"]
+    assert role == function_environment(world["stack"].name("EnsureFiltersAndTrackerFunction"))["PERSONALIZE_ROLE_ARN"]
+
+
 def test_a_user_keeps_the_variant_across_restarts_and_is_exposed_once(world: dict[str, Any]) -> None:
     server, user = world["server"], "u00042"
     first = call(server, "GET", f"/campaigns/{CAMPAIGN}/recommendations?userId={user}&numResults=5")
@@ -239,3 +255,4 @@ def test_teardown_deletes_the_experiments_counts_with_its_parameter(world: dict[
         query = {"TableName": table, "KeyConditionExpression": "pk = :pk", "ExpressionAttributeValues": values}
         assert boto3.client("dynamodb").query(**query)["Count"] == 0
     assert boto3.client("ssm").get_parameters_by_path(Path=f"/{prefix}/demo/", Recursive=True)["Parameters"] == []
+    assert boto3.client("personalize").list_metric_attributions()["metricAttributions"] == []

@@ -28,6 +28,7 @@ ONE_FULL_RUN = {
     "campaigns": 2,
     "filters": 1,
     "eventTrackers": 1,
+    "metricAttributions": 0,  # the run has no experiments
 }
 
 

@@ -100,6 +100,11 @@ def counts(group_arn: str | None = None) -> dict[str, int]:
         "campaigns": len(campaigns),
         "filters": sum(len(p.list_filters(datasetGroupArn=g)["Filters"]) for g in groups),
         "eventTrackers": sum(len(p.list_event_trackers(datasetGroupArn=g)["eventTrackers"]) for g in groups),
+        "metricAttributions": len(  # all of them without a group: one left behind by a deleted group counts too
+            [a for g in groups for a in p.list_metric_attributions(datasetGroupArn=g)["metricAttributions"]]
+            if group_arn is not None
+            else p.list_metric_attributions()["metricAttributions"]
+        ),
     }
 
 
@@ -114,6 +119,7 @@ def failure(execution: dict[str, Any]) -> tuple[str, str]:
 
 
 ROLE = "arn:aws:iam::123456789012:role/personalize"
+PUBLISH = {"Effect": "Allow", "Action": "cloudwatch:PutMetricData", "Resource": "*"}  # what PersonalizeRole has
 ENV = {
     "PREFIX": "ap",
     "BUCKET": "data",
@@ -130,7 +136,9 @@ ENV = {
 
 def personalize_access(bucket: str, role: str = ROLE) -> str:
     """The bucket (created) and the role Personalize reads it with, set up as AWS's guide says: the role trusts
-    personalize.amazonaws.com and may read and write the bucket; the bucket policy lets the service do the same."""
+    personalize.amazonaws.com and may read and write the bucket, and publish a metric attribution's metrics
+    (cloudwatch:PutMetricData, "Giving Amazon Personalize access to CloudWatch"); the bucket policy lets the service
+    read and write the bucket too."""
     s3, iam = boto3.client("s3"), boto3.client("iam")
     s3.create_bucket(Bucket=bucket)
     statement = {"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket", "s3:PutObject"]}
@@ -157,7 +165,9 @@ def personalize_access(bucket: str, role: str = ROLE) -> str:
     iam.put_role_policy(
         RoleName=name,
         PolicyName="data",
-        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{**statement, "Resource": resources}]}),
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{**statement, "Resource": resources}, PUBLISH]}
+        ),
     )
     return role
 

@@ -148,3 +148,86 @@ def test_retrain_only_runs_keep_the_campaigns_whose_experiment_tries_the_solutio
     found = narrowed(params, RetrainEvent.model_validate({**event, "snapshotEtag": "e"}), "run-1")
     assert [c["name"] for c in found["campaigns"]] == ["personal", "popular"]  # popular: its challenger is personal
     assert [s["name"] for s in found["solutions"]] == ["personal"]
+
+
+def serving_ready(state: dict[str, Any]) -> dict[str, Any]:
+    """Ensure Filters And Tracker, then its check until ready (immediate progression: one check)."""
+    step = {"run": state["run"], "datasetGroupArn": state["datasetGroup"]["arn"]}
+    serving = ws.call("Ensure Filters And Tracker", step)
+    for _ in range(5):
+        if serving["ready"]:
+            return serving
+        serving = ws.call("Check Filters And Tracker", {**step, "poll": serving["poll"]})
+    raise AssertionError(f"not ready: {serving}")
+
+
+def attribution_metrics(group_arn: str) -> list[dict[str, str]]:
+    pz = boto3.client("personalize")
+    found = pz.list_metric_attributions(datasetGroupArn=group_arn)["metricAttributions"]
+    assert [a["name"] for a in found] == ["ap-demo-attribution"]
+    return list(pz.list_metric_attribution_metrics(metricAttributionArn=found[0]["metricAttributionArn"])["metrics"])
+
+
+def test_a_run_with_experiments_creates_the_metric_attribution_of_their_conversion_events(stack: None) -> None:
+    state = group(loaded(experiments=[EXPERIMENT]))
+    serving = serving_ready(state)
+    assert serving["metricAttribution"]["metricAttributionArn"].endswith(":metric-attribution/ap-demo-attribution")
+    assert attribution_metrics(state["datasetGroup"]["arn"]) == [
+        {"eventType": "click", "expression": "SAMPLECOUNT()", "metricName": "click_COUNT"}
+    ]
+    described = boto3.client("personalize").describe_metric_attribution(
+        metricAttributionArn=serving["metricAttribution"]["metricAttributionArn"]
+    )["metricAttribution"]
+    assert described["metricsOutputConfig"] == {"roleArn": ws.ROLE}  # the stack's Personalize role, no S3 output
+
+
+def test_a_run_without_experiments_creates_no_metric_attribution(stack: None) -> None:
+    state = group(loaded())
+    serving = serving_ready(state)
+    assert serving["metricAttribution"] is None
+    assert ws.counts()["metricAttributions"] == 0
+
+
+def test_a_changed_conversion_event_updates_the_metric_attribution(stack: None) -> None:
+    state = group(loaded(experiments=[EXPERIMENT]))
+    first = serving_ready(state)
+    state = group(loaded(name="exec-2", experiments=[{**EXPERIMENT, "conversionEventType": "purchase"}]))
+    second = serving_ready(state)
+    assert second["metricAttribution"] == first["metricAttribution"]  # the same one, updated
+    assert attribution_metrics(state["datasetGroup"]["arn"]) == [
+        {"eventType": "purchase", "expression": "SAMPLECOUNT()", "metricName": "purchase_COUNT"}
+    ]
+
+
+def test_a_metric_attribution_of_another_name_is_a_conflict(stack: None) -> None:
+    from workflow.errors import ResourceConflictError
+
+    state = group(loaded(experiments=[EXPERIMENT]))
+    metric = {"eventType": "view", "expression": "SAMPLECOUNT()", "metricName": "VIEWS"}
+    other = boto3.client("personalize").create_metric_attribution(
+        name="by-hand",
+        datasetGroupArn=state["datasetGroup"]["arn"],
+        metrics=[metric],
+        metricsOutputConfig={"roleArn": ws.ROLE},
+    )["metricAttributionArn"]
+    with pytest.raises(ResourceConflictError) as error:
+        serving_ready(state)
+    assert str(error.value) == (
+        f"dataset group demo already has metric attribution by-hand ({other}), and Personalize allows one per "
+        "dataset group; the experiments need ap-demo-attribution: delete the other one (aws personalize "
+        "delete-metric-attribution) or remove experiments from the params"
+    )
+
+
+def test_teardown_deletes_the_metric_attribution(stack: None) -> None:
+    state = group(loaded(experiments=[EXPERIMENT]))
+    serving_ready(state)
+    assert ws.counts()["metricAttributions"] == 1
+    progress: dict[str, Any] = {}
+    for _ in range(10):
+        progress = ws.call("Delete Event Tracker", {"datasetGroup": "demo", "progress": progress})
+        if progress["done"]:
+            break
+    assert progress["done"]
+    assert ws.counts()["metricAttributions"] == 0
+    assert ws.counts()["eventTrackers"] == 0

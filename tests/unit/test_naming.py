@@ -40,3 +40,18 @@ def test_naming_ssm_parameters_live_under_the_prefix_and_group() -> None:
     assert naming.campaign_parameter("ap", "demo", "up") == "/ap/demo/campaigns/up"
     assert naming.filter_parameter("ap", "demo", "unseen") == "/ap/demo/filters/unseen"
     assert naming.event_tracker_parameter("ap", "demo") == "/ap/demo/event-tracker"
+
+
+def test_naming_metric_attribution_is_one_per_dataset_group() -> None:
+    assert naming.metric_attribution("ap", "demo") == "ap-demo-attribution"
+    assert naming.NAME_PATTERN.fullmatch(naming.metric_attribution("ap", "g" * 80))
+    assert len(naming.metric_attribution("ap", "g" * 80)) <= naming.MAX_NAME
+
+
+def test_naming_attribution_metric_keeps_safe_event_types_and_hashes_the_others() -> None:
+    assert naming.attribution_metric("click") == "click_COUNT"
+    assert naming.attribution_metric("Click") == "Click_COUNT"  # event types are compared as written
+    spaced, underscored = naming.attribution_metric("add to cart"), naming.attribution_metric("add_to_cart")
+    assert spaced.startswith("add_to_cart_") and spaced.endswith("_COUNT")
+    assert spaced != underscored  # two event types never share a metric
+    assert len(naming.attribution_metric("x" * 256)) <= 256

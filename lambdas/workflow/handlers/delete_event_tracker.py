@@ -1,4 +1,5 @@
-"""Delete Event Tracker: delete the dataset group's event tracker; done once none is left (safe to re-run)."""
+"""Delete Event Tracker: delete the dataset group's event tracker and metric attribution; done once neither is left
+(safe to re-run)."""
 
 from __future__ import annotations
 
