@@ -41,12 +41,13 @@ def transitions(enc: Encoded, *, window: int, backward: float) -> sp.csr_matrix:
     n = len(enc.item)
     shape = (enc.n_items, enc.n_items)
     matrix = sp.csr_matrix(shape, dtype=np.float32)
+    weights = enc.weights()
     for d in range(1, min(window, max(n - 1, 0)) + 1):  # one distance at a time keeps peak memory near the result's
         a = np.flatnonzero(enc.user[: n - d] == enc.user[d:])
         src, dst = enc.item[a], enc.item[a + d]
         keep = src != dst
         src, dst = src[keep], dst[keep]
-        w = (enc.weights()[a + d][keep] / d).astype(np.float32)  # an eventsConfig weight counts where it leads
+        w = (weights[a + d][keep] / d).astype(np.float32)  # an eventsConfig weight counts where it leads
         forward = sp.csr_matrix((w, (src, dst)), shape=shape)
         matrix = matrix + forward + np.float32(backward) * forward.T.tocsr()
     return matrix.tocsr()
