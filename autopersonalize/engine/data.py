@@ -16,7 +16,8 @@ MIN_ACTIVE_USER_SHARE = 0.01
 REQUIRED_COLUMNS = ("USER_ID", "ITEM_ID", "TIMESTAMP")
 # solutionConfig.eventsConfig is honoured by these recipes only (developer guide, "Optimizing a solution with events
 # configuration": "If you use the User-Personalization-v2 recipe or Personalized-Ranking-v2 recipe, you can optimize
-# an Amazon Personalize solution with an events configuration").
+# an Amazon Personalize solution with an events configuration"). The params validation's copy,
+# workflow._recipes.EVENTS_CONFIG_RECIPES (the Lambdas do not ship the engine), is checked to agree by a test.
 EVENTS_CONFIG_RECIPES = ("aws-user-personalization-v2", "aws-personalized-ranking-v2")
 EventParameters = Sequence[Mapping[str, Any]]
 

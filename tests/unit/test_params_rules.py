@@ -257,6 +257,14 @@ def test_rule_events_config_only_for_the_v2_recipes() -> None:
     ]
 
 
+def test_validation_and_the_engine_agree_on_the_recipes_that_use_an_events_configuration() -> None:
+    from workflow import _recipes
+
+    from autopersonalize.engine.data import EVENTS_CONFIG_RECIPES
+
+    assert set(EVENTS_CONFIG_RECIPES) == _recipes.EVENTS_CONFIG_RECIPES
+
+
 def test_rule_hpo_objective_is_not_supported() -> None:
     hpo = {
         "hpoObjective": {"type": "Maximize", "metricName": "precision_at_25"},
