@@ -63,7 +63,7 @@ def train(
     )
     model.item_created = item_created(enc, items)
     if items is not None and kind == USER_PERSONALIZATION:
-        model.item_metadata = metadata_matrix(items, enc.items)  # for exploration (see model.explorable)
+        model.item_metadata = metadata_matrix(items, enc.items)  # for exploration (see model.explore)
     return model
 
 
