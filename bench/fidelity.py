@@ -296,6 +296,9 @@ def seen_share(recipe: str, interactions: pd.DataFrame, items: pd.DataFrame | No
     return float(np.mean(shares)) if shares else 0.0
 
 
+POC_USERS = ("115", "518", "252")  # the users whose top 25 POC notebook 05 printed
+
+
 def young_items(interactions: pd.DataFrame, items: pd.DataFrame) -> tuple[list[int], float]:
     """Items within the default 30-day cut-off in the top 25 of a user-personalization campaign at the default
     exploration (0.3, 30 days), for the three users POC notebook 05 printed, and the mean over all users.
@@ -311,9 +314,6 @@ def young_items(interactions: pd.DataFrame, items: pd.DataFrame) -> tuple[list[i
         for user in model.data.users
     }
     return [counts[user] for user in POC_USERS], float(np.mean(list(counts.values())))
-
-
-POC_USERS = ("115", "518", "252")
 
 
 def als_on_poc(interactions: pd.DataFrame, items: pd.DataFrame) -> dict[str, float]:

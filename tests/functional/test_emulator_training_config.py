@@ -178,6 +178,11 @@ def test_exploration_picks_the_young_items_whose_metadata_matches_the_user(pz: A
         assert explored and explored <= young, (user, explored)
 
 
+def _top_10(runtime: Any, campaign: str, user: str) -> set[str]:
+    answer = runtime.get_recommendations(campaignArn=campaign, userId=user, numResults=10)
+    return {r["itemId"] for r in answer["itemList"]}
+
+
 def test_exploration_brings_young_items_only_to_users_they_suit(pz: Any) -> None:
     """Personalize's own campaign at the default 0.3 showed 0, 0 and 2 young items in three users' top 25 on the POC in
     a box input (docs/engine.md, "Exploration"): a young item earns its place, it does not get a fixed share of every
@@ -195,15 +200,7 @@ def test_exploration_brings_young_items_only_to_users_they_suit(pz: Any) -> None
             minProvisionedTPS=1,
             campaignConfig=config,
         )["campaignArn"]
-        reached[weight] = {
-            user
-            for user in ("u0", "u1", "u2", "u3")
-            if COLD
-            & {
-                r["itemId"]
-                for r in runtime.get_recommendations(campaignArn=campaign, userId=user, numResults=10)["itemList"]
-            }
-        }
+        reached[weight] = {user for user in ("u0", "u1", "u2", "u3") if COLD & _top_10(runtime, campaign, user)}
     assert reached["0.3"] == {"u0"}
     assert reached["1"] > reached["0.3"]
 
