@@ -186,8 +186,10 @@ EXPLORATION_SCALE = 3.5  # calibrated on Personalize's own campaign at the defau
 
 def explore(model: Model, scores: np.ndarray, history: np.ndarray, exploration: Exploration) -> np.ndarray:
     """The model's scores (top = 1) plus an exploration bonus for the items within the age cut-off:
-    weight x EXPLORATION_SCALE x 1/sqrt(1 + the item's interactions) x the likeness of its categorical metadata to
-    the user's history (cosine, 0..1; 1 without item metadata, or when the history has none).
+    weight x EXPLORATION_SCALE x 1/sqrt(1 + the item's interactions) x its relevance to the user (0..1): the likeness
+    of its categorical metadata to the user's history (cosine), or, without item metadata or a history that has some,
+    the model's own score (so the bonus boosts what the interactions already relate to the user, and an item nothing
+    relates to is not explored).
 
     Developer guide (User-Personalization recipe): "With more exploration, recommendations include more items with
     less interactions data or relevance", "at zero, no exploration"; explorationItemAgeCutOff is "the maximum item age
@@ -206,15 +208,15 @@ def explore(model: Model, scores: np.ndarray, history: np.ndarray, exploration: 
     if len(young) == 0:
         return scores
     counts = np.bincount(model.data.item, minlength=len(model.items))[young]
-    likeness = np.ones(len(young))
+    top = scores.max() if len(scores) else 0.0
+    explored = scores / top if top > 0 else scores.astype(np.float64, copy=True)
+    relevance = explored[young]
     if model.item_metadata is not None and len(history):
         profile = np.asarray(model.item_metadata[np.unique(history)].sum(axis=0)).ravel()
         norm = np.linalg.norm(profile)
         if norm > 0:  # rows are L2-normalised: a cosine; a young item without categorical metadata gets 0
-            likeness = np.asarray(model.item_metadata[young] @ (profile / norm)).ravel()
-    top = scores.max() if len(scores) else 0.0
-    explored = scores / top if top > 0 else scores.astype(np.float64, copy=True)
-    explored[young] += exploration.weight * EXPLORATION_SCALE * likeness / np.sqrt(1.0 + counts)
+            relevance = np.asarray(model.item_metadata[young] @ (profile / norm)).ravel()
+    explored[young] += exploration.weight * EXPLORATION_SCALE * relevance / np.sqrt(1.0 + counts)
     return explored
 
 

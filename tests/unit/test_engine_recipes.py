@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from autopersonalize.engine import RECIPES, Model, UnknownRecipeError, WrongRecipeTypeError, train
+from autopersonalize.engine import RECIPES, Exploration, Model, UnknownRecipeError, WrongRecipeTypeError, train
 from autopersonalize.engine.scorers import RelatedScorer, SequenceScorer
 from autopersonalize.engine.synthetic import synthetic_interactions
 
@@ -208,3 +208,25 @@ def test_similar_items_ignores_numeric_item_fields_even_as_text() -> None:
     model = train("aws-similar-items", DATA, items=items)
     assert isinstance(model.related, RelatedScorer) and model.related.metadata is not None
     assert model.related.metadata.shape == (160, 8)  # the 8 genres; PRICE is not a token
+
+
+def test_exploration_without_item_metadata_lifts_only_the_young_items_near_the_users_taste() -> None:
+    """Without an Items dataset a young item's only relevance is the model's own score, which exploration multiplies
+    by 1 + weight x 3.5 / sqrt(1 + interactions): the young items five of group 7's users just tried move up for
+    another group-7 user as the weight grows, and stay where they were for a user who never touched group 7."""
+    group = DATA["ITEM_ID"].str[1:].astype(int) // 20
+    share = (group == 7).groupby(DATA["USER_ID"]).mean()
+    fans, others = list(share[share > 0.5].index), list(share[share == 0].index)
+    latest = int(DATA["TIMESTAMP"].max())
+    tried = pd.DataFrame(
+        {"USER_ID": np.repeat(fans[:5], 2), "ITEM_ID": ["n0", "n1"] * 5, "TIMESTAMP": latest + np.arange(10)}
+    )
+    model = train("aws-user-personalization", pd.concat([DATA, tried], ignore_index=True), seed=0)
+
+    def ranks(user: str, weight: float) -> list[int]:
+        ids = _ids(model.recommend(user, len(model.items), exploration=Exploration(weight, 30)))
+        return [ids.index("n0"), ids.index("n1")]
+
+    fan = [ranks(fans[5], weight) for weight in (0.0, 0.3, 1.0)]
+    assert all(a > b > c for a, b, c in zip(*fan, strict=True)), fan
+    assert ranks(others[0], 1.0) == ranks(others[0], 0.0)
