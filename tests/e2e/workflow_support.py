@@ -228,6 +228,17 @@ def call(state: str, event: dict[str, Any]) -> dict[str, Any]:
     return dict(module.handler(event, FakeContext()))
 
 
+def tear_down(phase: str, group: str, progress: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Call a teardown state until it reports done (each call deletes what it can and returns its progress); the
+    teardown machine hands each state the previous state's progress, which `progress` reproduces."""
+    progress = {} if progress is None else progress
+    for _ in range(10):
+        progress = call(phase, {"datasetGroup": group, "progress": progress})
+        if progress["done"]:
+            return progress
+    raise AssertionError(f"{phase} was not done after 10 calls: {progress}")
+
+
 def load(params_doc: dict[str, Any], key: str = "params/demo.json", name: str = "exec-1") -> dict[str, Any]:
     """Upload a params file and run Load Params on it: the state the training machine starts from."""
     boto3.client("s3").put_object(Bucket="data", Key=key, Body=json.dumps(params_doc).encode())

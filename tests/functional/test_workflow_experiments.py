@@ -129,12 +129,7 @@ def test_teardown_deletes_the_check_schedule_the_challenger_and_the_experiment(s
     solutions = [trained(state, "popular", imports), trained(state, "personal", imports)]
     assert published(state, [deployed(state, "popular", solutions)]) is not None
     for phase in ("Delete Campaigns", "Delete Parameters"):
-        progress: dict[str, Any] = {}
-        for _ in range(10):
-            progress = ws.call(phase, {"datasetGroup": "demo", "progress": progress})
-            if progress["done"]:
-                break
-        assert progress["done"], phase
+        ws.tear_down(phase, "demo")
     assert boto3.client("scheduler").list_schedules(GroupName="ap")["Schedules"] == []
     assert ws.counts()["campaigns"] == 0  # the champion and the challenger
     assert boto3.client("ssm").get_parameters_by_path(Path="/ap/demo/", Recursive=True)["Parameters"] == []
@@ -223,11 +218,6 @@ def test_teardown_deletes_the_metric_attribution(stack: None) -> None:
     state = group(loaded(experiments=[EXPERIMENT]))
     serving_ready(state)
     assert ws.counts()["metricAttributions"] == 1
-    progress: dict[str, Any] = {}
-    for _ in range(10):
-        progress = ws.call("Delete Event Tracker", {"datasetGroup": "demo", "progress": progress})
-        if progress["done"]:
-            break
-    assert progress["done"]
+    ws.tear_down("Delete Event Tracker", "demo")
     assert ws.counts()["metricAttributions"] == 0
     assert ws.counts()["eventTrackers"] == 0

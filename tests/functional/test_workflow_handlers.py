@@ -393,11 +393,7 @@ def test_workflow_teardown_phases_delete_everything_and_are_idempotent(account: 
         "Delete Schemas",
         "Delete Parameters",
     ):
-        for _ in range(10):
-            progress = ws.call(phase, {"datasetGroup": "demo", "progress": progress})
-            if progress["done"]:
-                break
-        assert progress["done"], phase
+        progress = ws.tear_down(phase, "demo", progress)
     assert ws.counts() == dict.fromkeys(ws.counts(), 0)
     assert ws.call("Delete Dataset Group", {"datasetGroup": "demo", "progress": {}})["done"] is True
 

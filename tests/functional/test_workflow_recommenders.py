@@ -137,12 +137,7 @@ def test_a_rejected_new_model_is_deleted_and_the_served_recommender_stays(accoun
 
 def test_teardown_deletes_the_recommenders_with_the_campaigns(account: dict[str, str]) -> None:
     run(vod_params([TOP_PICKS, {"name": "popular", "recipe": "aws-vod-most-popular"}]), "exec-1")
-    progress: dict[str, Any] = {}
-    for _ in range(10):
-        progress = ws.call("Delete Campaigns", {"datasetGroup": "vod", "progress": progress})
-        if progress["done"]:
-            break
-    assert progress["done"]
+    ws.tear_down("Delete Campaigns", "vod")
     assert boto3.client("personalize").list_recommenders()["recommenders"] == []
 
 
