@@ -268,10 +268,15 @@ def print_table(rows: list[list[str]], header: list[str] = HEADER) -> None:
         print("| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |")
 
 
+def seed_0_split(interactions: pd.DataFrame, items: pd.DataFrame | None) -> Split:
+    """The emulator's split (seed 0) of these interactions, outside the emulator."""
+    enc = encode(prepare(interactions), items["ITEM_ID"].to_numpy() if items is not None else None)
+    return personalize_split(enc, 0)
+
+
 def engine_on_split(recipe: str, interactions: pd.DataFrame, items: pd.DataFrame | None) -> tuple[Model, Split]:
     """The engine trained on the emulator's split (seed 0), outside the emulator."""
-    enc = encode(prepare(interactions), items["ITEM_ID"].to_numpy() if items is not None else None)
-    split = personalize_split(enc, 0)
+    split = seed_0_split(interactions, items)
     return fit(recipe, recipe_type(recipe), split.train, items=items, hyperparameters=None, seed=0), split
 
 
@@ -319,8 +324,7 @@ def young_items(interactions: pd.DataFrame, items: pd.DataFrame) -> tuple[list[i
 def als_on_poc(interactions: pd.DataFrame, items: pd.DataFrame) -> dict[str, float]:
     """bench/engine.py's stronger ALS baseline (implicit's defaults, seen items filtered) on the seed 0 split, with
     same-second copies counted once as the engine does: how deep a plain ALS finds a test user's newest 10 %."""
-    enc = encode(prepare(interactions), items["ITEM_ID"].to_numpy())
-    split = personalize_split(enc, 0)
+    split = seed_0_split(interactions, items)
     model = als_baseline(100, 0.01, 1.0)(once_per_second(split.train), items)
     return evaluate_split(model, split, n_items=catalogue_size(interactions, items))
 
