@@ -20,14 +20,10 @@ from workflow.resources import PENDING, pages, personalize, unless_limited
 def wanted_metrics(params: dict[str, Any]) -> dict[str, dict[str, str]]:
     """The metrics the experiments need, by metric name: one count per distinct conversionEventType."""
     types = sorted({e["conversionEventType"] for e in params.get("experiments") or []})
-    return {
-        naming.attribution_metric(t): {
-            "eventType": t,
-            "expression": "SAMPLECOUNT()",
-            "metricName": naming.attribution_metric(t),
-        }
-        for t in types
-    }
+    metrics = [
+        {"eventType": t, "expression": "SAMPLECOUNT()", "metricName": naming.attribution_metric(t)} for t in types
+    ]
+    return {m["metricName"]: m for m in metrics}
 
 
 def _found(group_arn: str, name: str, group: str) -> dict[str, Any] | None:
